@@ -1,0 +1,83 @@
+# memdiag: one Makefile for the Python package, the JupyterLab extension and their tests.
+#   make lab    create .venv, install, build, open JupyterLab on examples/
+#   make test   install whatever is missing, then pytest, jest and the Galata browser tests
+#   make wheel  dist/memdiag-*.whl (with the prebuilt labextension) and the sdist
+#   make bench  overhead measurements against the naive triage and peers
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+LABEXT := $(VENV)/share/jupyter/labextensions/memdiag
+TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
+
+.PHONY: all install build lab test test-python test-js test-ui browser wheel bench clean
+
+all: build
+
+# --- environment -------------------------------------------------------------------------
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# The editable install runs the frontend build through the hatch build hook; then the labextension
+# folder is linked into the venv so `make build` changes are live without reinstalling.
+$(VENV)/.installed: $(BIN)/python pyproject.toml node_modules/.package-lock.json
+	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	rm -rf $(LABEXT)
+	ln -s $(CURDIR)/python/memdiag/labextension $(LABEXT)
+	@touch $@
+
+install: $(VENV)/.installed
+
+# --- frontend build ----------------------------------------------------------------------
+python/memdiag/labextension/package.json: $(TS_SOURCES) node_modules/.package-lock.json
+	npm run build
+	@touch $@
+
+build: install python/memdiag/labextension/package.json
+
+# --- run ---------------------------------------------------------------------------------
+lab: build
+	$(BIN)/jupyter lab examples/
+
+# --- tests -------------------------------------------------------------------------------
+# Debian's Chromium for Galata (never a Playwright browser download); installed when root.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
+	  else \
+	    echo "Galata needs /usr/bin/chromium: run 'sudo apt-get install chromium fonts-liberation'"; exit 1; \
+	  fi; \
+	fi
+
+test-python: install
+	$(BIN)/python -m pytest python/tests -q
+
+test-js: node_modules/.package-lock.json
+	npx jest
+
+test-ui: build browser
+	cd ui-tests && npx playwright test
+
+test: build browser
+	$(BIN)/python -m pytest python/tests -q
+	npx jest
+	cd ui-tests && npx playwright test
+
+# --- distribution ------------------------------------------------------------------------
+wheel: install
+	$(BIN)/python -m pip install --quiet build
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf lib tsconfig.tsbuildinfo python/memdiag/labextension dist ui-tests/test-results

@@ -1,0 +1,33 @@
+/**
+ * Tokens other plugins (and other extensions) use to reach memdiag's per-notebook state.
+ */
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
+
+import { KernelBridge } from './kernelbridge';
+import { NotebookMemoryModel } from './model';
+
+/** memdiag's state for one open notebook. */
+export interface INotebookMemory {
+  readonly panel: NotebookPanel;
+  readonly model: NotebookMemoryModel;
+  readonly bridge: KernelBridge;
+}
+
+/** Follows the open notebooks and the current one. */
+export interface IMemdiagTracker {
+  /** The memory state of the current notebook, if any. */
+  readonly current: INotebookMemory | null;
+  /** Emitted when the current notebook changes. */
+  readonly currentChanged: ISignal<IMemdiagTracker, INotebookMemory | null>;
+  /** Emitted when memdiag starts following a newly opened notebook. */
+  readonly added: ISignal<IMemdiagTracker, INotebookMemory>;
+  /** The memory state of a notebook panel. */
+  get(panel: NotebookPanel): INotebookMemory | undefined;
+}
+
+export const IMemdiagTracker = new Token<IMemdiagTracker>(
+  'memdiag:IMemdiagTracker',
+  'Per-notebook memory reports and the kernel connection that feeds them.'
+);
