@@ -1,0 +1,66 @@
+"""Holds the gc in the state a cell's census needs, and always gives it back as found.
+
+Before the cell, `gc.freeze()` moves every existing object to the permanent generation, so `gc.get_objects()` and a
+collection afterwards see only what the cell created: the cost follows the cell, not the heap. A user who froze the gc
+themselves keeps their freeze (we then skip the census). Deep mode also holds collections off during the cell, so every
+cycle it makes is still there to be named afterwards.
+"""
+import gc
+
+
+class _Counter:
+    """gc.callbacks hook: what automatic collections freed while the cell ran (cheap, no heap walk)."""
+
+    def __init__(self):
+        self.collected = 0
+        self.uncollectable = 0
+
+    def __call__(self, phase, info):
+        if phase == "stop":
+            self.collected += info.get("collected", 0)
+            self.uncollectable += info.get("uncollectable", 0)
+
+
+def enter(ctx):
+    data = ctx.data
+    may_freeze = data.get("may_freeze", True)
+    data["gc_enabled"] = gc.isenabled()
+    data["gc_debug"] = gc.get_debug()
+    data["gc_garbage_len"] = len(gc.garbage)
+    data["user_frozen"] = gc.get_freeze_count() > 0
+    counter = _Counter()
+    gc.callbacks.append(counter)
+    data["gc_counter"] = counter
+    data["frozen"] = False
+    if may_freeze and not data["user_frozen"]:
+        gc.freeze()
+        data["frozen"] = True
+        data["frozen_count"] = gc.get_freeze_count()
+    if ctx.deep and data["gc_enabled"]:
+        gc.disable()
+        data["held_off"] = True
+
+
+def thaw(ctx):
+    """Unfreeze now (a heap-wide magic runs inside the cell); the census of this cell is then skipped."""
+    if ctx is not None and ctx.data.get("frozen"):
+        gc.unfreeze()
+        ctx.data["frozen"] = False
+        ctx.data["thawed"] = True
+
+
+def restore(ctx):
+    """Give the gc back as the user left it. Idempotent; runs in a finally."""
+    data = ctx.data
+    counter = data.pop("gc_counter", None)
+    if counter is not None:
+        while counter in gc.callbacks:
+            gc.callbacks.remove(counter)
+        data["collected_during"] = counter.collected
+    if data.pop("frozen", False):
+        # A user's own gc.freeze() inside the cell raised the count past ours: everything alive then is meant to
+        # stay frozen, ours included, so leave it. A user's gc.unfreeze() lowered it: nothing of ours is left.
+        if gc.get_freeze_count() <= data.get("frozen_count", 0):
+            gc.unfreeze()
+    if data.pop("held_off", False) and not gc.isenabled():
+        gc.enable()

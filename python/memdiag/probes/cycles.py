@@ -1,0 +1,141 @@
+"""Cyclic garbage the cell made: how much automatic collections freed, and the types, sizes and closing edges of the rest.
+
+The gc is frozen, so collections only look at the cell's own objects. Default mode collects generation 0 only (its size
+is bounded by the gc threshold, not by the cell); traced and deep runs collect every young generation. DEBUG_SAVEALL
+keeps the garbage for a moment so it can be named, then it is released and really freed.
+"""
+import gc
+from collections import Counter
+
+from .. import protocol
+from .census import INTERNAL_MODULES, sizeof, untracked_size
+
+MAX_ANALYSED = 50_000
+MAX_GROUPS = 10
+MAX_EDGES = 6
+# Garbage IPython makes on its own (formatting a traceback, running the displayhook) is not the user's problem.
+_INTERNAL_PREFIXES = INTERNAL_MODULES + ("pure_eval", "traceback")
+_INTERNAL_TYPES = {"frame", "traceback", "cell", "code", "generator", "coroutine"}
+
+
+def after(ctx):
+    data = ctx.data
+    counter = data.get("gc_counter")
+    during = counter.collected if counter is not None else 0
+    section = {"collected": during, "during": during, "cycles": []}
+    ctx.report["gc"] = section
+    if not data.get("frozen"):
+        return  # without our freeze a collection would walk the user's whole heap
+    if not data["gc_enabled"] and not data.get("held_off") or data["gc_debug"]:
+        return  # the user turned the gc off or is debugging it: leave their garbage alone
+    generation = 2 if (ctx.trace or ctx.deep) else 0
+    found = _collect_saved(generation, section)
+    section["collected"] = during + found
+
+
+def _collect_saved(generation, section):
+    start = len(gc.garbage)
+    garbage = []
+    try:
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        found = gc.collect(generation)
+        garbage = gc.garbage[start:]
+        del gc.garbage[start:]
+    finally:
+        gc.set_debug(0)
+    try:
+        section["cycles"] = describe(garbage[:MAX_ANALYSED])
+    finally:
+        garbage.clear()
+        # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects count.
+        gc.collect(min(generation + 1, 2))
+    return found
+
+
+def _is_internal(types):
+    return all(t in _INTERNAL_TYPES or t.startswith(_INTERNAL_PREFIXES) for t in types)
+
+
+def describe(garbage):
+    """Group garbage into connected components, then by type signature; name the edges that close each cycle."""
+    index = {id(o): i for i, o in enumerate(garbage)}
+    parent = list(range(len(garbage)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    links = []
+    for i, obj in enumerate(garbage):
+        for ref in gc.get_referents(obj):
+            j = index.get(id(ref))
+            if j is not None:
+                links.append((i, j))
+                a, b = find(i), find(j)
+                if a != b:
+                    parent[a] = b
+    members = {}
+    for i in range(len(garbage)):
+        members.setdefault(find(i), []).append(i)
+    groups = {}
+    for comp in members.values():
+        types = tuple(sorted({protocol.type_name(garbage[i]) for i in comp}))
+        group = groups.setdefault(types, {"types": list(types), "objects": 0, "size": 0, "sample": comp})
+        group["objects"] += len(comp)
+        group["size"] += sum(sizeof(garbage[i]) + untracked_size(garbage[i]) for i in comp)
+    result = sorted(groups.values(), key=lambda g: (g["size"], g["objects"]), reverse=True)[:MAX_GROUPS]
+    for group in result:
+        sample = set(group.pop("sample"))
+        group["edges"] = _edges(garbage, [(i, j) for i, j in links if i in sample], index)
+        group["internal"] = _is_internal(group["types"])
+    return result
+
+
+def _edges(garbage, links, index):
+    names = Counter()
+    for i, j in links:
+        names[_edge_label(garbage[i], garbage[j])] += 1
+        if len(names) >= MAX_EDGES:
+            break
+    return [protocol.short(name, 120) for name, _ in names.most_common(MAX_EDGES)]
+
+
+def _edge_label(src, dst):
+    src_t, dst_t = protocol.type_name(src), protocol.type_name(dst)
+    return f"{src_t}{attribute_edge(src, dst)} -> {dst_t}"
+
+
+def attribute_edge(src, dst):
+    """How src refers to dst, as Python spells it: `.attr`, `['key']`, `[3]`, or the C slot we can name."""
+    if isinstance(src, dict):
+        for key, value in list(src.items())[:10_000]:
+            if value is dst:
+                return f"[{protocol.safe_repr(key, 40)}]"
+            if key is dst:
+                return ".key"
+        return ""
+    if isinstance(src, (list, tuple)):
+        for n, value in enumerate(src[:10_000]):
+            if value is dst:
+                return f"[{n}]"
+        return ""
+    try:
+        attrs = object.__getattribute__(src, "__dict__")
+    except Exception:  # noqa: BLE001 - no __dict__, or a hostile descriptor
+        attrs = None
+    if isinstance(attrs, dict):
+        if attrs is dst:
+            return ".__dict__"
+        for key, value in list(attrs.items())[:1000]:
+            if value is dst:
+                return f".{protocol.short(str(key), 40)}"
+    for slot in ("__closure__", "__self__", "__func__", "cell_contents", "__defaults__", "__globals__",
+                 "f_locals", "tb_frame", "tb_next", "f_back", "__wrapped__", "__traceback__", "__context__"):
+        try:
+            if object.__getattribute__(src, slot) is dst:
+                return f".{slot}"
+        except Exception:  # noqa: BLE001 - not that kind of object
+            continue
+    return ""

@@ -1,0 +1,57 @@
+"""RSS growth that Python-level allocations don't explain, and what glibc's malloc_trim gives back.
+
+RSS lies both ways: freed memory often stays resident (glibc and pymalloc keep it), and a C library's allocations never
+show in Python's accounting. Python-level memory is tracemalloc's count on a traced run, else the census and the names'
+sizes. When the unexplained part is large, malloc_trim(0) returns what is free to the OS: RSS that drops was allocator
+retention, what stays is native. Memory taken by importing modules is reported as imports, never as a leak.
+"""
+import ctypes
+import ctypes.util
+import sys
+
+from .. import protocol
+from ..verdict import python_retained
+
+_trim = None
+
+
+def malloc_trim():
+    """Call glibc's malloc_trim(0) when there is one; True when it could run."""
+    global _trim
+    if _trim is None:
+        _trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                _trim = libc.malloc_trim
+                _trim.argtypes = [ctypes.c_size_t]
+                _trim.restype = ctypes.c_int
+            except (OSError, AttributeError):
+                _trim = False
+    if not _trim:
+        return False
+    _trim(0)
+    return True
+
+
+def before(ctx):
+    ctx.data["modules_before"] = len(sys.modules)
+
+
+def after(ctx):
+    report = ctx.report
+    added = len(sys.modules) - ctx.data.get("modules_before", len(sys.modules))
+    if added > 0:
+        names = list(sys.modules)[-added:]
+        report["imports"] = {"count": added, "modules": [protocol.short(n, 80) for n in names[:20]]}
+    rss = report["rss"]
+    explained = python_retained(report)
+    unexplained = rss["after"] - rss["before"] - explained
+    section = {"unexplained": max(unexplained, 0), "explained": explained, "trimmed": None}
+    threshold = ctx.recorder.config.native_bytes
+    if unexplained >= threshold and not added and malloc_trim():
+        now = ctx.recorder.rss_reader.rss()
+        given_back = max(rss["after"] - now, 0)
+        section["trimmed"] = given_back
+        section["unexplained"] = max(unexplained - given_back, 0)
+    report["native"] = section

@@ -1,0 +1,150 @@
+"""Resident memory: current RSS, the exact peak during a cell, and the memory limit the kernel lives under.
+
+Linux gives an exact per-cell peak: writing "5" to /proc/self/clear_refs resets VmHWM to the current RSS, and VmHWM
+read after the cell is the high-water mark of that cell alone. The files stay open and are read with pread (~3 µs),
+because psutil costs ~20 µs and smaps_rollup grows with RSS. Elsewhere: psutil for RSS and getrusage for the peak.
+"""
+import os
+import sys
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_UNLIMITED = 1 << 60  # cgroups write "max" or a huge page-aligned number for "no limit"
+
+
+class RssReader:
+    def __init__(self):
+        self._pid = None
+        self._statm = self._status = self._clear = None
+        self._open()
+
+    def _open(self):
+        self.close()
+        self._pid = os.getpid()
+        try:
+            self._statm = os.open("/proc/self/statm", os.O_RDONLY)
+            self._status = os.open("/proc/self/status", os.O_RDONLY)
+        except OSError:
+            self._statm = self._status = None
+        try:
+            self._clear = os.open("/proc/self/clear_refs", os.O_WRONLY)
+            os.write(self._clear, b"5")
+        except OSError:
+            self._clear = None
+
+    def close(self):
+        for fd in (self._statm, self._status, self._clear):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._statm = self._status = self._clear = None
+
+    def _check_pid(self):
+        # A fork keeps our descriptors, which would then describe the parent.
+        if os.getpid() != self._pid:
+            self._open()
+
+    @property
+    def exact_peak(self):
+        return self._clear is not None and self._status is not None
+
+    def rss(self):
+        self._check_pid()
+        if self._statm is not None:
+            fields = os.pread(self._statm, 128, 0).split()
+            return int(fields[1]) * _PAGE
+        return _psutil_rss()
+
+    def reset_peak(self):
+        """Start a new high-water mark; returns the lifetime peak marker used by the fallback."""
+        self._check_pid()
+        if self._clear is not None:
+            try:
+                os.pwrite(self._clear, b"5", 0)
+                return None
+            except OSError:
+                self._clear = None
+        return _maxrss()
+
+    def peak(self, marker, before, after):
+        """The cell's peak RSS; with no exact source, the lifetime peak if it was reached during the cell."""
+        if self._clear is not None and self._status is not None:
+            for line in os.pread(self._status, 4096, 0).splitlines():
+                if line.startswith(b"VmHWM:"):
+                    return max(int(line.split()[1]) * 1024, before, after)
+        now = _maxrss()
+        if now is not None and marker is not None and now > marker:
+            return max(now, before, after)
+        return max(before, after)
+
+
+def _psutil_rss():
+    try:
+        import psutil
+    except ImportError:
+        return _maxrss() or 0
+    return psutil.Process().memory_info().rss
+
+
+def _maxrss():
+    if resource is None:
+        return None
+    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return value if sys.platform == "darwin" else value * 1024  # macOS reports bytes, Linux KiB
+
+
+def _read_limit(path):
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    if not text.isdigit():
+        return None  # "max"
+    value = int(text)
+    return value if 0 < value < _UNLIMITED else None
+
+
+def memory_limit():
+    """The cgroup v2 or v1 memory limit of this process in bytes, or None when there is none."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    candidates = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, path = parts
+        if hierarchy == "0" and controllers == "":
+            candidates += [f"/sys/fs/cgroup{path.rstrip('/')}/memory.max", "/sys/fs/cgroup/memory.max"]
+        elif "memory" in controllers.split(","):
+            candidates += [f"/sys/fs/cgroup/memory{path.rstrip('/')}/memory.limit_in_bytes",
+                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+    limits = [v for v in map(_read_limit, candidates) if v is not None]
+    return min(limits) if limits else None
+
+
+def before(ctx):
+    reader = ctx.recorder.rss_reader
+    ctx.data["peak_marker"] = reader.reset_peak()
+    ctx.rss_before = reader.rss()
+
+
+def after(ctx):
+    reader = ctx.recorder.rss_reader
+    after_ = reader.rss()
+    ctx.report["rss"] = {
+        "before": ctx.rss_before,
+        "after": after_,
+        "peak": reader.peak(ctx.data.get("peak_marker"), ctx.rss_before, after_),
+        "limit": ctx.recorder.memory_limit,
+    }

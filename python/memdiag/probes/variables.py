@@ -1,0 +1,106 @@
+"""The user's names: which ones the cell bound anew, rebound, or grew in place, with cheap sizes.
+
+Before the cell only ids and lengths are kept (no references). Lengths are read only from types we know
+(builtins, deques, lru_cache wrappers, numpy, pandas) by exact type, so no user __len__ or __getattr__ runs.
+The grown containers' newest items are what a re-run appended: they are the usual leak.
+"""
+import collections
+import functools
+import gc
+import itertools
+
+from .. import protocol
+from .census import sizeof, untracked_size
+
+TOP_N = 20
+NEW_ITEMS_SIZED = 1000
+# IPython's own bookkeeping names, reported through their roots (Out[n], _) by the backrefs, not as user variables.
+_IPYTHON_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_", "__", "___", "_i", "_ii", "_iii", "exit", "quit",
+                  "get_ipython", "__builtin__", "__builtins__", "__name__", "__doc__", "__package__", "__loader__",
+                  "__spec__"}
+_SIZED = (list, dict, set, frozenset, bytearray, collections.deque, collections.OrderedDict,
+          collections.defaultdict, collections.Counter)
+_LRU = functools._lru_cache_wrapper
+
+
+def is_ipython_name(name):
+    if name in _IPYTHON_NAMES:
+        return True
+    # _5, _i5: output and input history entries
+    return name.startswith("_") and (name[1:].isdigit() or (name[:2] == "_i" and name[2:].isdigit()))
+
+
+def length(value):
+    """A cheap growth measure for known container types, None for anything else."""
+    tp = type(value)
+    if tp in _SIZED:
+        return len(value)
+    if tp is _LRU:
+        try:
+            return value.cache_info().currsize
+        except Exception:  # noqa: BLE001
+            return None
+    module = getattr(tp, "__module__", "") or ""
+    if module.startswith("pandas.") and tp.__name__ in ("DataFrame", "Series"):
+        return len(value)
+    return None
+
+
+def cheap_size(value):
+    """numpy nbytes, pandas memory_usage (shallow), otherwise getsizeof plus untracked payload."""
+    tp = type(value)
+    module = getattr(tp, "__module__", "") or ""
+    try:
+        if module.startswith("pandas.") and tp.__name__ == "DataFrame":
+            return int(value.memory_usage(index=True, deep=False).sum())
+        if module.startswith("pandas.") and tp.__name__ == "Series":
+            return int(value.memory_usage(index=True, deep=False))
+    except Exception:  # noqa: BLE001
+        pass
+    return sizeof(value) + untracked_size(value)
+
+
+def newest_items(value, grown):
+    """The `grown` most recently added items of a container (dicts and lru caches keep insertion order)."""
+    tp = type(value)
+    if tp is _LRU:
+        caches = [r for r in gc.get_referents(value) if type(r) is dict]
+        return list(itertools.islice(reversed(caches[0].values()), grown)) if caches else []
+    if isinstance(value, dict):
+        return list(itertools.islice(reversed(value.values()), grown))
+    if isinstance(value, (list, collections.deque)):
+        return list(itertools.islice(reversed(value), grown))
+    return []
+
+
+def _user_names(ns):
+    return [(k, v) for k, v in list(ns.items()) if isinstance(k, str) and not is_ipython_name(k)
+            and type(v).__name__ != "module"]
+
+
+def before(ctx):
+    ns = ctx.recorder.shell.user_ns
+    ctx.data["names"] = {name: (id(value), length(value)) for name, value in _user_names(ns)}
+
+
+def after(ctx):
+    seen = ctx.data.pop("names", None)
+    if seen is None:
+        return
+    rows = []
+    for name, value in _user_names(ctx.recorder.shell.user_ns):
+        old = seen.get(name)
+        if old is None or old[0] != id(value):
+            size = cheap_size(value)
+            rows.append({"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
+                         "size": size, "delta": size})
+            continue
+        now = length(value)
+        if now is not None and old[1] is not None and now > old[1]:
+            items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
+            delta = sum(cheap_size(item) for item in items)
+            rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": cheap_size(value),
+                         "delta": delta, "added": now - old[1]})
+    rows.sort(key=lambda r: r["delta"], reverse=True)
+    ctx.report["variables"] = rows[:TOP_N]
+    ctx.data["names_changed"] = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]

@@ -1,0 +1,216 @@
+"""The cell hooks: before/after every cell, run the probes under try/except, decide the verdict, keep and send the report.
+
+The recorder holds user objects only while `post_run_cell` works; a CellContext is dropped when the report is built.
+Comm requests that need the heap (why) wait for the end of a running cell, because gc is frozen while a cell runs.
+"""
+import threading
+import time
+import tracemalloc
+
+from . import gcguard, protocol, verdict
+from .runlog import History, cell_key, source_hash
+from .probes import backrefs, census, cycles, native, rss, traced, variables
+
+# The order matters: RSS and tracing are read before the other probes allocate; the census and the cycle collection
+# need the gc still frozen; backrefs need it unfrozen and run last, for flagged cells only.
+_BEFORE = (("variables", variables.before), ("imports", native.before), ("gc", gcguard.enter),
+           ("rss", rss.before), ("traced", traced.before))
+_AFTER_FROZEN = (("rss", rss.after), ("traced", traced.after), ("cycles", cycles.after), ("census", census.after))
+_AFTER_THAWED = (("variables", variables.after), ("native", native.after))
+
+
+def is_deep(raw_cell):
+    return (raw_cell or "").lstrip().startswith("%%memdiag")
+
+
+def _is_memdiag_line_magic(raw_cell):
+    # `%memdiag types/growth/why` walk the whole heap: a frozen gc would hide it from them.
+    return (raw_cell or "").lstrip().startswith("%memdiag")
+
+
+class CellContext:
+    def __init__(self, recorder, key, cell_id, raw_cell, deep):
+        self.recorder = recorder
+        self.key = key
+        self.cell_id = cell_id
+        self.raw_cell = raw_cell
+        self.deep = deep
+        self.trace = False
+        self.run = 1
+        self.previous_runs = []
+        self.data = {}  # per-probe scratch: numbers and ids, objects only until the report is built
+        self.report = protocol.empty_report()
+        self.errors = []
+        self.rss_before = 0
+        self.t_start = 0.0
+        self.overhead = 0.0
+
+    def attempt(self, name, step):
+        """Run one probe step; a failure becomes a line of the report, never an exception in the user's cell."""
+        try:
+            step(self)
+        except Exception as exc:  # noqa: BLE001
+            self.errors.append(protocol.short(f"{name}: {type(exc).__name__}: {protocol.safe_repr(str(exc), 150)}"))
+
+
+class Recorder:
+    def __init__(self, shell, config):
+        self.shell = shell
+        self.config = config
+        self.history = History(config.history_limit)
+        self.rss_reader = rss.RssReader()
+        self.memory_limit = rss.memory_limit()
+        self.lock = threading.RLock()
+        self.report_listeners = []  # callables(report): the comm bridge, the display of deep reports
+        self._ctx = None
+        self._pending = []
+        self._registered = False
+        config.add_listener(self._on_config)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def register(self):
+        if not self._registered:
+            self.shell.events.register("pre_run_cell", self.pre_run_cell)
+            self.shell.events.register("post_run_cell", self.post_run_cell)
+            self._registered = True
+
+    def unregister(self):
+        if self._registered:
+            for name, hook in (("pre_run_cell", self.pre_run_cell), ("post_run_cell", self.post_run_cell)):
+                try:
+                    self.shell.events.unregister(name, hook)
+                except ValueError:
+                    pass
+            self._registered = False
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            self._release(ctx)
+        self.config.remove_listener(self._on_config)
+        self.rss_reader.close()
+
+    def _on_config(self, values):
+        self.history.resize(values["history_limit"])
+
+    @property
+    def in_cell(self):
+        return self._ctx is not None
+
+    def thaw_current(self):
+        gcguard.thaw(self._ctx)
+
+    # -- hooks -------------------------------------------------------------------------------------------------
+    def pre_run_cell(self, info):
+        t0 = time.perf_counter()
+        raw = getattr(info, "raw_cell", "") or ""
+        deep = is_deep(raw)
+        if not (self.config.enabled or deep):
+            return
+        cell_id = getattr(info, "cell_id", None)
+        cell_id = cell_id if isinstance(cell_id, str) and cell_id else None
+        with self.lock:
+            if self._ctx is not None:  # a nested run_cell: the outer cell owns the measurement
+                return
+            ctx = CellContext(self, cell_key(cell_id, raw), cell_id, raw, deep)
+            ctx.data["may_freeze"] = not _is_memdiag_line_magic(raw)
+            policy = self.config.trace
+            ctx.trace = deep or policy == "always" or (policy != "off" and self.history.trace_requested(ctx.key)) \
+                or self.history.trace_requested("explicit:" + ctx.key)
+            for name, step in _BEFORE:
+                ctx.attempt(name, step)
+            ctx.run, ctx.previous_runs = self.history.start_run(ctx.key, ctx.rss_before)
+            self._ctx = ctx
+        ctx.overhead = time.perf_counter() - t0
+        ctx.t_start = time.perf_counter()
+
+    def post_run_cell(self, result):
+        t_end = time.perf_counter()
+        with self.lock:
+            ctx, self._ctx = self._ctx, None
+        if ctx is None:
+            self._run_pending()
+            return
+        try:
+            report = self._build(ctx, result, t_end)
+        finally:
+            self._release(ctx)
+        self.history.add_report(report)
+        for listener in list(self.report_listeners):
+            try:
+                listener(report, ctx.deep)
+            except Exception:  # noqa: BLE001 - a closed comm must not break the cell
+                pass
+        del ctx
+        self._run_pending()
+
+    def _build(self, ctx, result, t_end):
+        report = ctx.report
+        try:
+            for name, step in _AFTER_FROZEN:
+                ctx.attempt(name, step)
+            ctx.data["interesting"] = self._interesting(ctx)
+            ctx.attempt("backrefs", census.keep_targets)
+        finally:
+            gcguard.restore(ctx)
+        for name, step in _AFTER_THAWED:
+            ctx.attempt(name, step)
+        info = getattr(result, "info", None)
+        count = getattr(result, "execution_count", None)
+        report.update({
+            "cell_id": ctx.cell_id,
+            "execution_count": count if isinstance(count, int) else int(self.shell.execution_count or 0),
+            "run": ctx.run,
+            "duration_s": round(max(t_end - ctx.t_start, 0.0), 6),
+            "source_hash": source_hash(getattr(info, "raw_cell", ctx.raw_cell)),
+            "mode": "deep" if ctx.deep else ("traced" if ctx.trace else "default"),
+            "raised": bool(getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)),
+        })
+        ctx.attempt("verdict", self._decide)
+        if ctx.deep or report["verdict"]["flags"]:
+            ctx.attempt("backrefs", backrefs.after)
+        report["errors"] = ctx.errors[:20]
+        report["overhead_s"] = round(ctx.overhead + (time.perf_counter() - t_end), 6)
+        return protocol.cap_report(report)
+
+    def _interesting(self, ctx):
+        """Cheap signs that this cell may be flagged, so its biggest new objects are kept for the backrefs."""
+        report, cfg = ctx.report, self.config
+        grew = report["rss"]["after"] - report["rss"]["before"]
+        return (ctx.deep or ctx.trace or grew >= cfg.leak_bytes_per_run
+                or report["objects"].get("size", 0) >= cfg.retain_bytes or bool(report["gc"]["cycles"]))
+
+    def _decide(self, ctx):
+        outcome = verdict.decide(ctx.report, ctx.previous_runs, self.config.as_dict())
+        ctx.report["verdict"] = outcome.verdict
+        self.history.finish_run(ctx.key, after=ctx.report["rss"]["after"], traced=ctx.trace)
+        self.history.request_trace(ctx.key, outcome.suspect)
+        self.history.request_trace("explicit:" + ctx.key, False)
+
+    def _release(self, ctx):
+        """Undo everything `before` changed, whatever happened; drop every object the probes held."""
+        try:
+            gcguard.restore(ctx)
+        finally:
+            if ctx.data.pop("tracing_started", False) and tracemalloc.is_tracing():
+                tracemalloc.stop()
+            ctx.data.clear()
+
+    # -- requests from the comm --------------------------------------------------------------------------------
+    def when_idle(self, job):
+        """Run `job()` now, or right after the running cell when one runs (gc is frozen then)."""
+        with self.lock:
+            if self._ctx is not None:
+                self._pending.append(job)
+                return
+            job()  # under the lock, so a cell cannot freeze the gc halfway through
+
+    def _run_pending(self):
+        with self.lock:
+            jobs, self._pending = self._pending, []
+        for job in jobs:
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - each job replies on its own
+                pass
+
+    def trace_next(self, cell_id):
+        self.history.request_trace("explicit:" + cell_key(cell_id, ""))

@@ -1,0 +1,86 @@
+"""Bounded memory of what memdiag has seen: the reports (oldest first) and, per cell, the RSS of its recent runs.
+
+A cell is keyed by its cell id, or by the hash of its source when the client sends no id (terminal IPython, old
+frontends). Run records keep numbers only, never user objects.
+"""
+import hashlib
+import threading
+from collections import OrderedDict, deque
+
+RUNS_KEPT = 16  # per cell: enough for a slope, small enough to not matter
+CELLS_KEPT = 2000
+
+
+def cell_key(cell_id, raw_cell):
+    if cell_id:
+        return "id:" + cell_id
+    return "src:" + source_hash(raw_cell)
+
+
+def source_hash(raw_cell):
+    return hashlib.sha1((raw_cell or "").encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class History:
+    def __init__(self, limit):
+        self._lock = threading.Lock()
+        self._reports = deque(maxlen=limit)
+        self._runs = OrderedDict()
+        self._trace_next = set()
+        self._last_key = None
+
+    def resize(self, limit):
+        with self._lock:
+            if limit != self._reports.maxlen:
+                self._reports = deque(self._reports, maxlen=limit)
+
+    def start_run(self, key, rss_before):
+        """Register a run; returns (run number, earlier run records of this cell, oldest first).
+
+        When the previous recorded cell was this same cell, its record gets `next_before`: the slope is measured from one
+        run's `before` to the next run's `before`, because `after` still includes output in flight.
+        """
+        with self._lock:
+            runs = self._runs.pop(key, None) or deque(maxlen=RUNS_KEPT)
+            self._runs[key] = runs
+            while len(self._runs) > CELLS_KEPT:
+                self._runs.popitem(last=False)
+            if runs and self._last_key == key:
+                runs[-1]["next_before"] = rss_before
+            self._last_key = key
+            number = runs[-1]["run"] + 1 if runs else 1
+            runs.append({"run": number, "before": rss_before})
+            return number, [dict(r) for r in list(runs)[:-1]]
+
+    def finish_run(self, key, **fields):
+        with self._lock:
+            runs = self._runs.get(key)
+            if runs:
+                runs[-1].update(fields)
+
+    def add_report(self, report):
+        with self._lock:
+            self._reports.append(report)
+
+    def reports(self):
+        with self._lock:
+            return list(self._reports)
+
+    def last(self):
+        with self._lock:
+            return self._reports[-1] if self._reports else None
+
+    def request_trace(self, key, wanted=True):
+        with self._lock:
+            (self._trace_next.add if wanted else self._trace_next.discard)(key)
+
+    def trace_requested(self, key):
+        with self._lock:
+            return key in self._trace_next
+
+    def clear(self):
+        with self._lock:
+            self._reports.clear()
+            self._runs.clear()
+            self._trace_next.clear()
+            self._last_key = None

@@ -1,0 +1,102 @@
+"""From one report and the earlier runs of the same cell to a verdict. Pure: no IPython, no gc, no I/O.
+
+Kinds, most severe first: native, leak, cycles, retains, ok. A leak is a slope over re-runs, measured from one run's
+`before` to the next run's `before` (a run's `after` still includes output in flight); the first run of a cell is not a
+re-run (it builds the cell's state), so it never counts toward a slope.
+"""
+from collections import namedtuple
+
+SEVERITY = ("native", "leak", "cycles", "retains")
+Outcome = namedtuple("Outcome", "verdict suspect")
+
+
+def format_bytes(n):
+    if n is None:
+        return "?"
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{sign}{n / scale:.1f} {unit}"
+    return f"{sign}{n} B"
+
+
+def rerun_growth(report, previous_runs):
+    """RSS added by each re-run of the cell, oldest first; the current run's own after-before comes last."""
+    growth = []
+    for rec in previous_runs:
+        if rec.get("run", 1) < 2:
+            continue
+        if "next_before" in rec:
+            growth.append(rec["next_before"] - rec["before"])
+        elif "after" in rec:
+            growth.append(rec["after"] - rec["before"])
+    if report.get("run", 1) >= 2:
+        growth.append(report["rss"]["after"] - report["rss"]["before"])
+    return growth
+
+
+def python_retained(report):
+    """Bytes the cell retained at the Python level, as well as this run can tell; imported modules don't count."""
+    traced = report.get("traced", {})
+    if traced.get("enabled") and traced.get("retained") is not None:
+        return traced["retained"]
+    named = sum(max(v.get("delta", 0), 0) for v in report.get("variables", []))
+    objects = 0 if report.get("imports") else report.get("objects", {}).get("size", 0)
+    return max(named, objects)
+
+
+def cyclic_garbage(report):
+    """(objects, bytes) of the user's cyclic garbage: IPython's own (a formatted traceback) does not count."""
+    gc_section = report.get("gc", {})
+    groups = [g for g in gc_section.get("cycles", []) if not g.get("internal")]
+    objects = sum(g.get("objects", 0) for g in groups)
+    size = sum(g.get("size", 0) for g in groups)
+    if not report.get("raised"):
+        # Automatic collections during a cell that raised may have freed IPython's traceback garbage: not counted.
+        objects += gc_section.get("during", 0)
+    return objects, size
+
+
+def decide(report, previous_runs, cfg):
+    flags, reasons = [], {}
+    growth = rerun_growth(report, previous_runs)
+    window = growth[-cfg["leak_runs"]:]
+    bytes_per_run = int(sum(window) / len(window)) if window else None
+    if len(window) >= cfg["leak_runs"] and all(g >= cfg["leak_bytes_per_run"] for g in window):
+        flags.append("leak")
+        reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more "
+                           f"({len(window)} consecutive re-runs)")
+    native = report.get("native", {}).get("unexplained") or 0
+    traced = report.get("traced", {}).get("enabled", False)
+    native_suspect = native >= cfg["native_bytes"] and not report.get("imports")
+    if native_suspect and traced:
+        flags.append("native")
+        reasons["native"] = (f"{format_bytes(native)} of RSS growth is not explained by Python allocations and "
+                             "malloc_trim did not give it back: likely a leak in native code (a C extension)")
+    objects, size = cyclic_garbage(report)
+    if objects >= cfg["cycle_objects"] or size >= cfg["cycle_bytes"]:
+        flags.append("cycles")
+        reasons["cycles"] = (f"the cell made {objects:,} objects in reference cycles ({format_bytes(size)} seen), "
+                             "freed only by the cycle collector")
+    retained = python_retained(report)
+    if retained >= cfg["retain_bytes"]:
+        flags.append("retains")
+        reasons["retains"] = f"the cell still holds {format_bytes(retained)} after it ended"
+    kind = next((k for k in SEVERITY if k in flags), "ok")
+    if kind == "ok":
+        reason = "nothing above the thresholds"
+        if report.get("imports"):
+            reason = f"imported {report['imports']['count']} modules; their memory is not counted as retained"
+        elif native_suspect:
+            reason = f"{format_bytes(native)} of RSS growth not explained by Python yet: the next run is traced"
+    else:
+        reason = reasons[kind]
+        others = [k for k in flags if k != kind]
+        if others:
+            reason += "; also " + ", ".join(others)
+    reason = reason[0].upper() + reason[1:] + "."
+    suspect = bool(set(flags) & {"leak", "native", "cycles"}) or native_suspect or (
+        report.get("run", 1) >= 2 and bool(growth) and growth[-1] >= cfg["leak_bytes_per_run"])
+    sorted_flags = [k for k in SEVERITY if k in flags]
+    return Outcome({"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason}, suspect)

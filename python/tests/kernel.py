@@ -1,0 +1,99 @@
+"""A real IPython kernel driven like JupyterLab drives it: execute_request with metadata.cellId, comm traffic on iopub."""
+import json
+import os
+import queue
+import uuid
+from pathlib import Path
+
+from jupyter_client import KernelManager
+
+PYTHON_DIR = str(Path(__file__).resolve().parents[1])
+TIMEOUT = 120
+
+
+def kernel_env():
+    env = dict(os.environ)
+    # Importable before `pip install -e .` too; harmless after it.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (PYTHON_DIR, env.get("PYTHONPATH")) if p)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+class Kernel:
+    def __init__(self):
+        self.km = KernelManager(kernel_name="python3")
+        self.km.start_kernel(env=kernel_env(), extra_arguments=["--HistoryManager.enabled=False"])
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=TIMEOUT)
+        self.comm_messages = []  # every comm_open / comm_msg / comm_close from the kernel, in order
+
+    def close(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+    def execute(self, code, cell_id=None, silent=False, allow_error=False):
+        """Run code as a notebook cell; returns {"status", "stdout", "outputs", "comm"} for this request."""
+        content = {"code": code, "silent": silent, "store_history": not silent, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": False}
+        metadata = {"cellId": cell_id} if cell_id else {}
+        msg = self.kc.session.msg("execute_request", content, metadata=metadata)
+        self.kc.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
+        stdout, outputs, comm = [], [], []
+        while True:
+            reply = self.kc.iopub_channel.get_msg(timeout=TIMEOUT)
+            if reply["parent_header"].get("msg_id") != msg_id:
+                if reply["msg_type"].startswith("comm"):
+                    self.comm_messages.append(reply)
+                continue
+            kind = reply["msg_type"]
+            if kind == "stream":
+                stdout.append(reply["content"]["text"])
+            elif kind in ("execute_result", "display_data", "error"):
+                outputs.append(reply)
+            elif kind.startswith("comm"):
+                comm.append(reply)
+                self.comm_messages.append(reply)
+            elif kind == "status" and reply["content"]["execution_state"] == "idle":
+                break
+        shell_reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        while shell_reply["parent_header"].get("msg_id") != msg_id:
+            shell_reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        status = shell_reply["content"]["status"]
+        if status != "ok" and not allow_error:
+            tb = [o["content"].get("traceback") for o in outputs if o["msg_type"] == "error"]
+            raise AssertionError(f"cell failed: {code!r}\n{tb}")
+        return {"status": status, "stdout": "".join(stdout), "outputs": outputs, "comm": comm}
+
+    def value(self, expr):
+        """Evaluate an expression in the kernel and return it through JSON (the cell itself gets recorded too)."""
+        out = self.execute(f"import json as _j; print(_j.dumps({expr}))")["stdout"]
+        return json.loads(out.strip().splitlines()[-1])
+
+    def reports(self):
+        return [m["content"]["data"]["report"] for m in self.comm_messages
+                if m["msg_type"] == "comm_msg" and m["content"]["data"].get("type") == "report"]
+
+    def send_comm(self, comm_id, data):
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self.kc.shell_channel.send(msg)
+
+    def wait_comm(self, predicate, timeout=30):
+        """Wait for a comm message (not tied to an execute_request) that satisfies predicate."""
+        for m in self.comm_messages:
+            if predicate(m):
+                return m
+        while True:
+            try:
+                m = self.kc.iopub_channel.get_msg(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError("no such comm message") from None
+            if m["msg_type"].startswith("comm"):
+                self.comm_messages.append(m)
+                if predicate(m):
+                    return m
+
+
+def new_id():
+    return uuid.uuid4().hex[:12]
