@@ -5,7 +5,33 @@ collection afterwards see only what the cell created: the cost follows the cell,
 themselves keeps their freeze (we then skip the census). Deep mode also holds collections off during the cell, so every
 cycle it makes is still there to be named afterwards.
 """
+import functools
 import gc
+import types
+
+# The user's own gc calls must see the whole heap and collect all of it, as without memdiag: while loaded, these are
+# wrapped to thaw the running cell first (its census is then skipped). memdiag itself calls the originals.
+_WRAPPED = ("collect", "get_objects", "get_referrers", "freeze", "unfreeze", "get_freeze_count")
+RAW = types.SimpleNamespace(**{name: getattr(gc, name) for name in _WRAPPED})
+
+
+def wrap_user_calls(thaw):
+    for name in _WRAPPED:
+        original = getattr(RAW, name)
+
+        def wrapper(*args, _original=original, **kwargs):
+            thaw()
+            return _original(*args, **kwargs)
+
+        functools.update_wrapper(wrapper, original)
+        wrapper.__memdiag_original__ = original
+        setattr(gc, name, wrapper)
+
+
+def unwrap_user_calls():
+    for name in _WRAPPED:
+        if getattr(getattr(gc, name), "__memdiag_original__", None) is not None:
+            setattr(gc, name, getattr(RAW, name))
 
 
 class _Counter:
@@ -27,15 +53,15 @@ def enter(ctx):
     data["gc_enabled"] = gc.isenabled()
     data["gc_debug"] = gc.get_debug()
     data["gc_garbage_len"] = len(gc.garbage)
-    data["user_frozen"] = gc.get_freeze_count() > 0
+    data["user_frozen"] = RAW.get_freeze_count() > 0
     counter = _Counter()
     gc.callbacks.append(counter)
     data["gc_counter"] = counter
     data["frozen"] = False
     if may_freeze and not data["user_frozen"]:
-        gc.freeze()
+        RAW.freeze()
         data["frozen"] = True
-        data["frozen_count"] = gc.get_freeze_count()
+        data["frozen_count"] = RAW.get_freeze_count()
     if ctx.deep and data["gc_enabled"]:
         gc.disable()
         data["held_off"] = True
@@ -44,7 +70,7 @@ def enter(ctx):
 def thaw(ctx):
     """Unfreeze now (a heap-wide magic runs inside the cell); the census of this cell is then skipped."""
     if ctx is not None and ctx.data.get("frozen"):
-        gc.unfreeze()
+        RAW.unfreeze()
         ctx.data["frozen"] = False
         ctx.data["thawed"] = True
 
@@ -60,7 +86,7 @@ def restore(ctx):
     if data.pop("frozen", False):
         # A user's own gc.freeze() inside the cell raised the count past ours: everything alive then is meant to
         # stay frozen, ours included, so leave it. A user's gc.unfreeze() lowered it: nothing of ours is left.
-        if gc.get_freeze_count() <= data.get("frozen_count", 0):
-            gc.unfreeze()
+        if RAW.get_freeze_count() <= data.get("frozen_count", 0):
+            RAW.unfreeze()
     if data.pop("held_off", False) and not gc.isenabled():
         gc.enable()

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import types
 from collections import Counter
 
 from . import protocol
@@ -41,7 +42,7 @@ def why(shell, expr):
         raise ValueError(f"cannot evaluate {protocol.short(expr, 80)!r}: {type(exc).__name__}: {exc}") from None
     # getrefcount counts its own argument and our local `value`
     refcount = sys.getrefcount(value) - 2
-    holders = [r for r in gc.get_referrers(value) if not isinstance(r, type(sys._getframe()))]
+    holders = [r for r in gc.get_referrers(value) if not isinstance(r, types.FrameType)]
     referrers = [f"{protocol.type_name(r)}{cycles.attribute_edge(r, value)}" for r in holders[:20]]
     del holders
     targets = [value]

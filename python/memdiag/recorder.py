@@ -174,14 +174,15 @@ class Recorder:
     def _interesting(self, ctx):
         """Cheap signs that this cell may be flagged, so its biggest new objects are kept for the backrefs."""
         report, cfg = ctx.report, self.config
-        grew = report["rss"]["after"] - report["rss"]["before"]
+        grew = verdict.run_growth(report)
         return (ctx.deep or ctx.trace or grew >= cfg.leak_bytes_per_run
                 or report["objects"].get("size", 0) >= cfg.retain_bytes or bool(report["gc"]["cycles"]))
 
     def _decide(self, ctx):
         outcome = verdict.decide(ctx.report, ctx.previous_runs, self.config.as_dict())
         ctx.report["verdict"] = outcome.verdict
-        self.history.finish_run(ctx.key, after=ctx.report["rss"]["after"], traced=ctx.trace)
+        report = ctx.report
+        self.history.finish_run(ctx.key, after=report["rss"]["before"] + verdict.run_growth(report), traced=ctx.trace)
         self.history.request_trace(ctx.key, outcome.suspect)
         self.history.request_trace("explicit:" + ctx.key, False)
 

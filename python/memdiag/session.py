@@ -1,5 +1,6 @@
 """Wiring of one loaded extension: recorder, comm bridge and magics, and their complete removal on unload."""
 
+from . import gcguard
 from .bridge import Bridge
 from .recorder import Recorder
 
@@ -18,6 +19,7 @@ def load(ip, state, config, version):
     magic_obj = magics.MemdiagMagics(ip, recorder=recorder, config=config)
     ip.register_magics(magic_obj)
     recorder.register()
+    gcguard.wrap_user_calls(recorder.thaw_current)
     state.update(shell=ip, recorder=recorder, bridge=bridge, magics=magic_obj)
     bridge.announce()
 
@@ -27,6 +29,7 @@ def unload(ip, state):
     if recorder is None:
         return
     try:
+        gcguard.unwrap_user_calls()
         recorder.unregister()
     finally:
         if bridge is not None:

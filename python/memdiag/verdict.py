@@ -21,6 +21,16 @@ def format_bytes(n):
     return f"{sign}{n} B"
 
 
+def run_growth(report, trimmed=True):
+    """RSS this run added, less tracemalloc's own tables on a traced run (they were resident when RSS was read) and,
+    when asked, less what malloc_trim gave back right after the cell (free memory the allocator was keeping)."""
+    rss = report["rss"]
+    growth = rss["after"] - rss["before"] - (report.get("traced", {}).get("overhead") or 0)
+    if trimmed:
+        growth -= report.get("native", {}).get("trimmed") or 0
+    return growth
+
+
 def rerun_growth(report, previous_runs):
     """RSS added by each re-run of the cell, oldest first; the current run's own after-before comes last."""
     growth = []
@@ -32,8 +42,27 @@ def rerun_growth(report, previous_runs):
         elif "after" in rec:
             growth.append(rec["after"] - rec["before"])
     if report.get("run", 1) >= 2:
-        growth.append(report["rss"]["after"] - report["rss"]["before"])
+        growth.append(run_growth(report))
     return growth
+
+
+# What importing a module leaves behind: not the user's data, so not counted as retained when the cell imported.
+_MODULE_MACHINERY = {"function", "type", "dict", "tuple", "code", "cell", "list", "set", "frozenset", "str",
+                     "getset_descriptor", "method_descriptor", "member_descriptor", "wrapper_descriptor",
+                     "builtin_function_or_method", "property", "classmethod", "staticmethod", "module", "weakref",
+                     "weakref.ReferenceType", "_frozen_importlib.ModuleSpec", "_frozen_importlib_external.SourceFileLoader",
+                     "_frozen_importlib_external.ExtensionFileLoader", "functools.partial", "re.Pattern",
+                     "classmethod_descriptor", "mappingproxy", "method", "enum.EnumType", "abc.ABCMeta"}
+
+
+def _census_retained(report):
+    objects = report.get("objects", {})
+    imports = report.get("imports")
+    if not imports:
+        return objects.get("size", 0)
+    packages = tuple(f"{name.split('.')[0]}." for name in imports.get("modules", []))
+    return sum(g["size"] for g in objects.get("growth", [])
+               if g["type"] not in _MODULE_MACHINERY and not g["type"].startswith(packages))
 
 
 def python_retained(report):
@@ -42,8 +71,7 @@ def python_retained(report):
     if traced.get("enabled") and traced.get("retained") is not None:
         return traced["retained"]
     named = sum(max(v.get("delta", 0), 0) for v in report.get("variables", []))
-    objects = 0 if report.get("imports") else report.get("objects", {}).get("size", 0)
-    return max(named, objects)
+    return max(named, _census_retained(report))
 
 
 def cyclic_garbage(report):
@@ -63,11 +91,15 @@ def decide(report, previous_runs, cfg):
     growth = rerun_growth(report, previous_runs)
     window = growth[-cfg["leak_runs"]:]
     bytes_per_run = int(sum(window) / len(window)) if window else None
-    if len(window) >= cfg["leak_runs"] and all(g >= cfg["leak_bytes_per_run"] for g in window):
+    native = report.get("native", {}).get("unexplained") or 0
+    retained = python_retained(report)
+    # RSS alone also grows from allocator fragmentation (pymalloc arenas pinned by a few survivors): a slope counts as
+    # a leak only when this run shows where it goes, Python objects or native memory malloc_trim could not return.
+    supported = retained >= cfg["leak_bytes_per_run"] // 2 or native >= cfg["native_bytes"]
+    if len(window) >= cfg["leak_runs"] and all(g >= cfg["leak_bytes_per_run"] for g in window) and supported:
         flags.append("leak")
         reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more "
                            f"({len(window)} consecutive re-runs)")
-    native = report.get("native", {}).get("unexplained") or 0
     traced = report.get("traced", {}).get("enabled", False)
     native_suspect = native >= cfg["native_bytes"] and not report.get("imports")
     if native_suspect and traced:
@@ -79,7 +111,6 @@ def decide(report, previous_runs, cfg):
         flags.append("cycles")
         reasons["cycles"] = (f"the cell made {objects:,} objects in reference cycles ({format_bytes(size)} seen), "
                              "freed only by the cycle collector")
-    retained = python_retained(report)
     if retained >= cfg["retain_bytes"]:
         flags.append("retains")
         reasons["retains"] = f"the cell still holds {format_bytes(retained)} after it ended"

@@ -10,14 +10,18 @@ import time
 import types
 
 from .. import protocol
-from .census import INTERNAL_MODULES
+from ..gcguard import RAW
+import os
+
+from .census import INTERNAL_MODULES, array_base
 from .cycles import attribute_edge
 from .roots import Roots, label
 
 MAX_DEPTH = 12
 MAX_TARGETS = 12
 MAX_FRONTIER = 5000
-MAX_PARENTS = 4
+MAX_PARENTS = 32
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET_S = 1.0
 DEEP_BUDGET_S = 3.0
 
@@ -27,57 +31,84 @@ def _edge(src, dst):
         return ".cache"
     if isinstance(src, types.ModuleType):
         return "." + protocol.short(next((k for k, v in vars(src).items() if v is dst), "?"), 60)
+    if isinstance(src, type) and type(dst) is dict:
+        return ".__dict__"  # a class's own namespace: its attributes follow as ['name']
     return attribute_edge(src, dst)
 
 
-def search(shell, targets, budget_s=BUDGET_S):
-    """Return one chain per target that reaches a root: {"type", "root", "chain": [{"label", "edge"}]} (root first)."""
+def _ours(ref):
+    # Frames of memdiag itself (materialized by a traceback or a debugger) hold our locals, not the user's data.
+    return isinstance(ref, types.FrameType) and ref.f_code.co_filename.startswith(_PACKAGE)
+
+
+def search(shell, targets, budget_s=BUDGET_S, walk=True):
+    """One chain per target, from a named root down to it: {"type", "root", "chain": [{"label", "edge"}]}.
+
+    A target that is simply the value of a user's name is searched further ("what else holds it?": a figure kept by
+    pyplot, an instance kept by a class registry); when nothing else does, its chain is the name alone.
+    With walk=False only identity roots are tried (no heap pass).
+    """
     roots = Roots(shell)
     parent = {}  # id(child) -> [(referrer, edge), ...]: a few, since the first referrer found may lead nowhere
     resolved = {}  # id(obj) -> (root name, links under the root)
-    mine = {id(parent), id(resolved), id(targets)}
+    by_name = {}  # id(target) -> its user-name root, the fallback answer
+    mine = {id(parent), id(resolved), id(targets), id(by_name)}
     deadline = time.perf_counter() + budget_s
     frontier = list(targets)
     mine.add(id(frontier))
     seen = {id(t) for t in targets}
+    user_ns = shell.user_ns
     try:
-        for _ in range(MAX_DEPTH):
+        for depth in range(MAX_DEPTH if walk else 1):
             pending = []
             for obj in frontier:
                 hit = roots.resolve(obj)
-                if hit is not None:
+                if hit is not None and depth == 0 and not hit[1] and roots.is_user_name(hit[0]):
+                    by_name[id(obj)] = hit
+                    pending.append(obj)
+                elif hit is not None:
                     resolved[id(obj)] = hit
                 else:
                     pending.append(obj)
-            if not pending or time.perf_counter() > deadline:
+            if not walk or not pending or time.perf_counter() > deadline:
                 break
             mine.add(id(pending))
             wanted = {id(o): o for o in pending}
             mine.add(id(wanted))
-            referrers = gc.get_referrers(*pending)
+            referrers = RAW.get_referrers(*pending)
             mine.add(id(referrers))
             frontier = []
             mine.add(id(frontier))
             for ref in referrers:
-                if id(ref) in mine or isinstance(ref, types.FrameType):
+                if id(ref) in mine or _ours(ref):
                     continue
                 for child in gc.get_referents(ref):
                     cid = id(child)
-                    if cid in wanted and cid not in resolved and len(parent.get(cid, ())) < MAX_PARENTS:
-                        name = roots.container_root(ref, child)
-                        if name is not None:
-                            resolved[cid] = (name, [])
-                        else:
-                            parent.setdefault(cid, []).append((ref, _edge(ref, child)))
-                if id(ref) not in seen and len(frontier) < MAX_FRONTIER:
+                    if cid not in wanted or cid in resolved or len(parent.get(cid, ())) >= MAX_PARENTS:
+                        continue
+                    if ref is user_ns and cid in by_name:
+                        continue  # we know that name already; look for the other holders
+                    name = roots.container_root(ref, child)
+                    if name is not None:
+                        resolved[cid] = (name, [])
+                    else:
+                        parent.setdefault(cid, []).append((ref, _edge(ref, child)))
+                if id(ref) not in seen and not roots.is_container(ref) and len(frontier) < MAX_FRONTIER:
                     seen.add(id(ref))
                     frontier.append(ref)
             del referrers, pending, wanted
+        for tid, hit in by_name.items():
+            if not _path_to_root(_by_id(targets, tid), parent, resolved):
+                resolved[tid] = hit
         return _chains(targets, parent, resolved)
     finally:
         roots.release()
         parent.clear()
         frontier = None
+
+
+def _by_id(objs, wanted):
+    return next(o for o in objs if id(o) == wanted)
 
 
 def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
@@ -107,6 +138,9 @@ def _chains(targets, parent, resolved):
         root, links = resolved[id(root_obj)]
         chain = [{"label": label(root_obj), "edge": ""}] + list(links)
         chain += [{"label": label(obj), "edge": protocol.short(edge, 60)} for obj, edge in path]
+        base = array_base(target)
+        if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
+            chain.append({"label": f"{label(base)} ({base.nbytes:,} bytes)", "edge": ".base"})
         key = (root, tuple(link["edge"] for link in chain))
         if root.split(".")[0].split("[")[0] in INTERNAL_MODULES:
             continue  # reached through IPython's or our own machinery: not an answer a user can act on
@@ -142,5 +176,9 @@ def after(ctx):
     targets = _targets(ctx)
     if targets:
         budget = DEEP_BUDGET_S if ctx.deep else BUDGET_S
-        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget)
+        flags = set(ctx.report["verdict"]["flags"])
+        # A heap pass per level is paid for leaks, cycles, native memory, deep and traced runs, and a cell's first
+        # run; a cell that merely keeps holding a lot on every re-run gets its cheap, identity-only answer.
+        walk = ctx.deep or ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
+        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk)
     targets.clear()

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 
 from .. import protocol
+from ..gcguard import RAW
 
 TOP_N = 20
 SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
@@ -78,7 +79,7 @@ def after(ctx):
         reason = "the gc was frozen by the user" if data.get("user_frozen") else "the gc was not frozen for this cell"
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
-    objs = gc.get_objects()
+    objs = RAW.get_objects()
     counts = Counter(map(type, objs))
     sizes = _sampled_sizes(objs, counts)
     del objs
@@ -98,7 +99,7 @@ def keep_targets(ctx):
         return
     wanted = {tp for tp in data["census_types"] if not _internal_type(tp)}
     picked = []
-    for obj in gc.get_objects():
+    for obj in RAW.get_objects():
         if type(obj) in wanted:
             picked.append((sizeof(obj) + untracked_size(obj), id(obj), obj))
             if len(picked) > 4 * TARGETS_KEPT:

@@ -8,6 +8,7 @@ import gc
 from collections import Counter
 
 from .. import protocol
+from ..gcguard import RAW
 from .census import INTERNAL_MODULES, sizeof, untracked_size
 
 MAX_ANALYSED = 50_000
@@ -38,7 +39,7 @@ def _collect_saved(generation, section):
     garbage = []
     try:
         gc.set_debug(gc.DEBUG_SAVEALL)
-        found = gc.collect(generation)
+        found = RAW.collect(generation)
         garbage = gc.garbage[start:]
         del gc.garbage[start:]
     finally:
@@ -48,12 +49,13 @@ def _collect_saved(generation, section):
     finally:
         garbage.clear()
         # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects count.
-        gc.collect(min(generation + 1, 2))
+        RAW.collect(min(generation + 1, 2))
     return found
 
 
 def _is_internal(types):
-    return all(t in _INTERNAL_TYPES or t.startswith(_INTERNAL_PREFIXES) for t in types)
+    # One IPython/pygments type in a cycle group is enough: users don't build cycles through IPython's objects.
+    return any(t.startswith(_INTERNAL_PREFIXES) for t in types) or all(t in _INTERNAL_TYPES for t in types)
 
 
 def describe(garbage):

@@ -10,7 +10,7 @@ import ctypes.util
 import sys
 
 from .. import protocol
-from ..verdict import python_retained
+from ..verdict import python_retained, run_growth
 
 _trim = None
 
@@ -46,12 +46,14 @@ def after(ctx):
         report["imports"] = {"count": added, "modules": [protocol.short(n, 80) for n in names[:20]]}
     rss = report["rss"]
     explained = python_retained(report)
-    unexplained = rss["after"] - rss["before"] - explained
-    section = {"unexplained": max(unexplained, 0), "explained": explained, "trimmed": None}
-    threshold = ctx.recorder.config.native_bytes
-    if unexplained >= threshold and not added and malloc_trim():
-        now = ctx.recorder.rss_reader.rss()
-        given_back = max(rss["after"] - now, 0)
+    growth = run_growth(report, trimmed=False)
+    section = {"unexplained": max(growth - explained, 0), "explained": explained, "trimmed": None}
+    cfg = ctx.recorder.config
+    # Growth big enough to matter (a leak step, or native) is checked against the allocator first: what malloc_trim
+    # gives back was free memory glibc kept (e.g. after its mmap threshold moved), not memory the cell holds.
+    if growth >= min(cfg.leak_bytes_per_run, cfg.native_bytes) and malloc_trim():
+        already = report["traced"].get("overhead") or 0  # tracemalloc's tables, trimmed and discounted already
+        given_back = max(rss["after"] - already - ctx.recorder.rss_reader.rss(), 0)
         section["trimmed"] = given_back
-        section["unexplained"] = max(unexplained - given_back, 0)
+        section["unexplained"] = max(growth - given_back - explained, 0)
     report["native"] = section

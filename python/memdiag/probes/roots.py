@@ -34,6 +34,7 @@ class Roots:
         self.named = {}  # id(obj) -> (root name, [links below the root object])
         self.containers = {}  # id(dict) -> callable(child) -> root name, for namespaces that are roots themselves
         self._keep = []  # the root objects, alive while the search runs
+        self._user_names = set()
         ns = shell.user_ns
         out = ns.get("Out") if isinstance(ns.get("Out"), dict) else {}
         self.containers[id(ns)] = lambda child: self._name_in(ns, child)
@@ -42,6 +43,7 @@ class Roots:
         for name, value in list(ns.items()):
             if isinstance(name, str) and not is_ipython_name(name) and type(value).__name__ != "module":
                 self._add(value, name)
+                self._user_names.add(name)
         for n, value in list(out.items()):
             self._add(value, f"Out[{n}]")
         if "_" in ns:
@@ -94,6 +96,12 @@ class Roots:
             if value is child:
                 return f"{prefix}{sep}{key}" if sep else f"{prefix}[{protocol.safe_repr(key, 40)}]"
         return None
+
+    def is_user_name(self, name):
+        return name in self._user_names
+
+    def is_container(self, obj):
+        return id(obj) in self.containers
 
     def resolve(self, obj):
         """(root name, links below the root) when obj is a root or lies directly under one; else None."""
