@@ -142,6 +142,10 @@ export class KernelBridge implements IDisposable {
   }
 
   private _onKernelChanged(_: ISessionContext, change: { newValue: Kernel.IKernelConnection | null }): void {
+    if (change.newValue && change.newValue === this._kernel) {
+      // A restart keeps the connection object; the status handler restarts the conversation.
+      return;
+    }
     this._detach();
     this._attach(change.newValue);
   }
@@ -169,6 +173,12 @@ export class KernelBridge implements IDisposable {
 
   private async _start(kernel: Kernel.IKernelConnection): Promise<void> {
     this._setStatus('connecting');
+    if (kernel.status !== 'idle') {
+      // Talking to a kernel that is still starting or restarting can stall its start-up handshake.
+      this._startWhenIdle = true;
+      return;
+    }
+    this._startWhenIdle = false;
     let language = '';
     try {
       language = (await kernel.info).language_info.name ?? '';
@@ -191,12 +201,11 @@ export class KernelBridge implements IDisposable {
   }
 
   private _onKernelStatus(kernel: Kernel.IKernelConnection, status: Kernel.Status): void {
-    if (status === 'restarting' || status === 'autorestarting') {
-      this._restarting = true;
+    if (status === 'restarting' || status === 'autorestarting' || status === 'starting') {
+      this._startWhenIdle = true;
       this._dropComm();
       this._setStatus('connecting');
-    } else if (status === 'idle' && this._restarting) {
-      this._restarting = false;
+    } else if (status === 'idle' && this._startWhenIdle) {
       void this._start(kernel);
     }
   }
@@ -286,7 +295,7 @@ export class KernelBridge implements IDisposable {
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
   private _pending = new Map<string, { delegate: PromiseDelegate<unknown>; timer: ReturnType<typeof setTimeout> }>();
-  private _restarting = false;
+  private _startWhenIdle = false;
   private _status: BridgeStatus = 'no-kernel';
   private _detail = '';
   private _kernelVersion: string | null = null;
