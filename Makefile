@@ -71,8 +71,10 @@ test: build browser
 	cd ui-tests && npx playwright test
 
 # --- distribution ------------------------------------------------------------------------
+# A production build of the frontend (no source maps) goes into both the sdist and the wheel.
 wheel: install
 	$(BIN)/python -m pip install --quiet build
+	npm run build:prod
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 
