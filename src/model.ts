@@ -19,6 +19,11 @@ export class NotebookMemoryModel {
     return this._changed;
   }
 
+  /** Emitted for each report added, after `changed`. */
+  get reportAdded(): ISignal<this, IReport> {
+    return this._reportAdded;
+  }
+
   /** All executions, oldest first. */
   get executions(): ReadonlyArray<IReport> {
     return this._executions;
@@ -56,6 +61,7 @@ export class NotebookMemoryModel {
     if (added) {
       this._trim();
       this._changed.emit();
+      this._reportAdded.emit(report);
     }
     return added;
   }
@@ -110,6 +116,7 @@ export class NotebookMemoryModel {
   private _keys = new Set<string>();
   private _maxExecutions: number;
   private _changed = new Signal<this, void>(this);
+  private _reportAdded = new Signal<this, IReport>(this);
 }
 
 export namespace NotebookMemoryModel {

@@ -13,6 +13,8 @@ export interface INotebookMemory {
   readonly panel: NotebookPanel;
   readonly model: NotebookMemoryModel;
   readonly bridge: KernelBridge;
+  /** Forget every report of this notebook, in memory and in the cells' metadata. */
+  clear(): void;
 }
 
 /** Follows the open notebooks and the current one. */
@@ -25,6 +27,8 @@ export interface IMemdiagTracker {
   readonly added: ISignal<IMemdiagTracker, INotebookMemory>;
   /** The memory state of a notebook panel. */
   get(panel: NotebookPanel): INotebookMemory | undefined;
+  /** Call a function for every followed notebook. */
+  forEach(fn: (memory: INotebookMemory) => void): void;
 }
 
 export const IMemdiagTracker = new Token<IMemdiagTracker>(

@@ -6,6 +6,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { KernelBridge } from './kernelbridge';
 import { NotebookMemoryModel } from './model';
+import { NotebookPersistence } from './persistence';
 import { IMemdiagTracker, INotebookMemory } from './tokens';
 
 export class MemdiagTracker implements IMemdiagTracker {
@@ -34,6 +35,10 @@ export class MemdiagTracker implements IMemdiagTracker {
     return this._memories.get(panel);
   }
 
+  forEach(fn: (memory: INotebookMemory) => void): void {
+    this._memories.forEach(memory => fn(memory));
+  }
+
   /** Apply a new history length to every notebook. */
   setMaxExecutions(value: number): void {
     this._options.maxExecutions = value;
@@ -50,10 +55,21 @@ export class MemdiagTracker implements IMemdiagTracker {
       model,
       autoLoad: this._options.autoLoad
     });
-    const memory: INotebookMemory = { panel, model, bridge };
+    let persistence: NotebookPersistence | null = null;
+    const memory: INotebookMemory = {
+      panel,
+      model,
+      bridge,
+      clear: () => {
+        model.clear();
+        persistence?.clear();
+      }
+    };
+    persistence = new NotebookPersistence(memory);
     this._memories.set(panel, memory);
     panel.disposed.connect(() => {
       this._memories.delete(panel);
+      persistence?.dispose();
       bridge.dispose();
       model.dispose();
       if (this._options.notebooks.currentWidget === null) {

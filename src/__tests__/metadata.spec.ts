@@ -1,0 +1,46 @@
+import { appendReport, compactReport, MAX_METADATA_CHARS, MAX_REPORTS_PER_CELL, readReports } from '../metadata';
+import { makeReport } from './fixtures';
+
+describe('cell metadata', () => {
+  it('appends and bounds the count', () => {
+    let value: unknown = undefined;
+    for (let i = 1; i <= MAX_REPORTS_PER_CELL + 3; i++) {
+      value = appendReport(value, makeReport({ execution_count: i }));
+    }
+    const { reports, invalid } = readReports(value);
+    expect(invalid).toBe(0);
+    expect(reports).toHaveLength(MAX_REPORTS_PER_CELL);
+    expect(reports[reports.length - 1].execution_count).toBe(MAX_REPORTS_PER_CELL + 3);
+  });
+
+  it('bounds the size', () => {
+    const huge = makeReport({
+      objects: {
+        new: 1,
+        growth: Array.from({ length: 10 }, (_, i) => ({ type: 'x'.repeat(2000) + i, count: 1, size: 1 }))
+      }
+    });
+    let value: unknown = undefined;
+    for (let i = 0; i < 5; i++) {
+      value = appendReport(value, { ...huge, execution_count: i });
+    }
+    expect(JSON.stringify(value).length).toBeLessThanOrEqual(MAX_METADATA_CHARS);
+    expect(readReports(value).reports.length).toBeGreaterThan(0);
+  });
+
+  it('shortens long lists', () => {
+    const report = makeReport({
+      backrefs: Array.from({ length: 20 }, () => ({ type: 'list', root: 'cache', chain: [] }))
+    });
+    expect(compactReport(report).backrefs).toHaveLength(5);
+  });
+
+  it('ignores corrupted values and counts them', () => {
+    expect(readReports(undefined)).toEqual({ reports: [], invalid: 0 });
+    expect(readReports('garbage').invalid).toBe(1);
+    expect(readReports({ reports: 'x' }).invalid).toBe(1);
+    const mixed = readReports({ reports: [makeReport(), { schema: 1 }, null] });
+    expect(mixed.reports).toHaveLength(1);
+    expect(mixed.invalid).toBe(2);
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * memdiag:cells — badges, verdict classes and `data-memdiag-verdict` on executed code cells.
+ */
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+
+import { NotebookDecorator } from '../decorator';
+import { IMemdiagTracker, INotebookMemory } from '../tokens';
+
+export const cellsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'memdiag:cells',
+  description: 'Marks each executed code cell with its memory change and verdict.',
+  autoStart: true,
+  requires: [IMemdiagTracker],
+  activate: (app: JupyterFrontEnd, tracker: IMemdiagTracker): void => {
+    const decorate = (memory: INotebookMemory): void => {
+      const decorator = new NotebookDecorator(memory);
+      memory.panel.disposed.connect(() => decorator.dispose());
+    };
+    tracker.forEach(decorate);
+    tracker.added.connect((_, memory) => decorate(memory));
+  }
+};
