@@ -1,13 +1,14 @@
 /**
- * memdiag:plugin — follows every notebook, loads the kernel side and keeps the reports.
- * Owns the settings in schema/plugin.json.
+ * memdiag:plugin — follows every notebook, loads the kernel side, keeps the reports, and applies the
+ * settings in schema/plugin.json to every kernel.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { configMatches, kernelConfig } from '../config';
 import { DEFAULT_MAX_EXECUTIONS } from '../model';
-import { IMemdiagTracker } from '../tokens';
+import { IMemdiagTracker, INotebookMemory } from '../tokens';
 import { MemdiagTracker } from '../tracker';
 
 export const PLUGIN_ID = 'memdiag:plugin';
@@ -25,19 +26,54 @@ export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
     settingRegistry: ISettingRegistry | null
   ): IMemdiagTracker => {
     let autoLoad = true;
+    let wanted: Record<string, unknown> = {};
     const tracker = new MemdiagTracker({
       notebooks,
       autoLoad: () => autoLoad,
       maxExecutions: DEFAULT_MAX_EXECUTIONS
     });
+
+    // What was last asked of each bridge: a kernel that adjusts a value must not be asked again and again.
+    const asked = new WeakMap<INotebookMemory, string>();
+    const sync = (memory: INotebookMemory): void => {
+      const bridge = memory.bridge;
+      const request = JSON.stringify(wanted);
+      if (
+        bridge.status !== 'ready' ||
+        !Object.keys(wanted).length ||
+        configMatches(bridge.config, wanted) ||
+        asked.get(memory) === request
+      ) {
+        return;
+      }
+      asked.set(memory, request);
+      bridge.request('config', wanted as any).catch(reason => {
+        console.warn('memdiag: the kernel refused the settings', reason);
+      });
+    };
+    const follow = (memory: INotebookMemory): void => {
+      memory.bridge.stateChanged.connect(() => {
+        if (memory.bridge.status !== 'ready') {
+          asked.delete(memory);
+        }
+        sync(memory);
+      });
+      sync(memory);
+    };
+    tracker.forEach(follow);
+    tracker.added.connect((_, memory) => follow(memory));
+
     if (settingRegistry) {
       void settingRegistry.load(PLUGIN_ID).then(settings => {
         const apply = (): void => {
-          autoLoad = settings.get('autoLoad').composite !== false;
-          const history = settings.get('historyLength').composite;
+          const composite = settings.composite as Record<string, unknown>;
+          autoLoad = composite.autoLoad !== false;
+          const history = composite.historyLength;
           if (typeof history === 'number' && history > 0) {
             tracker.setMaxExecutions(history);
           }
+          wanted = kernelConfig(composite);
+          tracker.forEach(sync);
         };
         apply();
         settings.changed.connect(apply);
