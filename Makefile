@@ -42,8 +42,10 @@ python/memdiag/labextension/package.json: $(TS_SOURCES) node_modules/.package-lo
 build: install python/memdiag/labextension/package.json
 
 # --- run ---------------------------------------------------------------------------------
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: build
-	$(BIN)/jupyter lab examples/
+	cd examples && $(CURDIR)/$(BIN)/jupyter lab $(ROOT_FLAG) demo.ipynb
 
 # --- tests -------------------------------------------------------------------------------
 # Debian's Chromium for Galata (never a Playwright browser download); installed when root.
