@@ -1,0 +1,131 @@
+/**
+ * What every memdiag chart shares: the palette (read from --jp-* variables by the caller),
+ * the translatable titles, and a theme config. Pure module.
+ */
+import { VerdictKind } from './protocol';
+
+/** A chart specification, handed as is to vega-embed. */
+export type ChartSpec = Record<string, unknown>;
+
+/** Colours and font, read by the caller from `--jp-*` CSS variables so charts follow the theme. */
+export interface IChartPalette {
+  text: string;
+  textMuted: string;
+  grid: string;
+  font: string;
+  fontSize: number;
+  /** RSS after each execution. */
+  rss: string;
+  /** Peak RSS during each execution. */
+  peak: string;
+  /** Python-level memory, and ordinary bars. */
+  python: string;
+  /** Bars that stand out: sites in the cell itself, the leaves of the backref tree. */
+  accent: string;
+  verdict: Record<VerdictKind, string>;
+}
+
+/** Neutral colours for when no theme can be read (tests, detached nodes). */
+export const FALLBACK_PALETTE: IChartPalette = {
+  text: '#212121',
+  textMuted: '#616161',
+  grid: '#e0e0e0',
+  font: 'system-ui, sans-serif',
+  fontSize: 11,
+  rss: '#1976d2',
+  peak: '#7b1fa2',
+  python: '#388e3c',
+  accent: '#f57c00',
+  verdict: { ok: '#9e9e9e', retains: '#f57c00', leak: '#d32f2f', cycles: '#fbc02d', native: '#c2185b' }
+};
+
+/** Titles the charts show; callers pass translated ones. */
+export interface IChartText {
+  execution: string;
+  memory: string;
+  rssAfter: string;
+  peak: string;
+  pythonLevel: string;
+  deltaRss: string;
+  cell: string;
+  run: string;
+  verdict: string;
+  reason: string;
+  type: string;
+  size: string;
+  count: string;
+  site: string;
+  code: string;
+  line: string;
+  increment: string;
+}
+
+export const DEFAULT_TEXT: IChartText = {
+  execution: 'Execution',
+  memory: 'Memory',
+  rssAfter: 'RSS after',
+  peak: 'Peak RSS',
+  pythonLevel: 'Python-level retained',
+  deltaRss: 'Δ RSS',
+  cell: 'Cell',
+  run: 'Run',
+  verdict: 'Verdict',
+  reason: 'Reason',
+  type: 'Type',
+  size: 'Size',
+  count: 'Count',
+  site: 'Site',
+  code: 'Code',
+  line: 'Line',
+  increment: 'Increment'
+};
+
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const VEGA_SCHEMA = 'https://vega.github.io/schema/vega/v6.json';
+
+/** Bars and rows beyond these are noise in a sidebar. */
+export const MAX_BARS = 25;
+export const ROW_HEIGHT = 18;
+
+/** Axis and legend colours and fonts from the palette; a transparent background lets the theme show. */
+export function chartConfig(palette: IChartPalette): ChartSpec {
+  const axis = {
+    labelColor: palette.textMuted,
+    titleColor: palette.text,
+    gridColor: palette.grid,
+    domainColor: palette.grid,
+    tickColor: palette.grid,
+    labelFont: palette.font,
+    titleFont: palette.font,
+    labelFontSize: palette.fontSize,
+    titleFontSize: palette.fontSize,
+    titleFontWeight: 'normal'
+  };
+  return {
+    background: 'transparent',
+    font: palette.font,
+    view: { stroke: null },
+    axis,
+    legend: {
+      labelColor: palette.text,
+      titleColor: palette.text,
+      labelFont: palette.font,
+      titleFont: palette.font,
+      labelFontSize: palette.fontSize,
+      titleFontSize: palette.fontSize,
+      orient: 'bottom',
+      direction: 'horizontal'
+    }
+  };
+}
+
+/** Give every label its own bar: two types of the same name from different modules must not stack. */
+export function uniqueKeys(labels: string[]): string[] {
+  const seen = new Map<string, number>();
+  return labels.map(label => {
+    const n = (seen.get(label) ?? 0) + 1;
+    seen.set(label, n);
+    return n === 1 ? label : `${label} (${n})`;
+  });
+}
+

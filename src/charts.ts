@@ -1,0 +1,323 @@
+/**
+ * Vega-Lite and Vega specs for memdiag's charts, built from report data.
+ *
+ * Pure module: no JupyterLab or DOM imports. Security: every string that came from a kernel
+ * (type names, file paths, code, root names, reasons) goes into the specs as a data value
+ * only. Never as a field name, an expression, a signal, a URL or a format string: Vega
+ * compiles those into code. Field names, titles and colours are ours; numbers shown in
+ * tooltips are formatted here so the specs need no format expressions either.
+ */
+import {
+  chartConfig as config,
+  ChartSpec,
+  DEFAULT_TEXT,
+  IChartPalette,
+  IChartText,
+  MAX_BARS,
+  ROW_HEIGHT,
+  uniqueKeys,
+  VEGA_LITE_SCHEMA
+} from './chartbase';
+import { formatBytes, formatCount, formatDelta } from './format';
+import { ILineIncrement, IReport, ITracedSite, ITypeGrowth, VERDICT_KINDS } from './protocol';
+
+export * from './chartbase';
+export * from './backreftree';
+
+/**
+ * Python-level bytes one execution retained, where the report measured them: the kernel's own
+ * `native.explained` (tracemalloc when traced, else the census), else traced.retained. Both are
+ * per run, so they are plotted per run and never summed into a level.
+ */
+export function pythonRetained(report: IReport): number | null {
+  const explained = (report.native as { explained?: unknown } | undefined)?.explained;
+  if (typeof explained === 'number' && Number.isFinite(explained)) {
+    return explained;
+  }
+  const retained = report.traced?.enabled ? report.traced.retained : null;
+  return typeof retained === 'number' ? retained : null;
+}
+
+/** Short label for an execution: "[12]" or "–" when IPython gave no count. */
+function cellLabel(report: IReport): string {
+  return report.execution_count === null ? '–' : `[${report.execution_count}]`;
+}
+
+/**
+ * The timeline of a notebook's executions, oldest first. Every datum carries `index` (the
+ * position in `executions`) so a click on any mark can select that execution.
+ */
+export function timelineSpec(
+  executions: ReadonlyArray<IReport>,
+  palette: IChartPalette,
+  options: { text?: IChartText; selected?: number | null; width?: number } = {}
+): ChartSpec {
+  const text = options.text ?? DEFAULT_TEXT;
+  const rows = executions.map((report, index) => {
+    const delta = report.rss.after - report.rss.before;
+    const python = pythonRetained(report);
+    return {
+      index,
+      cell: cellLabel(report),
+      run: report.run,
+      rssAfter: report.rss.after,
+      peak: report.rss.peak,
+      python,
+      delta,
+      deltaText: formatDelta(delta),
+      rssText: formatBytes(report.rss.after),
+      peakText: report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
+      pythonText: python === null ? '–' : formatBytes(python),
+      verdict: report.verdict.kind,
+      reason: report.verdict.reason
+    };
+  });
+  // Long form for the lines, so the legend names the series without any label expression.
+  const series: Array<{ index: number; series: string; bytes: number }> = [];
+  for (const row of rows) {
+    series.push({ index: row.index, series: text.rssAfter, bytes: row.rssAfter });
+    if (row.peak !== null) {
+      series.push({ index: row.index, series: text.peak, bytes: row.peak });
+    }
+  }
+  const tooltip = [
+    { field: 'cell', type: 'nominal', title: text.cell },
+    { field: 'run', type: 'quantitative', title: text.run },
+    { field: 'deltaText', type: 'nominal', title: text.deltaRss },
+    { field: 'rssText', type: 'nominal', title: text.rssAfter },
+    { field: 'peakText', type: 'nominal', title: text.peak },
+    { field: 'pythonText', type: 'nominal', title: text.pythonLevel },
+    { field: 'verdict', type: 'nominal', title: text.verdict },
+    { field: 'reason', type: 'nominal', title: text.reason }
+  ];
+  const x = {
+    field: 'index',
+    type: 'quantitative',
+    title: text.execution,
+    scale: { domain: [-0.5, Math.max(rows.length - 0.5, 0.5)], nice: false, zero: false },
+    axis: { tickMinStep: 1, format: 'd' }
+  };
+  // 'container' does not size views inside a vconcat: the caller passes the node's width.
+  const width = options.width ?? 300;
+  const levels: ChartSpec = {
+    width,
+    height: 140,
+    layer: [
+      {
+        data: { name: 'series' },
+        mark: { type: 'line', interpolate: 'monotone', strokeWidth: 1.5 },
+        encoding: {
+          x,
+          y: { field: 'bytes', type: 'quantitative', title: text.memory, axis: { format: '~s' } },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: null,
+            scale: { domain: [text.rssAfter, text.peak], range: [palette.rss, palette.peak] }
+          },
+          strokeDash: {
+            field: 'series',
+            type: 'nominal',
+            legend: null,
+            scale: { domain: [text.rssAfter, text.peak], range: [[1, 0], [4, 3]] }
+          }
+        }
+      },
+      {
+        data: { name: 'executions' },
+        mark: { type: 'point', filled: true, size: 60, cursor: 'pointer' },
+        encoding: {
+          x,
+          y: { field: 'rssAfter', type: 'quantitative' },
+          fill: {
+            field: 'verdict',
+            type: 'nominal',
+            title: text.verdict,
+            scale: { domain: [...VERDICT_KINDS], range: VERDICT_KINDS.map(kind => palette.verdict[kind]) }
+          },
+          stroke: { value: palette.text },
+          strokeWidth: { value: 0.5 },
+          tooltip
+        }
+      },
+      ...(typeof options.selected === 'number' && rows[options.selected]
+        ? [
+            {
+              data: { values: [{ index: options.selected }] },
+              mark: { type: 'rule', color: palette.textMuted, strokeDash: [2, 2] },
+              encoding: { x: { field: 'index', type: 'quantitative' } }
+            }
+          ]
+        : [])
+    ]
+  };
+  const panels: ChartSpec[] = [levels];
+  if (rows.some(row => row.python !== null)) {
+    panels.push({
+      width,
+      height: 60,
+      data: { name: 'executions' },
+      layer: [
+        {
+          mark: { type: 'bar', size: 6, color: palette.rss, opacity: 0.35, cursor: 'pointer' },
+          encoding: {
+            x,
+            y: { field: 'delta', type: 'quantitative', title: text.deltaRss, axis: { format: '~s' } },
+            tooltip
+          }
+        },
+        {
+          mark: { type: 'tick', orient: 'horizontal', color: palette.python, thickness: 2, size: 10 },
+          encoding: { x, y: { field: 'python', type: 'quantitative' }, tooltip }
+        }
+      ]
+    });
+  }
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    autosize: { type: 'fit-x', contains: 'padding' },
+    datasets: { executions: rows, series },
+    vconcat: panels,
+    config: config(palette)
+  };
+}
+
+/** Horizontal bars of what survived the cell, by type. */
+export function growthSpec(
+  growth: ReadonlyArray<ITypeGrowth>,
+  palette: IChartPalette,
+  options: { text?: IChartText } = {}
+): ChartSpec {
+  const text = options.text ?? DEFAULT_TEXT;
+  const top = [...growth].sort((a, b) => b.size - a.size).slice(0, MAX_BARS);
+  const keys = uniqueKeys(top.map(item => item.type));
+  const rows = top.map((item, index) => ({
+    index,
+    key: keys[index],
+    type: item.type,
+    size: item.size,
+    count: item.count,
+    sizeText: formatBytes(item.size),
+    countText: formatCount(item.count)
+  }));
+  return horizontalBars(rows, palette, text.type, text.size, [
+    { field: 'type', type: 'nominal', title: text.type },
+    { field: 'sizeText', type: 'nominal', title: text.size },
+    { field: 'countText', type: 'nominal', title: text.count }
+  ]);
+}
+
+/** The last path component: sites are read by file name, the tooltip keeps the whole path. */
+function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}
+
+/** Horizontal bars of the allocation sites that retained the most. */
+export function sitesSpec(
+  top: ReadonlyArray<ITracedSite>,
+  palette: IChartPalette,
+  options: { text?: IChartText } = {}
+): ChartSpec {
+  const text = options.text ?? DEFAULT_TEXT;
+  const sites = top.slice(0, MAX_BARS);
+  const keys = uniqueKeys(sites.map(site => `${baseName(site.file)}:${site.line}`));
+  const rows = sites.map((site, index) => ({
+    index,
+    key: keys[index],
+    file: site.file,
+    line: site.line,
+    code: site.code ?? '',
+    size: site.size,
+    inCell: (site as { in_cell?: unknown }).in_cell === true,
+    sizeText: formatBytes(site.size),
+    countText: formatCount(site.count)
+  }));
+  return horizontalBars(
+    rows,
+    palette,
+    text.site,
+    text.size,
+    [
+      { field: 'file', type: 'nominal', title: text.site },
+      { field: 'line', type: 'quantitative', title: text.line },
+      { field: 'code', type: 'nominal', title: text.code },
+      { field: 'sizeText', type: 'nominal', title: text.size },
+      { field: 'countText', type: 'nominal', title: text.count }
+    ],
+    { field: 'inCell', type: 'nominal', legend: null, scale: { domain: [true, false], range: [palette.accent, palette.python] } }
+  );
+}
+
+function horizontalBars(
+  rows: Array<{ key: string; size: number }>,
+  palette: IChartPalette,
+  yTitle: string,
+  xTitle: string,
+  tooltip: ChartSpec[],
+  color: ChartSpec = { value: palette.python }
+): ChartSpec {
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    width: 'container',
+    height: Math.max(rows.length, 1) * ROW_HEIGHT,
+    autosize: { type: 'fit-x', contains: 'padding' },
+    data: { values: rows },
+    mark: { type: 'bar', cornerRadiusEnd: 2 },
+    encoding: {
+      y: {
+        field: 'key',
+        type: 'nominal',
+        title: yTitle,
+        sort: { field: 'size', order: 'descending' },
+        axis: { labelLimit: 160 }
+      },
+      x: { field: 'size', type: 'quantitative', title: xTitle, axis: { format: '~s' } },
+      color,
+      tooltip
+    },
+    config: config(palette)
+  };
+}
+
+/** Per-line memory increments of a `%%memdiag --lines` run. */
+export function linesSpec(
+  lines: ReadonlyArray<ILineIncrement>,
+  palette: IChartPalette,
+  options: { text?: IChartText } = {}
+): ChartSpec {
+  const text = options.text ?? DEFAULT_TEXT;
+  const rows = lines.map((item, index) => ({
+    index,
+    line: item.line,
+    code: item.code,
+    increment: item.increment,
+    incrementText: formatDelta(item.increment),
+    grows: item.increment > 0
+  }));
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    width: 'container',
+    height: 120,
+    autosize: { type: 'fit-x', contains: 'padding' },
+    data: { values: rows },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'line', type: 'ordinal', title: text.line, axis: { labelAngle: 0 } },
+      y: { field: 'increment', type: 'quantitative', title: text.increment, axis: { format: '~s' } },
+      color: {
+        field: 'grows',
+        type: 'nominal',
+        legend: null,
+        scale: { domain: [true, false], range: [palette.accent, palette.python] }
+      },
+      tooltip: [
+        { field: 'line', type: 'quantitative', title: text.line },
+        { field: 'code', type: 'nominal', title: text.code },
+        { field: 'incrementText', type: 'nominal', title: text.increment }
+      ]
+    },
+    config: config(palette)
+  };
+}
+
