@@ -1,0 +1,239 @@
+import {
+  backrefTree,
+  backrefTreeSpec,
+  chainText,
+  FALLBACK_PALETTE,
+  growthSpec,
+  linesSpec,
+  pythonRetained,
+  sitesSpec,
+  timelineSpec
+} from '../charts';
+import { IBackref, IReport } from '../protocol';
+import { makeReport } from './fixtures';
+
+import deep from '../../protocol/examples/deep.json';
+import leak from '../../protocol/examples/leak.json';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const SCRIPT = '<script>alert(1)</script>';
+
+/** Every string anywhere in a spec, with the key that holds it. */
+function strings(value: unknown, key = '', out: Array<[string, string]> = []): Array<[string, string]> {
+  if (typeof value === 'string') {
+    out.push([key, value]);
+  } else if (Array.isArray(value)) {
+    value.forEach(v => strings(v, key, out));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      strings(v, k, out);
+    }
+  }
+  return out;
+}
+
+/** The spec with its inline data removed: what Vega compiles (fields, expressions, signals). */
+function withoutData(spec: unknown): unknown {
+  if (Array.isArray(spec)) {
+    return spec.map(withoutData);
+  }
+  if (spec && typeof spec === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(spec)) {
+      if (k === 'values' || k === 'datasets') {
+        continue;
+      }
+      out[k] = withoutData(v);
+    }
+    return out;
+  }
+  return spec;
+}
+
+/** Hostile strings may only appear in inline data, never where Vega compiles code. */
+function expectDataOnly(spec: unknown, ...hostile: string[]): void {
+  const all = strings(spec).map(([, v]) => v);
+  for (const h of hostile) {
+    expect(all.some(v => v.includes(h))).toBe(true);
+  }
+  const compiled = strings(withoutData(spec));
+  for (const [, value] of compiled) {
+    for (const h of hostile) {
+      expect(value).not.toContain(h);
+    }
+  }
+  expect(compiled.some(([k]) => k === 'expr' || k === 'signal' || k === 'url')).toBe(false);
+  expect(JSON.stringify(spec)).not.toMatch(/"(signals|params|url)"/);
+}
+
+describe('timelineSpec', () => {
+  const executions: IReport[] = [
+    makeReport({ execution_count: 1 }),
+    leak as unknown as IReport,
+    makeReport({
+      execution_count: 3,
+      run: 2,
+      rss: { before: 1, after: 5, peak: null },
+      verdict: { kind: 'native', flags: ['native'], bytes_per_run: null, reason: HOSTILE }
+    })
+  ];
+
+  it('has one datum per execution with its index, tooltip fields and verdict', () => {
+    const spec = timelineSpec(executions, FALLBACK_PALETTE) as any;
+    const rows = spec.datasets.executions;
+    expect(rows.map((r: any) => r.index)).toEqual([0, 1, 2]);
+    expect(rows[1]).toMatchObject({ cell: '[8]', run: 4, verdict: 'leak', deltaText: '+8 MB' });
+    expect(rows[2]).toMatchObject({ cell: '[3]', peak: null, peakText: '–', reason: HOSTILE });
+    // Lines: RSS after for every execution, peak only where there is one.
+    expect(spec.datasets.series).toHaveLength(5);
+    expect(spec.datasets.series.every((r: any) => typeof r.index === 'number')).toBe(true);
+    const points = spec.vconcat[0].layer[1];
+    expect(points.mark.type).toBe('point');
+    expect(points.encoding.fill.field).toBe('verdict');
+    expect(points.encoding.fill.scale.range).toContain(FALLBACK_PALETTE.verdict.leak);
+    expect(points.encoding.tooltip.map((t: any) => t.field)).toEqual(
+      expect.arrayContaining(['cell', 'run', 'deltaText', 'verdict'])
+    );
+    expectDataOnly(spec, HOSTILE);
+  });
+
+  it('plots the Python-level retained per run only where reports have it', () => {
+    expect(pythonRetained(leak as unknown as IReport)).toBe(8001969);
+    expect(pythonRetained(makeReport())).toBeNull();
+    const withPython = timelineSpec(executions, FALLBACK_PALETTE) as any;
+    expect(withPython.vconcat).toHaveLength(2);
+    expect(withPython.datasets.executions[1].python).toBe(8001969);
+    const without = timelineSpec([makeReport()], FALLBACK_PALETTE) as any;
+    expect(without.vconcat).toHaveLength(1);
+  });
+
+  it('marks the selected execution and takes colours from the palette', () => {
+    const palette = { ...FALLBACK_PALETTE, rss: 'var-rss', text: 'var-text' };
+    const spec = timelineSpec(executions, palette, { selected: 1, width: 250 }) as any;
+    const layers = spec.vconcat[0].layer;
+    expect(layers[2].mark.type).toBe('rule');
+    expect(layers[2].data.values).toEqual([{ index: 1 }]);
+    expect(layers[0].encoding.color.scale.range[0]).toBe('var-rss');
+    expect(spec.vconcat[0].width).toBe(250);
+    expect(spec.config.background).toBe('transparent');
+  });
+
+  it('handles no executions', () => {
+    const spec = timelineSpec([], FALLBACK_PALETTE) as any;
+    expect(spec.datasets.executions).toEqual([]);
+  });
+});
+
+describe('bar charts', () => {
+  it('growthSpec: horizontal bars of size by type, count in the tooltip, duplicates kept apart', () => {
+    const spec = growthSpec(
+      [
+        { type: 'Node', count: 3, size: 100 },
+        { type: HOSTILE, count: 1500, size: 2_000_000 },
+        { type: 'Node', count: 1, size: 50 }
+      ],
+      FALLBACK_PALETTE
+    ) as any;
+    expect(spec.mark.type).toBe('bar');
+    expect(spec.encoding.x.field).toBe('size');
+    expect(spec.encoding.y.field).toBe('key');
+    expect(spec.data.values.map((r: any) => r.key)).toEqual([HOSTILE, 'Node', 'Node (2)']);
+    expect(spec.data.values[0]).toMatchObject({ count: 1500, countText: '1.5k', sizeText: '2 MB' });
+    expect(spec.encoding.tooltip.map((t: any) => t.field)).toContain('countText');
+    expectDataOnly(spec, HOSTILE);
+  });
+
+  it('growthSpec reads real reports', () => {
+    const spec = growthSpec((deep as any).objects.growth, FALLBACK_PALETTE) as any;
+    expect(spec.data.values[0].type).toBe('list');
+    expect(spec.height).toBe(7 * 18);
+  });
+
+  it('sitesSpec: file:line labels, the cell own lines stand out', () => {
+    const spec = sitesSpec(
+      [
+        ...(deep as any).traced.top.slice(0, 2),
+        { file: `/tmp/${SCRIPT}.py`, line: 3, code: HOSTILE, size: 10, count: 1 }
+      ],
+      FALLBACK_PALETTE
+    ) as any;
+    const rows = spec.data.values;
+    expect(rows[0]).toMatchObject({ key: 'cell:2', inCell: true });
+    expect(rows[1]).toMatchObject({ key: 'ast.py:50', inCell: false });
+    expect(rows[2].file).toBe(`/tmp/${SCRIPT}.py`);
+    expect(spec.encoding.color.field).toBe('inCell');
+    expectDataOnly(spec, HOSTILE, SCRIPT);
+  });
+
+  it('linesSpec: one bar per line increment', () => {
+    const spec = linesSpec(
+      [
+        { line: 1, code: 'a = []', increment: 0 },
+        { line: 2, code: HOSTILE, increment: 8_000_000 },
+        { line: 3, code: 'del a', increment: -4_000_000 }
+      ],
+      FALLBACK_PALETTE
+    ) as any;
+    expect(spec.mark.type).toBe('bar');
+    expect(spec.encoding.x.field).toBe('line');
+    expect(spec.encoding.y.field).toBe('increment');
+    expect(spec.data.values.map((r: any) => r.incrementText)).toEqual(['±0 B', '+8 MB', '-4 MB']);
+    expect(spec.data.values.map((r: any) => r.grows)).toEqual([false, true, false]);
+    expectDataOnly(spec, HOSTILE);
+  });
+});
+
+describe('backref tree', () => {
+  const backrefs: IBackref[] = [
+    { type: 'bytearray', root: 'cache', chain: [{ label: 'list', edge: '' }, { label: 'bytearray', edge: '[3]' }] },
+    { type: 'bytearray', root: 'cache', chain: [{ label: 'list', edge: '' }, { label: 'bytearray', edge: '[4]' }] },
+    { type: 'bytearray', root: 'cache', chain: [{ label: 'list', edge: '' }, { label: 'bytearray', edge: '[4]' }] },
+    { type: 'dict', root: 'Out[3]', chain: [{ label: 'dict', edge: '' }] },
+    { type: HOSTILE, root: SCRIPT, chain: [{ label: HOSTILE, edge: `.${SCRIPT}` }] },
+    { type: 'frame', root: 'sys.last_traceback', chain: [] }
+  ];
+
+  it('merges chains into one tree under the named roots', () => {
+    const nodes = backrefTree(backrefs);
+    const byLabel = (label: string) => nodes.filter(n => n.label === label);
+    expect(nodes[0]).toMatchObject({ kind: 'top', parent: null });
+    const roots = nodes.filter(n => n.kind === 'root');
+    expect(roots.map(n => n.label)).toEqual(['cache', 'Out[3]', SCRIPT, 'sys.last_traceback']);
+    expect(roots.every(n => n.parent === nodes[0].id)).toBe(true);
+    // The two chains through cache share the list node; the two identical ones share a leaf.
+    const cacheList = nodes.filter(n => n.label === 'list');
+    expect(cacheList).toHaveLength(1);
+    const leaves = byLabel('bytearray');
+    expect(leaves.map(n => [n.edge, n.kind, n.count])).toEqual([
+      ['[3]', 'leaf', 1],
+      ['[4]', 'leaf', 2]
+    ]);
+    expect(leaves.every(n => n.parent === cacheList[0].id)).toBe(true);
+    // ids are ours: kernel strings never become keys.
+    expect(nodes.every(n => /^(t|n\d+)$/.test(n.id))).toBe(true);
+  });
+
+  it('is a Vega spec with stratify and tree transforms and the labels as data', () => {
+    const spec = backrefTreeSpec(backrefs, FALLBACK_PALETTE) as any;
+    expect(spec.$schema).toMatch(/vega\/v6/);
+    const tree = spec.data.find((d: any) => d.name === 'tree');
+    expect(tree.transform.map((t: any) => t.type)).toEqual(['stratify', 'tree']);
+    expect(tree.transform[0]).toMatchObject({ key: 'id', parentKey: 'parent' });
+    expect(spec.data.find((d: any) => d.name === 'links').transform.map((t: any) => t.type)).toEqual([
+      'treelinks',
+      'linkpath'
+    ]);
+    const texts = tree.values.map((n: any) => n.text);
+    expect(texts).toEqual(expect.arrayContaining(['cache', 'list', '[3] bytearray', '[4] bytearray ×2', 'Out[3]']));
+    expect(texts).toContain(`.${SCRIPT} ${HOSTILE}`);
+    expect(spec.marks.map((m: any) => m.type)).toEqual(['path', 'symbol', 'text']);
+    expect(spec.height).toBeGreaterThanOrEqual(5 * 22);
+    expectDataOnly(spec, HOSTILE, SCRIPT);
+  });
+
+  it('writes chains as text', () => {
+    expect(chainText(backrefs[0])).toBe('cache → list[3] → bytearray');
+    expect(chainText(backrefs[3])).toBe('Out[3] → dict');
+    expect(chainText(backrefs[5])).toBe('sys.last_traceback');
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * The detail of one execution: summary, allocation sites, names, type growth, per-line
+ * increments, cycles, backref chains and, for native verdicts, the step-5 actions.
+ * Shared by the sidebar (DetailView) and the inline mime renderer (renderReport).
+ *
+ * Text goes in with textContent only; charts are specs built in charts.ts from data.
+ */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { IDisposable } from '@lumino/disposable';
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { backrefTreeSpec, ChartSpec, DEFAULT_TEXT, growthSpec, IChartPalette, IChartText, linesSpec } from './charts';
+import {
+  chainList,
+  cyclesSection,
+  el,
+  nativeSection,
+  reportVariables,
+  section,
+  sitesSection,
+  summarySection,
+  table,
+  valgrindSection,
+  variablesSection
+} from './detailparts';
+import { formatBytes, formatCount, formatDelta } from './format';
+import { IReport } from './protocol';
+import { IVegaHandle, readPalette, RenderVega, renderVega } from './vega';
+
+export interface IDetailOptions {
+  /** Translations; English when absent. */
+  trans?: TranslationBundle;
+  /** Called when the user activates an allocation site that is a line of the cell (1-based). */
+  onJumpToLine?: (line: number) => void;
+  /** Draws a chart; tests inject a fake so vega-embed never loads under jest. */
+  renderVega?: RenderVega;
+  /** Colours for the charts; read from the theme's --jp-* variables when absent. */
+  palette?: () => IChartPalette;
+}
+
+/** A rendered report: `ready` settles once every chart drew or failed; dispose releases them. */
+export interface IRenderedReport extends IDisposable {
+  readonly ready: Promise<void>;
+}
+
+/** The chart titles in the user's language. */
+export function chartText(trans: TranslationBundle): IChartText {
+  const text = { ...DEFAULT_TEXT };
+  for (const key of Object.keys(text) as Array<keyof IChartText>) {
+    // The English defaults are the message ids.
+    text[key] = trans.__(DEFAULT_TEXT[key]);
+  }
+  return text;
+}
+
+/** Fill `host` with the detail of `report`. */
+export function renderReport(host: HTMLElement, report: IReport, options: IDetailOptions = {}): IRenderedReport {
+  return new Private.Rendering(host, report, options);
+}
+
+/** The detail of the selected execution, as a Lumino widget for the sidebar. */
+export class DetailView extends Widget {
+  constructor(options: IDetailOptions = {}) {
+    super();
+    this._options = options;
+    this._trans = options.trans ?? nullTranslator.load('memdiag');
+    this.addClass('memdiag-Detail');
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', this._trans.__('Execution details'));
+    this.title.label = this._trans.__('Details');
+    this._render();
+  }
+
+  /** The execution shown; null shows a hint. */
+  get report(): IReport | null {
+    return this._report;
+  }
+
+  set report(value: IReport | null) {
+    if (value === this._report) {
+      return;
+    }
+    this._report = value;
+    this._stale = true;
+    this.update();
+  }
+
+  /** Settles when the charts of the current report are drawn (for tests and screenshots). */
+  get ready(): Promise<void> {
+    return this._rendering?.ready ?? Promise.resolve();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._rendering?.dispose();
+    this._rendering = null;
+    super.dispose();
+  }
+
+  protected onUpdateRequest(msg: Message): void {
+    // Widget.update() is deferred while hidden: no chart is drawn for a hidden sidebar.
+    if (this._stale) {
+      this._render();
+    }
+  }
+
+  private _render(): void {
+    this._stale = false;
+    this._rendering?.dispose();
+    this._rendering = null;
+    if (!this._report) {
+      this.node.replaceChildren(
+        el('p', 'memdiag-Detail-empty', this._trans.__('Select an execution to see its details.'))
+      );
+      return;
+    }
+    this._rendering = renderReport(this.node, this._report, { ...this._options, trans: this._trans });
+  }
+
+  private _options: IDetailOptions;
+  private _trans: TranslationBundle;
+  private _report: IReport | null = null;
+  private _rendering: IRenderedReport | null = null;
+  private _stale = false;
+}
+
+namespace Private {
+  interface IChart {
+    node: HTMLElement;
+    build: (palette: IChartPalette) => ChartSpec;
+    fallback: HTMLDetailsElement | null;
+    handle: Promise<IVegaHandle | null> | null;
+  }
+
+  export class Rendering implements IRenderedReport {
+    constructor(host: HTMLElement, report: IReport, options: IDetailOptions) {
+      this._host = host;
+      this._options = options;
+      this._trans = options.trans ?? nullTranslator.load('memdiag');
+      const trans = this._trans;
+      const text = chartText(trans);
+      const parts: Array<HTMLElement | null> = [summarySection(report, trans)];
+      if (report.verdict.kind === 'native') {
+        parts.push(nativeSection(report, trans));
+      }
+      const sites = report.traced?.top ?? [];
+      if (sites.length) {
+        parts.push(sitesSection(sites, trans, options.onJumpToLine));
+      }
+      const variables = reportVariables(report);
+      if (variables.length) {
+        parts.push(variablesSection(variables, trans));
+      }
+      const growth = report.objects?.growth ?? [];
+      if (growth.length) {
+        const node = section('growth', trans.__('Type growth'));
+        const rows = growth.map(g => [g.type, formatCount(g.count), formatBytes(g.size)]);
+        this._chart(node, trans.__('Bar chart of the types the cell left alive, by size'), p =>
+          growthSpec(growth, p, { text })
+        ).appendChild(
+          table(trans.__('Types the cell left alive'), [trans.__('Type'), trans.__('Count'), trans.__('Size')], rows)
+        );
+        parts.push(node);
+      }
+      const lines = report.lines ?? [];
+      if (lines.length) {
+        const node = section('lines', trans.__('Memory per line'));
+        const rows = lines.map(l => [String(l.line), l.code, formatDelta(l.increment)]);
+        this._chart(node, trans.__('Bar chart of the memory increment of each line'), p =>
+          linesSpec(lines, p, { text })
+        ).appendChild(
+          table(trans.__('Memory increment per line'), [trans.__('Line'), trans.__('Code'), trans.__('Increment')], rows)
+        );
+        parts.push(node);
+      }
+      parts.push(cyclesSection(report, trans));
+      const backrefs = report.backrefs ?? [];
+      if (backrefs.length) {
+        const node = section('backrefs', trans.__('What keeps it alive'));
+        // The textual chains are the accessible form of the tree: always shown, not folded away.
+        this._chart(
+          node,
+          trans.__('Tree of the reference chains from named roots to retained objects'),
+          p => backrefTreeSpec(backrefs, p),
+          false
+        );
+        node.appendChild(chainList(report, trans));
+        parts.push(node);
+      }
+      parts.push(valgrindSection(report, trans));
+      host.replaceChildren(...parts.filter((part): part is HTMLElement => part !== null));
+      this.ready = this._draw();
+      // Charts take their colours from the theme: redraw them when the user switches it.
+      this._observer = new MutationObserver(() => {
+        this.ready = this._draw();
+      });
+      this._observer.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light'] });
+    }
+
+    ready: Promise<void>;
+
+    get isDisposed(): boolean {
+      return this._disposed;
+    }
+
+    dispose(): void {
+      if (this._disposed) {
+        return;
+      }
+      this._disposed = true;
+      this._observer.disconnect();
+      this._finalizeAll();
+    }
+
+    /** A chart container in `parent`; returns the fold for its table fallback (or `parent` without one). */
+    private _chart(
+      parent: HTMLElement,
+      label: string,
+      build: (palette: IChartPalette) => ChartSpec,
+      withTable = true
+    ): HTMLElement {
+      const node = el('div', 'memdiag-Detail-chart');
+      node.setAttribute('role', 'img');
+      node.setAttribute('aria-label', label);
+      parent.appendChild(node);
+      let fallback: HTMLDetailsElement | null = null;
+      if (withTable) {
+        fallback = el('details', 'memdiag-Detail-fallback');
+        fallback.appendChild(el('summary', undefined, this._trans.__('Table')));
+        parent.appendChild(fallback);
+      }
+      this._charts.push({ node, build, fallback, handle: null });
+      return fallback ?? parent;
+    }
+
+    private _finalizeAll(): void {
+      for (const chart of this._charts) {
+        const handle = chart.handle;
+        chart.handle = null;
+        void handle?.then(h => h?.finalize());
+      }
+    }
+
+    private async _draw(): Promise<void> {
+      this._finalizeAll();
+      if (!this._charts.length) {
+        return;
+      }
+      const palette = (this._options.palette ?? (() => readPalette(this._host)))();
+      const draw = this._options.renderVega ?? renderVega;
+      await Promise.all(
+        this._charts.map(chart => {
+          // _finalizeAll releases this view whenever it arrives, even after a dispose.
+          const handle = draw(chart.node, chart.build(palette)).then(
+            h => h,
+            () => {
+              // No chart (chunk failed to load, Vega error): the table says it all.
+              chart.node.hidden = true;
+              if (chart.fallback) {
+                chart.fallback.open = true;
+              }
+              return null;
+            }
+          );
+          chart.handle = handle;
+          return handle;
+        })
+      );
+    }
+
+    private _host: HTMLElement;
+    private _options: IDetailOptions;
+    private _trans: TranslationBundle;
+    private _charts: IChart[] = [];
+    private _observer: MutationObserver;
+    private _disposed = false;
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The sections of a report's detail view, as DOM built with createElement and textContent only:
+ * every string in a report came from a kernel (type names, reprs, file paths, reasons) and
+ * may hold markup, so none of it is ever parsed as HTML.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { chainText } from './charts';
+import { formatBytes, formatCount, formatDelta, formatSeconds } from './format';
+import { IReport, ITracedSite } from './protocol';
+
+/** A name the cell created or grew, as the kernel's `variables` probe reports it. */
+export interface IVariable {
+  name: string;
+  status: string;
+  type: string;
+  size: number;
+  delta: number | null;
+}
+
+/** `variables` is not in IReport's type yet: validate it here before use. */
+export function reportVariables(report: IReport): IVariable[] {
+  const raw = (report as { variables?: unknown }).variables;
+  if (!Array.isArray(raw)) {
+    return [];
+  }
+  return raw.filter(
+    (v): v is IVariable =>
+      typeof v === 'object' &&
+      v !== null &&
+      typeof v.name === 'string' &&
+      typeof v.status === 'string' &&
+      typeof v.type === 'string' &&
+      Number.isFinite(v.size) &&
+      (v.delta === undefined || v.delta === null || Number.isFinite(v.delta))
+  );
+}
+
+/** A number the kernel may add to a section beyond the typed contract (native.trimmed, ...). */
+export function extraNumber(section: unknown, key: string): number | null {
+  if (typeof section !== 'object' || section === null) {
+    return null;
+  }
+  const value = (section as Record<string, unknown>)[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+/** A titled section, labelled for assistive technology. */
+export function section(name: string, title: string): HTMLElement {
+  const node = el('section', `memdiag-Detail-section memdiag-Detail-${name}`);
+  node.setAttribute('aria-label', title);
+  node.appendChild(el('h3', 'memdiag-Detail-heading', title));
+  return node;
+}
+
+/** A table whose cells are text, or nodes built by the caller. */
+export function table(caption: string, headers: string[], rows: Array<Array<string | Node>>): HTMLTableElement {
+  const node = el('table', 'memdiag-Detail-table');
+  node.setAttribute('aria-label', caption);
+  const head = node.createTHead().insertRow();
+  for (const header of headers) {
+    const th = el('th', undefined, header);
+    th.scope = 'col';
+    head.appendChild(th);
+  }
+  const body = node.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const value of row) {
+      const td = tr.insertCell();
+      if (typeof value === 'string') {
+        td.textContent = value;
+      } else {
+        td.appendChild(value);
+      }
+    }
+  }
+  return node;
+}
+
+/** Verdict, reason and the headline numbers. */
+export function summarySection(report: IReport, trans: TranslationBundle): HTMLElement {
+  const node = section('summary', trans.__('Summary'));
+  const verdict = el('p', 'memdiag-Detail-verdict');
+  verdict.dataset.verdict = report.verdict.kind;
+  const kind = el('span', 'memdiag-Detail-kind', report.verdict.kind);
+  verdict.append(kind, el('span', 'memdiag-Detail-reason', report.verdict.reason));
+  node.appendChild(verdict);
+  const facts: Array<[string, string]> = [
+    [trans.__('Cell'), report.execution_count === null ? '–' : `[${report.execution_count}]`],
+    [trans.__('Run'), String(report.run)],
+    [trans.__('Δ RSS'), formatDelta(report.rss.after - report.rss.before)],
+    [trans.__('RSS after'), formatBytes(report.rss.after)],
+    [trans.__('Peak RSS'), report.rss.peak === null ? '–' : formatBytes(report.rss.peak)]
+  ];
+  if (typeof report.rss.limit === 'number') {
+    facts.push([trans.__('Memory limit'), formatBytes(report.rss.limit)]);
+  }
+  if (report.verdict.bytes_per_run !== null) {
+    facts.push([trans.__('Kept per re-run'), formatDelta(report.verdict.bytes_per_run)]);
+  }
+  if (report.objects) {
+    facts.push([trans.__('New objects'), formatCount(report.objects.new)]);
+  }
+  facts.push([trans.__('Duration'), formatSeconds(report.duration_s)]);
+  facts.push([trans.__('memdiag overhead'), formatSeconds(report.overhead_s)]);
+  const list = el('dl', 'memdiag-Detail-facts');
+  for (const [term, value] of facts) {
+    list.append(el('dt', undefined, term), el('dd', undefined, value));
+  }
+  node.appendChild(list);
+  if (report.errors.length) {
+    node.appendChild(el('p', 'memdiag-Detail-errorsTitle', trans.__('Probes that failed:')));
+    const errors = el('ul', 'memdiag-Detail-errors');
+    for (const error of report.errors) {
+      errors.appendChild(el('li', undefined, error));
+    }
+    node.appendChild(errors);
+  }
+  return node;
+}
+
+/** Where the retained memory was allocated; lines of the cell itself can be jumped to. */
+export function sitesSection(
+  sites: ReadonlyArray<ITracedSite>,
+  trans: TranslationBundle,
+  onJumpToLine?: (line: number) => void
+): HTMLElement {
+  const node = section('sites', trans.__('Top allocation sites'));
+  const rows = sites.map(site => {
+    const inCell = (site as { in_cell?: unknown }).in_cell === true;
+    let where: string | Node = `${site.file}:${site.line}`;
+    if (inCell) {
+      const label = trans.__('cell line %1', site.line);
+      if (onJumpToLine) {
+        // A real button: focusable, and Enter/Space activate it without extra key handling.
+        const button = el('button', 'memdiag-Detail-jump', label);
+        button.type = 'button';
+        button.title = trans.__('Go to line %1 of the cell', site.line);
+        button.addEventListener('click', () => onJumpToLine(site.line));
+        where = button;
+      } else {
+        where = label;
+      }
+    }
+    return [where, site.code ?? '', formatBytes(site.size), formatCount(site.count)];
+  });
+  node.appendChild(
+    table(
+      trans.__('Allocation sites of what the cell retained'),
+      [trans.__('Site'), trans.__('Code'), trans.__('Size'), trans.__('Count')],
+      rows
+    )
+  );
+  return node;
+}
+
+/** Names the cell created, rebound or grew. */
+export function variablesSection(variables: IVariable[], trans: TranslationBundle): HTMLElement {
+  const node = section('variables', trans.__('Names'));
+  node.appendChild(
+    table(
+      trans.__('Names the cell created or grew'),
+      [trans.__('Name'), trans.__('Status'), trans.__('Type'), trans.__('Size'), trans.__('Δ')],
+      variables.map(v => [
+        v.name,
+        v.status,
+        v.type,
+        formatBytes(v.size),
+        typeof v.delta === 'number' ? formatDelta(v.delta) : '–'
+      ])
+    )
+  );
+  return node;
+}
+
+/** Cyclic garbage: what the cycles were made of and the edges that closed them. */
+export function cyclesSection(report: IReport, trans: TranslationBundle): HTMLElement | null {
+  const cycles = report.gc?.cycles ?? [];
+  if (!cycles.length) {
+    return null;
+  }
+  const node = section('cycles', trans.__('Reference cycles'));
+  node.appendChild(
+    el('p', 'memdiag-Detail-note', trans.__('%1 objects freed only by the cycle collector.', formatCount(report.gc!.collected)))
+  );
+  node.appendChild(
+    table(
+      trans.__('Cyclic garbage the cell created'),
+      [trans.__('Types'), trans.__('Objects'), trans.__('Size'), trans.__('Edges')],
+      cycles.map(cycle => [
+        cycle.types.join(', ') + ((cycle as { internal?: unknown }).internal === true ? trans.__(' (IPython)') : ''),
+        formatCount(cycle.objects),
+        formatBytes(cycle.size),
+        (cycle.edges ?? []).join('; ')
+      ])
+    )
+  );
+  return node;
+}
+
+/** The textual form of the backref chains, next to the tree. */
+export function chainList(report: IReport, trans: TranslationBundle): HTMLElement {
+  const list = el('ul', 'memdiag-Detail-chains');
+  list.setAttribute('aria-label', trans.__('Reference chains from a root to a retained object'));
+  for (const backref of report.backrefs ?? []) {
+    const size = typeof backref.size === 'number' ? ` (${formatBytes(backref.size)})` : '';
+    list.appendChild(el('li', undefined, chainText(backref) + size));
+  }
+  return list;
+}
+
+/** Step 5 of the triage, for RSS growth that Python allocations do not explain. */
+export function nativeSection(report: IReport, trans: TranslationBundle): HTMLElement {
+  const node = section('native', trans.__('Native memory: next steps'));
+  const unexplained = report.native?.unexplained ?? null;
+  const trimmed = extraNumber(report.native, 'trimmed');
+  if (unexplained !== null) {
+    node.appendChild(
+      el('p', undefined, trans.__('%1 of RSS growth is not explained by Python allocations.', formatBytes(unexplained)))
+    );
+  }
+  const steps = el('ol', 'memdiag-Detail-steps');
+  steps.appendChild(
+    el(
+      'li',
+      undefined,
+      trimmed === null
+        ? trans.__('malloc_trim(0) was not tried (not glibc).')
+        : trimmed > 0
+          ? trans.__('malloc_trim(0) gave back %1: that part was allocator retention, not a leak.', formatBytes(trimmed))
+          : trans.__('malloc_trim(0) gave nothing back: the memory is held, not merely cached by the allocator.')
+    )
+  );
+  const command = (text: string, code: string): HTMLElement => {
+    const item = el('li', undefined, text);
+    item.appendChild(el('code', 'memdiag-Detail-command', code));
+    return item;
+  };
+  steps.appendChild(
+    command(
+      trans.__('Install a kernel with the debug allocator (PYTHONMALLOC=debug), restart on it, and re-run: '),
+      '%memdiag kernelspec --malloc-debug --user'
+    )
+  );
+  steps.appendChild(command(trans.__('Run the cell under valgrind to find the C allocation: '), '%%memdiag --valgrind'));
+  node.appendChild(steps);
+  return node;
+}
+
+/** A `%%memdiag --valgrind` run's findings. */
+export function valgrindSection(report: IReport, trans: TranslationBundle): HTMLElement | null {
+  const valgrind = report.valgrind;
+  if (!valgrind) {
+    return null;
+  }
+  const node = section('valgrind', trans.__('valgrind'));
+  node.appendChild(
+    el(
+      'p',
+      undefined,
+      trans.__(
+        'Definitely lost: %1; indirectly lost: %2.',
+        formatBytes(valgrind.definitely_lost),
+        formatBytes(valgrind.indirectly_lost)
+      )
+    )
+  );
+  node.appendChild(
+    table(
+      trans.__('Leak records'),
+      [trans.__('Bytes'), trans.__('Blocks'), trans.__('Stack')],
+      valgrind.records.map(record => [
+        formatBytes(record.bytes),
+        formatCount(record.blocks),
+        record.stack.slice(0, 6).join(' ← ')
+      ])
+    )
+  );
+  return node;
+}
