@@ -65,28 +65,36 @@ export function chainText(backref: IBackref): string {
 
 const TREE_COLUMN = 150;
 const TREE_ROW = 22;
+/** Leaves have nothing to their right: their labels get more room. */
+const LEAF_LABEL = 260;
 
 /** The backref chains merged into a tree, drawn with Vega's stratify and tree transforms. */
 export function backrefTreeSpec(backrefs: ReadonlyArray<IBackref>, palette: IChartPalette): ChartSpec {
-  const nodes = backrefTree(backrefs).map(node => ({
+  const tree = backrefTree(backrefs);
+  const parents = new Set(tree.map(node => node.parent));
+  const nodes = tree.map(node => ({
     ...node,
     text:
       (node.edge && node.kind !== 'root' ? `${node.edge} ${node.label}` : node.label) +
       (node.count > 1 ? ` ×${node.count}` : ''),
-    shown: node.kind === 'top' ? 0 : 1
+    shown: node.kind === 'top' ? 0 : 1,
+    limit: parents.has(node.id) ? TREE_COLUMN - 14 : LEAF_LABEL - 14
   }));
   const leaves = nodes.filter(node => node.kind === 'leaf' || (node.kind === 'root' && node.count > 0));
   const depth = Math.max(1, ...nodes.map(node => node.depth));
   const height = Math.max(1, leaves.length) * TREE_ROW;
   // The tree spreads depths over `size`; depth 0 is the invisible top, shifted out of view.
   const treeWidth = depth * TREE_COLUMN;
+  // Columns 1..depth are drawn; the last one's labels get LEAF_LABEL.
+  const width = (depth - 1) * TREE_COLUMN + LEAF_LABEL;
   return {
     $schema: VEGA_SCHEMA,
-    width: treeWidth,
+    width,
     height,
     padding: 5,
     background: 'transparent',
-    autosize: 'pad',
+    // 'pad' would grow the view to include the invisible top node left of the roots.
+    autosize: 'none',
     data: [
       {
         name: 'tree',
@@ -149,7 +157,7 @@ export function backrefTreeSpec(backrefs: ReadonlyArray<IBackref>, palette: ICha
             fill: { value: palette.text },
             baseline: { value: 'middle' },
             align: { value: 'left' },
-            limit: { value: TREE_COLUMN - 14 }
+            limit: { field: 'limit' }
           },
           update: {
             x: { field: 'x', offset: 8 - TREE_COLUMN },

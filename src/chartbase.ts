@@ -107,6 +107,7 @@ export function chartConfig(palette: IChartPalette): ChartSpec {
     view: { stroke: null },
     axis,
     legend: {
+      columns: 4,
       labelColor: palette.text,
       titleColor: palette.text,
       labelFont: palette.font,

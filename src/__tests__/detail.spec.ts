@@ -1,0 +1,223 @@
+/**
+ * The detail view and the inline renderer: text only, whatever the kernel's strings hold.
+ * vega-embed never loads here: src/vega.ts is mocked, and the views get a fake renderer.
+ */
+jest.mock('../vega', () => ({
+  renderVega: jest.fn(() => Promise.reject(new Error('vega-embed must not load in jest'))),
+  readPalette: jest.fn(() => require('../chartbase').FALLBACK_PALETTE)
+}));
+
+import { Widget } from '@lumino/widgets';
+
+import { DetailView, renderReport } from '../detail';
+import { MIME_TYPE, RenderedReport, JUMP_EVENT } from '../mime';
+import { IReport } from '../protocol';
+import * as vegaModule from '../vega';
+import { makeReport } from './fixtures';
+
+import deep from '../../protocol/examples/deep.json';
+
+const IMG = '<img src=x onerror=alert(1)>';
+const SCRIPT = '<script>alert(1)</script>';
+const BOTH = `${IMG}${SCRIPT}`;
+
+/** A report whose every kernel-supplied string is hostile markup. */
+function hostileReport(): IReport {
+  const report = makeReport({
+    rss: { before: 100_000_000, after: 400_000_000, peak: 410_000_000, limit: 2_000_000_000 },
+    traced: {
+      enabled: true,
+      retained: 1000,
+      top: [
+        { file: 'cell', line: 2, code: BOTH, size: 12_000_000, count: 25, in_cell: true } as any,
+        { file: `/site-packages/${BOTH}.py`, line: 7, code: BOTH, size: 100, count: 1 }
+      ]
+    },
+    objects: { new: 3, growth: [{ type: BOTH, count: 2, size: 3000 }] },
+    gc: { collected: 998, cycles: [{ types: [BOTH], objects: 342, size: 6_878_646, edges: [`${BOTH}.peer -> ${BOTH}`] }] },
+    backrefs: [
+      { type: BOTH, root: BOTH, chain: [{ label: 'list', edge: '' }, { label: BOTH, edge: `[${SCRIPT}]` }] },
+      { type: 'bytearray', root: 'Out[3]', chain: [{ label: 'bytearray', edge: '' }] }
+    ],
+    native: { unexplained: 250_000_000 },
+    verdict: { kind: 'native', flags: ['native'], bytes_per_run: null, reason: BOTH },
+    errors: [`probe failed: ${BOTH}`],
+    lines: [{ line: 2, code: BOTH, increment: 8_000_000 }],
+    valgrind: { definitely_lost: 4096, indirectly_lost: 0, records: [{ bytes: 4096, blocks: 1, stack: [BOTH, 'main'] }] }
+  });
+  (report as any).native.trimmed = 0;
+  (report as any).variables = [{ name: BOTH, status: 'new', type: BOTH, size: 10, delta: 10 }];
+  return report;
+}
+
+function expectInert(node: HTMLElement): void {
+  expect(node.querySelectorAll('img, script, iframe, object, embed').length).toBe(0);
+  expect(node.innerHTML).not.toContain('<img');
+  expect(node.innerHTML).not.toContain('<script');
+  expect(node.textContent).toContain(IMG);
+  expect(node.textContent).toContain(SCRIPT);
+}
+
+/** A fake chart renderer that records what it drew. */
+function fakeVega() {
+  const finalized: unknown[] = [];
+  const specs: any[] = [];
+  const render = jest.fn(async (node: HTMLElement, spec: any) => {
+    specs.push(spec);
+    node.dataset.drawn = 'true';
+    const handle = { finalize: jest.fn(() => finalized.push(spec)) };
+    return handle;
+  });
+  return { render, specs, finalized };
+}
+
+describe('renderReport', () => {
+  it('renders hostile strings as text and creates no element from them', async () => {
+    const host = document.createElement('div');
+    const vega = fakeVega();
+    const rendering = renderReport(host, hostileReport(), { renderVega: vega.render });
+    await rendering.ready;
+    expectInert(host);
+    // Each kind of hostile string reached the page, literally.
+    for (const text of [`/site-packages/${BOTH}.py:7`, `${BOTH} → list[${SCRIPT}] → ${BOTH}`, `probe failed: ${BOTH}`]) {
+      expect(host.textContent).toContain(text);
+    }
+    expect(host.querySelector('.memdiag-Detail-reason')!.textContent).toBe(BOTH);
+    // The charts got their specs, with the strings as data.
+    expect(vega.specs).toHaveLength(3);
+    rendering.dispose();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(vega.finalized).toHaveLength(3);
+  });
+
+  it('has labelled sections, the step-5 actions for a native verdict and a table for each chart', async () => {
+    const host = document.createElement('div');
+    const rendering = renderReport(host, hostileReport(), { renderVega: fakeVega().render });
+    await rendering.ready;
+    const sections = [...host.querySelectorAll('section')];
+    expect(sections.every(s => s.getAttribute('aria-label'))).toBe(true);
+    const names = sections.map(s => [...s.classList].find(c => c !== 'memdiag-Detail-section'));
+    expect(names).toEqual([
+      'memdiag-Detail-summary',
+      'memdiag-Detail-native',
+      'memdiag-Detail-sites',
+      'memdiag-Detail-variables',
+      'memdiag-Detail-growth',
+      'memdiag-Detail-lines',
+      'memdiag-Detail-cycles',
+      'memdiag-Detail-backrefs',
+      'memdiag-Detail-valgrind'
+    ]);
+    const native = host.querySelector('.memdiag-Detail-native')!.textContent!;
+    expect(native).toContain('%memdiag kernelspec --malloc-debug --user');
+    expect(native).toContain('%%memdiag --valgrind');
+    expect(native).toContain('malloc_trim(0) gave nothing back');
+    expect(host.querySelector('.memdiag-Detail-growth table')!.textContent).toContain(BOTH);
+    expect(host.querySelectorAll('.memdiag-Detail-chart[role="img"][aria-label]').length).toBe(3);
+    rendering.dispose();
+  });
+
+  it('lets the user jump to a line of the cell with a real (keyboard-activatable) button', async () => {
+    const host = document.createElement('div');
+    const onJumpToLine = jest.fn();
+    renderReport(host, hostileReport(), { renderVega: fakeVega().render, onJumpToLine });
+    const buttons = host.querySelectorAll<HTMLButtonElement>('.memdiag-Detail-sites button');
+    // Only the site in the cell is a button; a library's file is plain text.
+    expect(buttons).toHaveLength(1);
+    expect(buttons[0].type).toBe('button');
+    buttons[0].click();
+    expect(onJumpToLine).toHaveBeenCalledWith(2);
+  });
+
+  it('shows the tables when a chart cannot be drawn', async () => {
+    const host = document.createElement('div');
+    const failing = jest.fn(() => Promise.reject(new Error('chunk failed')));
+    const rendering = renderReport(host, deep as unknown as IReport, { renderVega: failing });
+    await rendering.ready;
+    const fold = host.querySelector<HTMLDetailsElement>('.memdiag-Detail-growth details')!;
+    expect(fold.open).toBe(true);
+    expect(host.querySelector<HTMLElement>('.memdiag-Detail-growth .memdiag-Detail-chart')!.hidden).toBe(true);
+    expect(host.querySelector('.memdiag-Detail-chains')!.textContent).toBe('cache → list[4] → list');
+  });
+});
+
+describe('DetailView', () => {
+  it('renders the report it is given, and a hint without one', async () => {
+    const vega = fakeVega();
+    const view = new DetailView({ renderVega: vega.render });
+    Widget.attach(view, document.body);
+    expect(view.node.textContent).toContain('Select an execution');
+    view.report = hostileReport();
+    view.update();
+    await new Promise(resolve => requestAnimationFrame(resolve));
+    await view.ready;
+    expectInert(view.node);
+    expect(vega.specs.length).toBe(3);
+    view.report = null;
+    await new Promise(resolve => requestAnimationFrame(resolve));
+    expect(view.node.textContent).toContain('Select an execution');
+    expect(vega.finalized).toHaveLength(3);
+    view.dispose();
+  });
+
+  it('falls back to vega.ts when no renderer is injected, never to vega-embed', async () => {
+    const view = new DetailView();
+    Widget.attach(view, document.body);
+    view.report = deep as unknown as IReport;
+    await new Promise(resolve => requestAnimationFrame(resolve));
+    await view.ready;
+    expect(vegaModule.renderVega).toHaveBeenCalled();
+    view.dispose();
+  });
+});
+
+describe('RenderedReport (application/vnd.memdiag.v1+json)', () => {
+  const model = (data: unknown) => ({ data: { [MIME_TYPE]: data } }) as any;
+  const renderer = () => new RenderedReport({ mimeType: MIME_TYPE } as any, fakeVega().render);
+
+  it('renders a hostile report as text under .memdiag-report', async () => {
+    const widget = renderer();
+    await widget.renderModel(model(hostileReport()));
+    expect(widget.node.classList.contains('memdiag-report')).toBe(true);
+    expectInert(widget.node);
+    widget.dispose();
+  });
+
+  it('says so when the data is not a report', async () => {
+    const widget = renderer();
+    await widget.renderModel(model({ schema: 1, rss: IMG }));
+    expect(widget.node.textContent).toContain('not a valid memdiag report');
+    expect(widget.node.querySelectorAll('img').length).toBe(0);
+    await widget.renderModel(model('<img src=x onerror=alert(1)>'));
+    expect(widget.node.textContent).toContain('not a valid memdiag report');
+    expect(widget.node.querySelectorAll('img').length).toBe(0);
+  });
+
+  it('asks for an update when the report is newer than this frontend', async () => {
+    const widget = renderer();
+    await widget.renderModel(model({ ...makeReport(), schema: 2 }));
+    expect(widget.node.textContent).toBe('This report was made by a newer memdiag: update memdiag.');
+  });
+
+  it('sends a jump request up the DOM when a line of the cell is picked', async () => {
+    const widget = renderer();
+    Widget.attach(widget, document.body);
+    await widget.renderModel(model(hostileReport()));
+    const seen: number[] = [];
+    const listener = (event: Event) => seen.push((event as CustomEvent).detail.line);
+    document.body.addEventListener(JUMP_EVENT, listener);
+    widget.node.querySelector<HTMLButtonElement>('.memdiag-Detail-jump')!.click();
+    document.body.removeEventListener(JUMP_EVENT, listener);
+    expect(seen).toEqual([2]);
+    widget.dispose();
+  });
+
+  it('is declared safe and outranks text/html', () => {
+    const extension = require('../mime').default;
+    expect(extension.rendererFactory.safe).toBe(true);
+    expect(extension.rendererFactory.mimeTypes).toEqual([MIME_TYPE]);
+    expect(extension.rank).toBeLessThan(50);
+    expect(extension.dataType).toBe('json');
+  });
+});
