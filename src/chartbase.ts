@@ -107,7 +107,8 @@ export function chartConfig(palette: IChartPalette): ChartSpec {
     view: { stroke: null },
     axis,
     legend: {
-      columns: 4,
+      // Three verdicts a row fit a 300 px sidebar.
+      columns: 3,
       labelColor: palette.text,
       titleColor: palette.text,
       labelFont: palette.font,

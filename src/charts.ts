@@ -118,7 +118,8 @@ export function timelineSpec(
           strokeDash: {
             field: 'series',
             type: 'nominal',
-            legend: null,
+            // Same field as color: Vega-Lite merges both into one legend of line samples.
+            title: null,
             scale: { domain: [text.rssAfter, text.peak], range: [[1, 0], [4, 3]] }
           }
         }
