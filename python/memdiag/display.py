@@ -63,7 +63,7 @@ def to_text(report):
 def to_html(report):
     lines = summary_lines(report)
     kind = escape(report["verdict"]["kind"])
-    body = "".join(f"<div>{escape(line)}</div>" for line in lines[1:])
+    body = escape("\n".join(lines[1:]))
     return (f'<div class="memdiag-report" data-memdiag-verdict="{kind}"><strong>{escape(lines[0])}</strong>'
             f'<pre style="margin:0">{body}</pre></div>')
 

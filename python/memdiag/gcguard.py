@@ -13,15 +13,22 @@ import types
 # wrapped to thaw the running cell first (its census is then skipped). memdiag itself calls the originals.
 _WRAPPED = ("collect", "get_objects", "get_referrers", "freeze", "unfreeze", "get_freeze_count")
 RAW = types.SimpleNamespace(**{name: getattr(gc, name) for name in _WRAPPED})
+# gc.get_freeze_count() walks the whole permanent generation (O(heap)): never per cell. Whether the user froze the gc
+# is read once at load, then followed through the wrapped gc.freeze / gc.unfreeze.
+_user = {"frozen": False}
 
 
 def wrap_user_calls(thaw):
+    _user["frozen"] = RAW.get_freeze_count() > 0
     for name in _WRAPPED:
         original = getattr(RAW, name)
 
-        def wrapper(*args, _original=original, **kwargs):
+        def wrapper(*args, _original=original, _name=name, **kwargs):
             thaw()
-            return _original(*args, **kwargs)
+            result = _original(*args, **kwargs)
+            if _name in ("freeze", "unfreeze"):
+                _user["frozen"] = _name == "freeze"
+            return result
 
         functools.update_wrapper(wrapper, original)
         wrapper.__memdiag_original__ = original
@@ -53,7 +60,7 @@ def enter(ctx):
     data["gc_enabled"] = gc.isenabled()
     data["gc_debug"] = gc.get_debug()
     data["gc_garbage_len"] = len(gc.garbage)
-    data["user_frozen"] = RAW.get_freeze_count() > 0
+    data["user_frozen"] = _user["frozen"]
     counter = _Counter()
     gc.callbacks.append(counter)
     data["gc_counter"] = counter
@@ -61,7 +68,6 @@ def enter(ctx):
     if may_freeze and not data["user_frozen"]:
         RAW.freeze()
         data["frozen"] = True
-        data["frozen_count"] = RAW.get_freeze_count()
     if ctx.deep and data["gc_enabled"]:
         gc.disable()
         data["held_off"] = True
@@ -84,9 +90,7 @@ def restore(ctx):
             gc.callbacks.remove(counter)
         data["collected_during"] = counter.collected
     if data.pop("frozen", False):
-        # A user's own gc.freeze() inside the cell raised the count past ours: everything alive then is meant to
-        # stay frozen, ours included, so leave it. A user's gc.unfreeze() lowered it: nothing of ours is left.
-        if RAW.get_freeze_count() <= data.get("frozen_count", 0):
-            RAW.unfreeze()
+        # Still ours: a user's gc.freeze()/unfreeze() during the cell would have thawed it first (wrappers above).
+        RAW.unfreeze()
     if data.pop("held_off", False) and not gc.isenabled():
         gc.enable()

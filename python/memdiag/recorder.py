@@ -182,7 +182,8 @@ class Recorder:
         outcome = verdict.decide(ctx.report, ctx.previous_runs, self.config.as_dict())
         ctx.report["verdict"] = outcome.verdict
         report = ctx.report
-        self.history.finish_run(ctx.key, after=report["rss"]["before"] + verdict.run_growth(report), traced=ctx.trace)
+        self.history.finish_run(ctx.key, after=report["rss"]["before"] + verdict.run_growth(report),
+                                churn=verdict.churn(report), traced=ctx.trace)
         self.history.request_trace(ctx.key, outcome.suspect)
         self.history.request_trace("explicit:" + ctx.key, False)
 

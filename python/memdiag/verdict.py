@@ -7,6 +7,7 @@ re-run (it builds the cell's state), so it never counts toward a slope.
 from collections import namedtuple
 
 SEVERITY = ("native", "leak", "cycles", "retains")
+LEAK_SHARE_OF_CHURN = 0.05
 Outcome = namedtuple("Outcome", "verdict suspect")
 
 
@@ -31,19 +32,37 @@ def run_growth(report, trimmed=True):
     return growth
 
 
+def churn(report):
+    """How far RSS went above `before` during the run (None without an exact peak)."""
+    peak = report["rss"].get("peak")
+    if peak is None:
+        return None
+    return max(peak - report["rss"]["before"] - (report.get("traced", {}).get("overhead") or 0), 0)
+
+
 def rerun_growth(report, previous_runs):
-    """RSS added by each re-run of the cell, oldest first; the current run's own after-before comes last."""
+    """(RSS added, churn) for each re-run of the cell, oldest first; the current run's own after-before comes last."""
     growth = []
     for rec in previous_runs:
         if rec.get("run", 1) < 2:
             continue
         if "next_before" in rec:
-            growth.append(rec["next_before"] - rec["before"])
+            growth.append((rec["next_before"] - rec["before"], rec.get("churn")))
         elif "after" in rec:
-            growth.append(rec["after"] - rec["before"])
+            growth.append((rec["after"] - rec["before"], rec.get("churn")))
     if report.get("run", 1) >= 2:
-        growth.append(run_growth(report))
+        growth.append((run_growth(report), churn(report)))
     return growth
+
+
+def _is_step(step, cfg):
+    """A re-run that kept memory: above the absolute threshold, and not a small remainder of a big churn.
+
+    Allocator drift (a few MB of pymalloc arenas pinned while 60 MB were replaced) stays a small fraction of what the
+    run moved; a leak keeps most of what it allocates.
+    """
+    growth, moved = step
+    return growth >= cfg["leak_bytes_per_run"] and (moved is None or growth >= LEAK_SHARE_OF_CHURN * moved)
 
 
 # What importing a module leaves behind: not the user's data, so not counted as retained when the cell imported.
@@ -90,13 +109,13 @@ def decide(report, previous_runs, cfg):
     flags, reasons = [], {}
     growth = rerun_growth(report, previous_runs)
     window = growth[-cfg["leak_runs"]:]
-    bytes_per_run = int(sum(window) / len(window)) if window else None
+    bytes_per_run = int(sum(g for g, _ in window) / len(window)) if window else None
     native = report.get("native", {}).get("unexplained") or 0
     retained = python_retained(report)
     # RSS alone also grows from allocator fragmentation (pymalloc arenas pinned by a few survivors): a slope counts as
     # a leak only when this run shows where it goes, Python objects or native memory malloc_trim could not return.
     supported = retained >= cfg["leak_bytes_per_run"] // 2 or native >= cfg["native_bytes"]
-    if len(window) >= cfg["leak_runs"] and all(g >= cfg["leak_bytes_per_run"] for g in window) and supported:
+    if len(window) >= cfg["leak_runs"] and all(_is_step(step, cfg) for step in window) and supported:
         flags.append("leak")
         reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more "
                            f"({len(window)} consecutive re-runs)")
@@ -128,6 +147,6 @@ def decide(report, previous_runs, cfg):
             reason += "; also " + ", ".join(others)
     reason = reason[0].upper() + reason[1:] + "."
     suspect = bool(set(flags) & {"leak", "native", "cycles"}) or native_suspect or (
-        report.get("run", 1) >= 2 and bool(growth) and growth[-1] >= cfg["leak_bytes_per_run"])
+        report.get("run", 1) >= 2 and bool(growth) and _is_step(growth[-1], cfg))
     sorted_flags = [k for k in SEVERITY if k in flags]
     return Outcome({"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason}, suspect)

@@ -13,14 +13,16 @@ from .. import protocol
 from ..gcguard import RAW
 import os
 
-from .census import INTERNAL_MODULES, array_base
+from .census import INTERNAL_MODULES, _internal_type, array_base
 from .cycles import attribute_edge
 from .roots import Roots, label
 
 MAX_DEPTH = 12
 MAX_TARGETS = 12
-MAX_FRONTIER = 5000
-MAX_PARENTS = 32
+# gc.get_referrers(*objs) checks each heap edge against every object asked about: a level costs heap x frontier.
+MAX_FRONTIER = 1024
+NARROW_FRONTIER = 24
+MAX_PARENTS = 256
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET_S = 1.0
 DEEP_BUDGET_S = 3.0
@@ -75,7 +77,9 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
             mine.add(id(pending))
             wanted = {id(o): o for o in pending}
             mine.add(id(wanted))
-            referrers = RAW.get_referrers(*pending)
+            level_start = time.perf_counter()
+            referrers = _referrers(pending, wanted)
+            level_cost = time.perf_counter() - level_start
             mine.add(id(referrers))
             frontier = []
             mine.add(id(frontier))
@@ -93,9 +97,13 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                         resolved[cid] = (name, [])
                     else:
                         parent.setdefault(cid, []).append((ref, _edge(ref, child)))
-                if id(ref) not in seen and not roots.is_container(ref) and len(frontier) < MAX_FRONTIER:
+                if (id(ref) not in seen and not roots.is_container(ref) and len(frontier) < MAX_FRONTIER
+                        and not _internal_type(type(ref))):
                     seen.add(id(ref))
                     frontier.append(ref)
+            # Stop before a level that would overrun the budget (its cost grows with the frontier).
+            if time.perf_counter() + level_cost * len(frontier) / max(len(pending), 1) > deadline:
+                frontier = [o for o in frontier if roots.resolve(o) is not None]
             del referrers, pending, wanted
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
@@ -105,6 +113,15 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
         roots.release()
         parent.clear()
         frontier = None
+
+
+def _referrers(pending, wanted):
+    """gc.get_referrers for a few objects; for a wide frontier one pass with a set lookup per edge is cheaper than
+    get_referrers' linear scan of its arguments for every edge of the heap."""
+    if len(pending) <= NARROW_FRONTIER:
+        return RAW.get_referrers(*pending)
+    get_referents = gc.get_referents
+    return [o for o in RAW.get_objects() if any(id(r) in wanted for r in get_referents(o))]
 
 
 def _by_id(objs, wanted):

@@ -6,6 +6,7 @@ and include the untracked objects the survivors hold (bytes, bytearray, str, num
 No object is kept: the cycle probe's collection must still be able to free the cell's garbage.
 """
 import gc
+import itertools
 import sys
 from collections import Counter
 
@@ -14,6 +15,7 @@ from ..gcguard import RAW
 
 TOP_N = 20
 SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
+REFERENTS_SAMPLED = 512
 TARGETS_KEPT = 24
 MIN_TARGET_SIZE = 4096  # smaller survivors are IPython's bookkeeping far more often than the user's data
 # Objects of these packages are the machinery around the cell, not what the user keeps.
@@ -27,16 +29,29 @@ def _internal_type(tp):
 
 
 def untracked_size(obj):
-    """getsizeof of obj's direct untracked referents (the payload of containers: bytes, arrays, strings)."""
+    """getsizeof of obj's direct untracked referents (the payload of containers: bytes, arrays, strings).
+
+    A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the cost stays bounded.
+    """
+    tp = type(obj)
+    if tp is list or tp is tuple:
+        stride = max(1, len(obj) // REFERENTS_SAMPLED)
+        refs = obj[::stride]  # a slice, not a copy of every referent
+    elif tp is dict and len(obj) > REFERENTS_SAMPLED:
+        stride = len(obj) // REFERENTS_SAMPLED
+        refs = list(itertools.islice(obj.values(), 0, None, stride))
+    else:
+        try:
+            refs = gc.get_referents(obj)
+        except Exception:  # noqa: BLE001
+            return 0
+        stride = max(1, len(refs) // REFERENTS_SAMPLED)
+        refs = refs[::stride]
     total = 0
-    try:
-        refs = gc.get_referents(obj)
-    except Exception:  # noqa: BLE001
-        return 0
     for ref in refs:
         if not gc.is_tracked(ref) and not isinstance(ref, type):
             total += sizeof(ref)
-    return total
+    return total * stride
 
 
 def sizeof(obj):
@@ -99,13 +114,16 @@ def keep_targets(ctx):
         return
     wanted = {tp for tp in data["census_types"] if not _internal_type(tp)}
     picked = []
-    for obj in RAW.get_objects():
-        if type(obj) in wanted:
+    objs = RAW.get_objects()
+    # Our own young containers are in that list too: keeping one in `picked` would make a cycle holding the user's data.
+    mine = {id(ctx), id(data), id(ctx.report), id(picked), id(objs)}
+    for obj in objs[::max(1, len(objs) // SAMPLE_TARGET)]:
+        if type(obj) in wanted and id(obj) not in mine:
             picked.append((sizeof(obj) + untracked_size(obj), id(obj), obj))
             if len(picked) > 4 * TARGETS_KEPT:
                 picked.sort(key=lambda p: p[:2], reverse=True)
                 del picked[TARGETS_KEPT:]
+    del objs
     picked.sort(key=lambda p: p[:2], reverse=True)
-    picked = [p for p in picked if p[0] >= MIN_TARGET_SIZE]
-    mine = {id(ctx), id(data), id(ctx.report), id(picked)}
-    data["targets"] = [obj for _, i, obj in picked[:TARGETS_KEPT] if i not in mine]
+    data["targets"] = [obj for size, _, obj in picked[:TARGETS_KEPT] if size >= MIN_TARGET_SIZE]
+    picked.clear()
