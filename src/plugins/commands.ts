@@ -8,7 +8,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { SIDEBAR_ID } from '../sidebar';
+import { SIDEBAR_ID } from '../sidebar/panel';
 import { IMemdiagTracker, INotebookMemory } from '../tokens';
 import { renderWhy } from '../whyview';
 import { PLUGIN_ID } from './core';

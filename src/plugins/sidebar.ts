@@ -2,25 +2,31 @@
  * memdiag:sidebar — the memory sidebar in the left area, restored with the layout.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
 
-import { MemorySidebar } from '../sidebar';
+import { MemorySidebar } from '../sidebar/panel';
 import { IMemdiagTracker } from '../tokens';
+import { PLUGIN_ID } from './core';
 
 export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'memdiag:sidebar',
-  description: 'The memory sidebar: kernel status and the memory of every cell execution.',
+  description: 'The memory sidebar: kernel status, timeline, executions and details.',
   autoStart: true,
   requires: [IMemdiagTracker],
-  optional: [ILayoutRestorer, ITranslator],
+  optional: [ILayoutRestorer, ITranslator, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     tracker: IMemdiagTracker,
     restorer: ILayoutRestorer | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
   ): void => {
     const sidebar = new MemorySidebar({ tracker, translator: translator ?? undefined });
     app.shell.add(sidebar, 'left', { rank: 600, type: 'memdiag' });
     restorer?.add(sidebar, sidebar.id);
+    void settingRegistry?.load(PLUGIN_ID).then(settings => {
+      sidebar.settings = settings;
+    });
   }
 };

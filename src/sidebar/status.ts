@@ -1,0 +1,187 @@
+/**
+ * The sidebar's header: the kernel's state and memory against its limit, the snapshot switch and the
+ * tracing policy. Controls write the settings (the settings registry is the source of truth); the
+ * values shown are what the kernel reports.
+ */
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { isTracePolicy, TRACE_POLICIES } from '../config';
+import { formatBytes } from '../format';
+import { MemoryView } from './view';
+
+export class StatusView extends MemoryView {
+  constructor(options: StatusView.IOptions) {
+    super(options);
+    this.addClass('memdiag-Status');
+    this.node.setAttribute('role', 'status');
+    this.node.setAttribute('aria-live', 'polite');
+    this._settings = options.settings ?? null;
+  }
+
+  set settings(settings: ISettingRegistry.ISettings | null) {
+    this._settings = settings;
+  }
+
+  protected render(): void {
+    const node = this.node;
+    node.replaceChildren();
+    const memory = this.memory;
+    const trans = this.trans;
+    const line = (text: string, className = 'memdiag-Status-line'): HTMLElement => {
+      const p = document.createElement('p');
+      p.className = className;
+      p.textContent = text;
+      node.appendChild(p);
+      return p;
+    };
+    if (!memory) {
+      line(trans.__('Open a notebook to see its memory.'));
+      node.dataset.memdiagStatus = 'no-notebook';
+      return;
+    }
+    const bridge = memory.bridge;
+    node.dataset.memdiagStatus = bridge.status;
+    switch (bridge.status) {
+      case 'no-kernel':
+        line(trans.__('This notebook has no kernel.'));
+        break;
+      case 'connecting':
+        line(trans.__('Connecting to the kernel…'));
+        break;
+      case 'ready':
+        this._renderReady();
+        break;
+      case 'not-loaded': {
+        line(trans.__('memdiag is not loaded in this kernel.'));
+        const button = document.createElement('button');
+        button.className = 'jp-mod-styled jp-mod-accept memdiag-Status-load';
+        button.textContent = trans.__('Load memdiag');
+        button.addEventListener('click', () => void bridge.load());
+        node.appendChild(button);
+        break;
+      }
+      case 'missing': {
+        line(trans.__("memdiag is not installed in this kernel's environment. Install it from a cell:"));
+        const code = document.createElement('code');
+        code.className = 'memdiag-Status-install';
+        code.textContent = '%pip install memdiag';
+        node.appendChild(code);
+        line(trans.__('then restart the kernel.'));
+        break;
+      }
+      case 'unsupported':
+        line(trans.__('memdiag supports Python kernels; this kernel runs %1.', bridge.detail || '?'));
+        break;
+      case 'outdated':
+        line(
+          trans.__(
+            "The kernel's memdiag is newer than this extension (%1): update memdiag in JupyterLab's environment and reload the page.",
+            bridge.detail
+          )
+        );
+        break;
+      case 'error':
+        line(trans.__('memdiag could not start in this kernel: %1', bridge.detail));
+        break;
+    }
+  }
+
+  private _renderReady(): void {
+    const memory = this.memory!;
+    const trans = this.trans;
+    const executions = memory.model.executions;
+    const last = executions[executions.length - 1];
+    const summary = document.createElement('p');
+    summary.className = 'memdiag-Status-line memdiag-Status-memory';
+    if (!last) {
+      summary.textContent = trans.__('Run a cell to see its memory.');
+      this.node.appendChild(summary);
+    } else {
+      const limit = last.rss.limit ?? null;
+      summary.textContent = limit
+        ? trans.__('Kernel memory: %1 of %2', formatBytes(last.rss.after), formatBytes(limit))
+        : trans.__('Kernel memory: %1', formatBytes(last.rss.after));
+      this.node.appendChild(summary);
+      if (limit) {
+        const share = Math.min(1, last.rss.after / limit);
+        const meter = document.createElement('div');
+        meter.className = 'memdiag-Status-meter';
+        meter.setAttribute('role', 'meter');
+        meter.setAttribute('aria-label', trans.__('Kernel memory against its limit'));
+        meter.setAttribute('aria-valuemin', '0');
+        meter.setAttribute('aria-valuemax', String(limit));
+        meter.setAttribute('aria-valuenow', String(last.rss.after));
+        const fill = document.createElement('div');
+        fill.className = 'memdiag-Status-meterFill';
+        fill.style.width = `${(share * 100).toFixed(1)}%`;
+        fill.classList.toggle('memdiag-mod-high', share > 0.8);
+        meter.appendChild(fill);
+        this.node.appendChild(meter);
+      }
+    }
+    this.node.appendChild(this._controls());
+    const version = document.createElement('p');
+    version.className = 'memdiag-Status-version';
+    version.textContent = trans.__('memdiag %1 in the kernel', memory.bridge.kernelVersion ?? '');
+    this.node.appendChild(version);
+  }
+
+  private _controls(): HTMLElement {
+    const trans = this.trans;
+    const config = this.memory?.bridge.config ?? {};
+    const controls = document.createElement('div');
+    controls.className = 'memdiag-Status-controls';
+
+    const switchLabel = document.createElement('label');
+    switchLabel.className = 'memdiag-Status-switch';
+    const toggle = document.createElement('input');
+    toggle.type = 'checkbox';
+    toggle.setAttribute('role', 'switch');
+    toggle.checked = config.enabled !== false;
+    toggle.setAttribute('aria-checked', String(toggle.checked));
+    toggle.addEventListener('change', () => void this._set('enabled', toggle.checked));
+    switchLabel.append(toggle, document.createTextNode(trans.__('Snapshots')));
+    switchLabel.title = trans.__('Take a memory snapshot after every cell');
+
+    const traceLabel = document.createElement('label');
+    traceLabel.className = 'memdiag-Status-trace';
+    traceLabel.appendChild(document.createTextNode(trans.__('Tracing')));
+    const select = document.createElement('select');
+    select.className = 'jp-mod-styled';
+    select.setAttribute('aria-label', trans.__('Allocation tracing policy'));
+    const names: Record<string, string> = {
+      off: trans.__('off'),
+      suspect: trans.__('suspect cells'),
+      always: trans.__('always')
+    };
+    for (const policy of TRACE_POLICIES) {
+      const option = document.createElement('option');
+      option.value = policy;
+      option.textContent = names[policy];
+      select.appendChild(option);
+    }
+    select.value = isTracePolicy(config.trace) ? config.trace : 'suspect';
+    select.addEventListener('change', () => void this._set('trace', select.value));
+    traceLabel.appendChild(select);
+    traceLabel.title = trans.__('When memdiag traces allocations with tracemalloc');
+
+    controls.append(switchLabel, traceLabel);
+    return controls;
+  }
+
+  private async _set(setting: 'enabled' | 'trace', value: boolean | string): Promise<void> {
+    if (this._settings) {
+      await this._settings.set(setting, value);
+    } else {
+      await this.memory?.bridge.request('config', { [setting]: value }).catch(() => undefined);
+    }
+  }
+
+  private _settings: ISettingRegistry.ISettings | null;
+}
+
+export namespace StatusView {
+  export interface IOptions extends MemoryView.IOptions {
+    settings?: ISettingRegistry.ISettings | null;
+  }
+}

@@ -1,0 +1,95 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+const SIDEBAR = '#memdiag-sidebar';
+const STATUS = `${SIDEBAR} .memdiag-Status`;
+
+async function readyNotebook(page: IJupyterLabPageFixture, name: string, cells: string[]): Promise<void> {
+  await page.notebook.createNew(name, { kernel: 'python3' });
+  await page.notebook.setCell(0, 'code', cells[0]);
+  for (const source of cells.slice(1)) {
+    await page.notebook.addCell('code', source);
+  }
+  await page.sidebar.openTab('memdiag-sidebar');
+  await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+}
+
+function cell(page: IJupyterLabPageFixture, index: number) {
+  return page.locator('.jp-Notebook .jp-Cell').nth(index);
+}
+
+test.describe('cell decoration', () => {
+  test('a cell re-run three times that keeps growing is marked leak', async ({ page }) => {
+    await readyNotebook(page, 'leak.ipynb', ['cache = []', 'cache.append(bytearray(8_000_000))']);
+    await page.notebook.runCell(0, true);
+    for (let i = 0; i < 3; i++) {
+      await page.notebook.runCell(1, true);
+    }
+    await expect(cell(page, 1)).toHaveAttribute('data-memdiag-verdict', 'leak');
+    await expect(cell(page, 1).locator('.memdiag-CellBadge')).toHaveText(/^leak \+\d+(\.\d+)? MB\/run$/);
+    await expect(cell(page, 0)).not.toHaveAttribute('data-memdiag-verdict', 'leak');
+    await page.screenshot({ path: 'test-results/leak-light.png' });
+  });
+
+  test('a saved and reopened notebook shows its badges', async ({ page }) => {
+    await readyNotebook(page, 'reopen.ipynb', ['big = bytearray(30_000_000)']);
+    await page.notebook.runCell(0, true);
+    await expect(cell(page, 0)).toHaveAttribute('data-memdiag-verdict', 'retains');
+    await page.notebook.save();
+    await page.notebook.close();
+    await page.notebook.open('reopen.ipynb');
+    await expect(cell(page, 0)).toHaveAttribute('data-memdiag-verdict', 'retains');
+    await expect(cell(page, 0).locator('.memdiag-CellBadge')).toHaveText(/^\+\d\d(\.\d+)? MB$/);
+  });
+});
+
+test.describe('inline report', () => {
+  test('a %%memdiag cell renders a chart in .memdiag-report', async ({ page }) => {
+    await readyNotebook(page, 'deep.ipynb', [
+      'store = []',
+      '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]\nstore.append(kept)'
+    ]);
+    await page.notebook.runCell(0, true);
+    await page.notebook.runCell(1, true);
+    const report = cell(page, 1).locator('.memdiag-report');
+    await expect(report).toBeVisible();
+    await expect(report.locator('svg, canvas').first()).toBeVisible();
+    await report.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/inline-report-light.png' });
+  });
+});
+
+test.describe('timeline', () => {
+  test('clicking a point scrolls the notebook to its cell', async ({ page }) => {
+    const filler = Array.from({ length: 12 }, (_, i) => `# filler ${i}\n` + 'x = 1\n'.repeat(6));
+    await readyNotebook(page, 'timeline.ipynb', ['first = bytearray(5_000_000)', ...filler]);
+    for (let i = 0; i < 13; i++) {
+      await page.notebook.runCell(i, true);
+    }
+    // The first cell is far above now; its point is the first of the timeline.
+    await page.notebook.selectCells(12);
+    const chart = page.locator(`${SIDEBAR} .memdiag-Timeline`);
+    await expect(chart.locator('svg, canvas').first()).toBeVisible();
+    // The timeline is drawn in SVG: its points are the symbol marks, in execution order.
+    await chart.locator('g.mark-symbol path').first().click({ force: true });
+    await expect(cell(page, 0)).toBeInViewport();
+    await expect(cell(page, 0)).toHaveClass(/jp-mod-active/);
+  });
+});
+
+test.describe('dark theme', () => {
+  test('sidebar and inline report follow the dark theme', async ({ page }) => {
+    await page.theme.setDarkTheme();
+    await readyNotebook(page, 'dark.ipynb', [
+      'cache = []',
+      'cache.append(bytearray(8_000_000))',
+      '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]\ncache.append(kept)'
+    ]);
+    await page.notebook.runCell(0, true);
+    for (let i = 0; i < 3; i++) {
+      await page.notebook.runCell(1, true);
+    }
+    await page.notebook.runCell(2, true);
+    await expect(cell(page, 2).locator('.memdiag-report')).toBeVisible();
+    await page.screenshot({ path: 'test-results/dark.png' });
+  });
+});
