@@ -88,18 +88,30 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
   return value || fallback;
 }
 
+/** A CSS length in px or em (relative to `emPx`) as pixels; NaN for anything else. */
+export function cssLength(value: string, emPx: number): number {
+  const number = parseFloat(value);
+  if (value.endsWith('px')) {
+    return number;
+  }
+  if (value.endsWith('em') && !value.endsWith('rem')) {
+    return number * emPx;
+  }
+  return NaN;
+}
+
 /** The chart palette from the theme's --jp-* variables, as seen from `node`. */
 export function readPalette(node: HTMLElement = document.body): IChartPalette {
   const style = window.getComputedStyle(node);
   const f = FALLBACK_PALETTE;
   const verdict = (kind: VerdictKind, name: string): string => cssVar(style, name, f.verdict[kind]);
-  const size = parseFloat(cssVar(style, '--jp-ui-font-size0', ''));
+  const size = cssLength(cssVar(style, '--jp-ui-font-size0', ''), parseFloat(style.fontSize));
   return {
     text: cssVar(style, '--jp-ui-font-color1', f.text),
     textMuted: cssVar(style, '--jp-ui-font-color2', f.textMuted),
     grid: cssVar(style, '--jp-border-color2', f.grid),
     font: cssVar(style, '--jp-ui-font-family', f.font),
-    // --jp-ui-font-size0 is in px in every core theme; anything else keeps the fallback.
+    // JupyterLab 4 gives --jp-ui-font-size0 in em: Vega needs pixels.
     fontSize: Number.isFinite(size) && size > 0 ? size : f.fontSize,
     rss: cssVar(style, '--jp-brand-color1', f.rss),
     peak: cssVar(style, '--jp-info-color1', f.peak),

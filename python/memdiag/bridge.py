@@ -8,7 +8,7 @@ import threading
 
 from . import protocol
 
-_ACTIONS = ("config", "why", "trace_next", "history")
+_ACTIONS = ("config", "why", "trace_next", "deep_next", "history")
 
 
 def _in_kernel(shell):
@@ -141,6 +141,12 @@ class Bridge:
             self._reply(request_id, True, self.config.update(args))
         elif action == "history":
             self._reply(request_id, True, {"history": self.recorder.history.reports()})
+        elif action == "deep_next":
+            cell_id = args.get("cell_id")
+            if not isinstance(cell_id, str) or not cell_id or len(cell_id) > 200:
+                raise ValueError("deep_next needs args.cell_id (a non-empty string)")
+            self.recorder.deep_next(cell_id)
+            self._reply(request_id, True, {"cell_id": cell_id})
         elif action == "trace_next":
             cell_id = args.get("cell_id")
             if not isinstance(cell_id, str) or not cell_id:

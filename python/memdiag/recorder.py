@@ -64,6 +64,7 @@ class Recorder:
         self.report_listeners = []  # callables(report): the comm bridge, the display of deep reports
         self._ctx = None
         self._pending = []
+        self._deep_next = set()  # cell ids whose next run is deep
         self._registered = False
         config.add_listener(self._on_config)
 
@@ -102,11 +103,14 @@ class Recorder:
     def pre_run_cell(self, info):
         t0 = time.perf_counter()
         raw = getattr(info, "raw_cell", "") or ""
-        deep = is_deep(raw)
-        if not (self.config.enabled or deep):
-            return
         cell_id = getattr(info, "cell_id", None)
         cell_id = cell_id if isinstance(cell_id, str) and cell_id else None
+        with self.lock:
+            requested = cell_id is not None and cell_id in self._deep_next
+            self._deep_next.discard(cell_id)
+        deep = is_deep(raw) or requested
+        if not (self.config.enabled or deep):
+            return
         with self.lock:
             if self._ctx is not None:  # a nested run_cell: the outer cell owns the measurement
                 return
@@ -213,6 +217,12 @@ class Recorder:
                 job()
             except Exception:  # noqa: BLE001 - each job replies on its own
                 pass
+
+    def deep_next(self, cell_id):
+        """The next run of this cell is diagnosed in depth, as if it started with %%memdiag (the frontend's
+        "Diagnose this cell", which must not rewrite the cell's source)."""
+        with self.lock:
+            self._deep_next.add(cell_id)
 
     def trace_next(self, cell_id):
         self.history.request_trace("explicit:" + cell_key(cell_id, ""))

@@ -74,3 +74,26 @@ def test_bad_requests_get_error_replies(shared_kernel):
     # the kernel is still fine, and the config unchanged
     reply = _request(k, comm_id, {"type": "request", "request_id": "ok", "action": "config", "args": {}})
     assert reply["ok"] and reply["result"]["trace"] == "suspect" and reply["result"]["history_limit"] == 500
+
+
+def test_deep_next_diagnoses_the_next_run_of_that_cell_only(shared_kernel):
+    """The frontend's "Diagnose this cell": the next run is deep and displays the report, without a magic."""
+    k = shared_kernel
+    comm_id = _open(k)
+    reply = _request(k, comm_id, {"type": "request", "request_id": "d1", "action": "deep_next",
+                                  "args": {"cell_id": "deep-next"}})
+    assert reply["ok"] and reply["result"] == {"cell_id": "deep-next"}
+    code = "kept_deep = [bytearray(500_000) for _ in range(4)]"
+    first = k.execute(code, cell_id="deep-next")
+    second = k.execute(code, cell_id="deep-next")
+    runs = [r for r in k.reports() if r["cell_id"] == "deep-next"]
+    assert [r["mode"] for r in runs] == ["deep", "default"]
+    assert runs[0]["traced"]["enabled"]
+    site = next(s for s in runs[0]["traced"]["top"] if s["in_cell"])
+    assert site["line"] == 1 and "bytearray(500_000)" in site["code"]
+    bundles = [o["content"]["data"] for o in first["outputs"] if o["msg_type"] == "display_data"]
+    assert any("application/vnd.memdiag.v1+json" in b for b in bundles)
+    assert not any(o["msg_type"] == "display_data" for o in second["outputs"])
+
+    bad = _request(k, comm_id, {"type": "request", "request_id": "d2", "action": "deep_next", "args": {"cell_id": 3}})
+    assert not bad["ok"] and "cell_id" in bad["error"]

@@ -30,13 +30,22 @@ test.describe('cell decoration', () => {
     await page.screenshot({ path: 'test-results/leak-light.png' });
   });
 
-  test('a saved and reopened notebook shows its badges', async ({ page }) => {
+  test('a saved and reopened notebook shows its badges', async ({ page, tmpPath }) => {
     await readyNotebook(page, 'reopen.ipynb', ['big = bytearray(30_000_000)']);
     await page.notebook.runCell(0, true);
     await expect(cell(page, 0)).toHaveAttribute('data-memdiag-verdict', 'retains');
     await page.notebook.save();
+    // The report is in the saved file, size-capped, so the badge survives a new kernel too.
+    const saved = await page.evaluate(async path => {
+      const response = await fetch(`/api/contents/${path}?content=1&type=notebook`);
+      return (await response.json()).content.cells[0].metadata.memdiag;
+    }, `${tmpPath}/reopen.ipynb`);
+    expect(saved.reports).toHaveLength(1);
+    expect(saved.reports[0].verdict.kind).toBe('retains');
     await page.notebook.close();
-    await page.notebook.open('reopen.ipynb');
+    await page.evaluate(async path => {
+      await window.jupyterapp.commands.execute('docmanager:open', { path });
+    }, `${tmpPath}/reopen.ipynb`);
     await expect(cell(page, 0)).toHaveAttribute('data-memdiag-verdict', 'retains');
     await expect(cell(page, 0).locator('.memdiag-CellBadge')).toHaveText(/^\+\d\d(\.\d+)? MB$/);
   });

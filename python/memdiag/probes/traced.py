@@ -13,7 +13,24 @@ from .native import malloc_trim
 
 TOP_N = 10
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_IGNORED = (tracemalloc.__file__, _HERE, "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+
+def _machinery():
+    """Where the kernel's own allocations come from while it runs a cell (compiling it, sending messages, keeping
+    history): not the user's memory, and noise at the top of the sites. Only packages already imported count."""
+    import ast
+    import codeop
+    import sys
+
+    paths = [tracemalloc.__file__, _HERE, ast.__file__, codeop.__file__,
+             "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"]
+    for name in ("IPython", "ipykernel", "traitlets", "zmq", "tornado", "jupyter_client", "comm", "debugpy"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            paths.append(os.path.dirname(module.__file__))
+    return tuple(paths)
+
+
+_IGNORED = _machinery()
 
 
 def before(ctx):
@@ -53,7 +70,8 @@ def after(ctx):
     stats = snapshot.statistics("lineno")
     retained = sum(stat.size for stat in stats)
     cell_files = _cell_files(ctx)
-    offset = 1 if ctx.deep else 0  # %%memdiag runs the body: its line 1 is the cell's line 2
+    # %%memdiag runs the body: its line 1 is the cell's line 2. A deep run asked for by the frontend runs the cell as is.
+    offset = 1 if ctx.raw_cell.lstrip().startswith("%%memdiag") else 0
     top = []
     for stat in stats[:TOP_N]:
         frame = stat.traceback[0]
