@@ -102,3 +102,16 @@ test.describe('dark theme', () => {
     await page.screenshot({ path: 'test-results/dark.png' });
   });
 });
+
+test.describe('commands', () => {
+  test('"Diagnose This Cell" from the context menu shows the inline report', async ({ page }) => {
+    await readyNotebook(page, 'diagnose.ipynb', ['held = [bytearray(2_000_000) for _ in range(3)]']);
+    await cell(page, 0).locator('.jp-InputArea-editor').click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Diagnose This Cell (memdiag)' }).click();
+    const report = cell(page, 0).locator('.memdiag-report');
+    await expect(report).toBeVisible();
+    // The cell's source is untouched: no magic was inserted.
+    expect(await page.notebook.getCellTextInput(0)).toBe('held = [bytearray(2_000_000) for _ in range(3)]');
+    await expect(report.getByRole('button', { name: /cell line 1/ })).toBeVisible();
+  });
+});
