@@ -1,0 +1,38 @@
+/**
+ * Notebook 7 runs the same extension: the memory sidebar sits in its left side panel.
+ * Plain Playwright against the same server (Galata's page fixture targets JupyterLab).
+ */
+import { expect, test } from '@playwright/test';
+
+test.use({ baseURL: 'http://127.0.0.1:8899' });
+
+test('the memory sidebar works in Notebook 7', async ({ page, request }) => {
+  const name = `nb7-${Date.now()}.ipynb`;
+  const notebook = {
+    type: 'notebook',
+    content: {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+      cells: [{ cell_type: 'code', id: 'nb7-cell', source: 'kept7 = bytearray(20_000_000)', metadata: {}, outputs: [], execution_count: null }]
+    }
+  };
+  expect((await request.put(`/api/contents/${name}`, { data: notebook })).ok()).toBe(true);
+
+  await page.goto(`/notebooks/${name}`);
+  await expect(page.locator('.jp-Notebook .jp-CodeCell')).toHaveCount(1, { timeout: 60000 });
+  // The palette command works in both applications (Notebook 7 lists only some side panels in View).
+  await page.keyboard.press('Control+Shift+C');
+  await page.keyboard.type('Show Memory Sidebar');
+  await page.keyboard.press('Enter');
+  const sidebar = page.locator('#memdiag-sidebar');
+  await expect(sidebar).toBeVisible();
+  await expect(sidebar.locator('.memdiag-Status')).toHaveAttribute('data-memdiag-status', 'ready', { timeout: 60000 });
+
+  await page.locator('.jp-Notebook .jp-CodeCell .jp-InputArea-editor').click();
+  await page.keyboard.press('Shift+Enter');
+  await expect(sidebar.locator('.memdiag-ExecutionTable-row')).toHaveCount(1, { timeout: 60000 });
+  await expect(page.locator('.jp-CodeCell').first()).toHaveAttribute('data-memdiag-verdict', 'retains');
+  await page.screenshot({ path: 'test-results/notebook7.png' });
+  await request.delete(`/api/contents/${name}`);
+});
