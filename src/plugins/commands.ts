@@ -53,9 +53,11 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       const memory = tracker.current;
       return memory && memory.bridge.status === 'ready' ? memory : null;
     };
-    const activeCodeCell = (memory: INotebookMemory): CodeCell | null => {
-      const cell = memory.panel.content.activeCell;
-      return cell instanceof CodeCell ? cell : null;
+    /** The current notebook, connected, and its active code cell: what the cell commands act on. */
+    const target = (): { memory: INotebookMemory; cell: CodeCell } | null => {
+      const memory = ready();
+      const cell = memory?.panel.content.activeCell;
+      return memory && cell instanceof CodeCell ? { memory, cell } : null;
     };
     const runCell = async (memory: INotebookMemory, cell: CodeCell): Promise<boolean> => {
       const reply = await CodeCell.execute(cell, memory.panel.sessionContext);
@@ -71,16 +73,13 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.diagnoseCell, {
       label: trans.__('Diagnose This Cell (memdiag)'),
       caption: trans.__('Run the cell once with every probe: allocation sites, backrefs, cycles'),
-      isEnabled: () => {
-        const memory = ready();
-        return !!memory && !!activeCodeCell(memory);
-      },
+      isEnabled: () => !!target(),
       execute: async () => {
-        const memory = ready();
-        const cell = memory && activeCodeCell(memory);
-        if (!memory || !cell) {
+        const found = target();
+        if (!found) {
           return;
         }
+        const { memory, cell } = found;
         try {
           await memory.bridge.request('deep_next', { cell_id: cell.model.id });
           await runCell(memory, cell);
@@ -93,16 +92,13 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.checkLeaks, {
       label: trans.__('Check This Cell for Leaks (memdiag)'),
       caption: trans.__('Run the cell several times and measure what each run keeps'),
-      isEnabled: () => {
-        const memory = ready();
-        return !!memory && !!activeCodeCell(memory);
-      },
+      isEnabled: () => !!target(),
       execute: async () => {
-        const memory = ready();
-        const cell = memory && activeCodeCell(memory);
-        if (!memory || !cell) {
+        const found = target();
+        if (!found) {
           return;
         }
+        const { memory, cell } = found;
         const runs = leakCheckRuns;
         const answer = await showDialog({
           title: trans.__('Check this cell for leaks?'),
