@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LABEXT := $(VENV)/share/jupyter/labextensions/memdiag
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: all install build lab test test-python test-js test-ui browser wheel bench clean
+.PHONY: all install build lab test test-python test-js test-ui browser valgrind wheel bench clean
 
 all: build
 
@@ -45,7 +45,7 @@ build: install python/memdiag/labextension/package.json
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: build
-	cd examples && $(CURDIR)/$(BIN)/jupyter lab $(ROOT_FLAG) demo.ipynb
+	cd examples && $(CURDIR)/$(BIN)/jupyter lab $(ROOT_FLAG) memory-triage.ipynb
 
 # --- tests -------------------------------------------------------------------------------
 # Debian's Chromium for Galata (never a Playwright browser download); installed when root.
@@ -58,7 +58,17 @@ browser:
 	  fi; \
 	fi
 
-test-python: install
+# Debian's valgrind for the `%%memdiag --valgrind` tests; installed when root, else those tests are skipped.
+valgrind:
+	@if ! command -v valgrind >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
+	  else \
+	    echo "valgrind is missing: its tests will be skipped ('sudo apt-get install valgrind' to run them)"; \
+	  fi; \
+	fi
+
+test-python: install valgrind
 	$(BIN)/python -m pytest python/tests -q
 
 test-js: node_modules/.package-lock.json
@@ -67,7 +77,7 @@ test-js: node_modules/.package-lock.json
 test-ui: build browser
 	cd ui-tests && npx playwright test
 
-test: build browser
+test: build browser valgrind
 	$(BIN)/python -m pytest python/tests -q
 	npx jest
 	cd ui-tests && npx playwright test
