@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LABEXT := $(VENV)/share/jupyter/labextensions/memdiag
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: all install build lab test test-python test-js test-ui browser valgrind wheel bench clean
+.PHONY: all install build lab test test-python test-js test-ui browser valgrind wheel test-wheel bench clean
 
 all: build
 
@@ -81,6 +81,7 @@ test: build browser valgrind
 	$(BIN)/python -m pytest python/tests -q
 	npx jest
 	cd ui-tests && npx playwright test
+	$(MAKE) test-wheel
 
 # --- distribution ------------------------------------------------------------------------
 # A production build of the frontend (no source maps) goes into both the sdist and the wheel.
@@ -90,7 +91,17 @@ wheel: install
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 
+# The wheel alone, in a fresh venv with JupyterLab: the extension is prebuilt and enabled, the kernel side imports.
+WHEEL_VENV := $(CURDIR)/build/wheel-venv
+test-wheel: wheel
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/memdiag-*.whl "jupyterlab==4.6.4" ipykernel
+	$(WHEEL_VENV)/bin/jupyter labextension list 2>&1 | grep -E "memdiag v[0-9.]+ .*enabled.*OK"
+	cd /tmp && $(WHEEL_VENV)/bin/python -c "import memdiag, IPython; print('memdiag', memdiag.__version__, 'imports')"
+
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run.py
 
 clean:
