@@ -5,7 +5,7 @@ names, reprs and paths in it are attacker-controlled.
 """
 from html import escape
 
-from . import protocol
+from . import lines as per_line, memray_probe, protocol, valgrind
 from .verdict import format_bytes
 
 
@@ -51,6 +51,8 @@ def summary_lines(report):
         lines.append(f"RSS growth not explained by Python allocations: {_mb(native['unexplained'])}")
     if report.get("imports"):
         lines.append(f"Imported {report['imports']['count']} modules")
+    for extra in (per_line.summary_lines, memray_probe.summary_lines, valgrind.summary_lines):  # %%memdiag options
+        lines.extend(extra(report))
     for err in report["errors"]:
         lines.append(f"(probe error: {err})")
     return lines

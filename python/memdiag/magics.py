@@ -1,10 +1,14 @@
 """%memdiag and %%memdiag. Arguments are parsed by hand so that every mistake prints the usage, never a traceback."""
 import ast
 import shlex
+import sys
+import time
+import uuid
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from . import display, inspect_heap
+from . import cellargs, display, inspect_heap, lines, memray_probe, protocol, valgrind
+from .cellargs import UsageError
 from .settings import TRACE_POLICIES
 
 USAGE = """\
@@ -17,11 +21,10 @@ Usage:
   %memdiag why EXPR                 refcount, referrers, backref chain
   %memdiag cycles                   cyclic garbage right now
   %memdiag kernelspec --malloc-debug [--prefix P | --user]
-  %%memdiag                         run this cell in depth and show its report"""
-
-
-class UsageError(Exception):
-    pass
+  %%memdiag                         run this cell in depth and show its report
+  %%memdiag --lines [-f FUNC]...    ... with memory per line of the cell, and of each function FUNC (repeatable)
+  %%memdiag --native                ... with the cell's native allocations and their stacks (needs memray)
+  %%memdiag --valgrind              run the cell alone in a fresh interpreter under valgrind memcheck"""
 
 
 def show_deep_report(report, deep):
@@ -51,9 +54,10 @@ class MemdiagMagics(Magics):
     def memdiag(self, line, cell=None):
         try:
             if cell is not None:
-                if line.strip():
-                    raise UsageError(f"%%memdiag takes no arguments here: {line.strip()!r}")
-                return self._run_body(cell)
+                opts = cellargs.parse(line)
+                if opts.valgrind:
+                    return self._valgrind(cell)
+                return self._run_body(cell, opts)
             return self._line(line)
         except UsageError as exc:
             print(f"memdiag: {exc}\n{USAGE}")
@@ -137,19 +141,127 @@ class MemdiagMagics(Magics):
         print(f"memdiag: installed kernelspec 'memdiag-malloc-debug' (PYTHONMALLOC=debug) in {path}")
 
     # -- cell magic --------------------------------------------------------------------------------------------
-    def _run_body(self, body):
+    def _run_body(self, body, opts):
         """Run the cell's body as IPython would (last expression is the result), untouched and line-mapped.
 
-        The depth itself (tracing, gc held off, backrefs) is the recorder's, entered in pre_run_cell.
+        The depth itself (tracing, gc held off, backrefs, memray) is the recorder's, entered in pre_run_cell; per-line
+        tracing is entered here, around the body only, and always removed.
         """
         shell = self.shell
+        ctx = self.recorder.current()
+        funcs, deferred = self._functions(opts.funcs)
+        if opts.native and memray_probe.load() is None:
+            print(memray_probe.MISSING)
         transformed = shell.transform_cell(body)
         filename = shell.compile.cache(transformed, shell.execution_count, raw_code=body)
         tree = ast.parse(transformed, filename=filename)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
-        exec(shell.compile(tree, filename, "exec"), shell.user_global_ns, shell.user_ns)
-        if last is not None:
-            return eval(shell.compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
+        code = shell.compile(tree, filename, "exec")
+        last_code = shell.compile(last, filename, "eval") if last is not None else None
+        offset = cellargs.body_offset(ctx.raw_cell) if ctx is not None else 1
+        if ctx is not None:
+            ctx.data["cell_file"], ctx.data["cell_offset"] = filename, offset
+        if not opts.lines:
+            return self._exec(code, last_code)
+        profiler = lines.LineProfiler(self.recorder.rss_reader.rss, filename, [c for c in (code, last_code) if c],
+                                      body.splitlines(), offset, funcs, deferred)
+        try:
+            with profiler:
+                return self._exec(code, last_code)
+        finally:
+            self._add_lines(ctx, profiler)
+
+    def _exec(self, code, last_code):
+        shell = self.shell
+        exec(code, shell.user_global_ns, shell.user_ns)
+        if last_code is not None:
+            return eval(last_code, shell.user_global_ns, shell.user_ns)
         return None
+
+    def _functions(self, exprs):
+        """Code objects of the -f functions; a plain name not defined yet is looked for when the cell defines it."""
+        codes, deferred = [], []
+        for expr in exprs:
+            try:
+                value = eval(expr, self.shell.user_global_ns, self.shell.user_ns)  # noqa: S307 - the user's own
+            except NameError:
+                if expr.isidentifier():
+                    deferred.append(expr)
+                    continue
+                raise UsageError(f"-f {expr}: no such function") from None
+            except Exception as exc:  # noqa: BLE001
+                raise UsageError(f"-f {expr}: {type(exc).__name__}: {protocol.short(str(exc), 120)}") from None
+            code = lines.code_of(value)
+            if code is None:
+                raise UsageError(f"-f {expr}: not a Python function ({protocol.type_name(value)})")
+            codes.append(code)
+        return codes, deferred
+
+    def _add_lines(self, ctx, profiler):
+        rows = profiler.rows()
+        if ctx is None:  # a nested run: no report of our own to add to
+            print("\n".join(lines.summary_lines({"lines": rows, "lines_basis": profiler.basis})))
+            return
+        ctx.report["lines"] = rows
+        ctx.report["lines_basis"] = profiler.basis
+        if profiler.error:
+            ctx.errors.append(protocol.short(f"lines: {profiler.error}"))
+
+    # -- %%memdiag --valgrind ----------------------------------------------------------------------------------
+    def _valgrind(self, body):
+        """Run the body alone in a fresh interpreter under memcheck; its leaks go into this cell's report."""
+        if valgrind.find() is None:
+            print(valgrind.MISSING)
+            return None
+        transformed = self.shell.transform_cell(body)
+        if transformed.strip() != body.strip():
+            print("memdiag: --valgrind runs the cell in plain Python: IPython syntax (magics, !commands) cannot run "
+                  "there.")
+            return None
+        progress = _Progress(self.shell)
+        progress.show("valgrind: starting a fresh interpreter under memcheck (PYTHONMALLOC=malloc); the cell runs "
+                      "there alone, not in this kernel")
+        try:
+            section = valgrind.run(body, progress=lambda s: progress.show(
+                f"valgrind: running for {s:.0f} s (memcheck slows Python down 20-50x)"))
+        except KeyboardInterrupt:
+            progress.show("valgrind: interrupted, stopped")
+            raise
+        progress.show(f"valgrind: finished in {section['duration_s']:.1f} s, exit code {section['exit_code']}",
+                      final=True)
+        if section["exit_code"] != 0 and section.get("output"):
+            print(section["output"], file=sys.stderr)
+        ctx = self.recorder.current()
+        if ctx is not None:
+            ctx.report["valgrind"] = section
+        else:
+            print("\n".join(valgrind.summary_lines({"valgrind": section})))
+        return None
+
+
+class _Progress:
+    """A line of progress: one display updated in place in a notebook, lines of text in terminal IPython."""
+
+    def __init__(self, shell):
+        self.in_kernel = getattr(shell, "kernel", None) is not None
+        self.display_id = uuid.uuid4().hex
+        self.shown = False
+        self.printed_at = None
+
+    def show(self, text, final=False):
+        if not self.in_kernel:
+            now = time.monotonic()
+            if final or self.printed_at is None or now - self.printed_at >= 10:
+                print(text, flush=True)
+                self.printed_at = now
+            return
+        from IPython.display import display, update_display
+
+        bundle = {"text/plain": text}
+        if self.shown:
+            update_display(bundle, raw=True, display_id=self.display_id)
+        else:
+            display(bundle, raw=True, display_id=self.display_id)
+            self.shown = True

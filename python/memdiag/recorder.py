@@ -7,16 +7,18 @@ import threading
 import time
 import tracemalloc
 
-from . import gcguard, protocol, verdict
+from . import gcguard, memray_probe, protocol, verdict
 from .runlog import History, cell_key, source_hash
 from .probes import backrefs, census, cycles, native, rss, traced, variables
 
 # The order matters: RSS and tracing are read before the other probes allocate; the census and the cycle collection
 # need the gc still frozen; backrefs need it unfrozen and run last, for flagged cells only.
+# memray (`%%memdiag --native`) is entered last and left first, so that it records the cell, not the probes.
 _BEFORE = (("variables", variables.before), ("imports", native.before), ("gc", gcguard.enter),
-           ("rss", rss.before), ("traced", traced.before))
-_AFTER_FROZEN = (("rss", rss.after), ("traced", traced.after), ("cycles", cycles.after), ("census", census.after))
-_AFTER_THAWED = (("variables", variables.after), ("native", native.after))
+           ("rss", rss.before), ("traced", traced.before), ("memray", memray_probe.before))
+_AFTER_FROZEN = (("memray", memray_probe.after), ("rss", rss.after), ("traced", traced.after),
+                 ("cycles", cycles.after), ("census", census.after))
+_AFTER_THAWED = (("variables", variables.after), ("native", native.after), ("memray", memray_probe.merge))
 
 
 def is_deep(raw_cell):
@@ -98,6 +100,10 @@ class Recorder:
 
     def thaw_current(self):
         gcguard.thaw(self._ctx)
+
+    def current(self):
+        """The running cell's context, or None: the cell magic adds its sections (lines, valgrind) to its report."""
+        return self._ctx
 
     # -- hooks -------------------------------------------------------------------------------------------------
     def pre_run_cell(self, info):
@@ -194,6 +200,7 @@ class Recorder:
     def _release(self, ctx):
         """Undo everything `before` changed, whatever happened; drop every object the probes held."""
         try:
+            memray_probe.release(ctx)
             gcguard.restore(ctx)
         finally:
             if ctx.data.pop("tracing_started", False) and tracemalloc.is_tracing():

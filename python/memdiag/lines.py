@@ -1,0 +1,316 @@
+"""Memory per line (`%%memdiag --lines [-f FUNC]`): increment and peak of each line of the cell and of chosen functions.
+
+The increment of a line is what the memory grew by from the moment the line started until the next line of the same
+frame started (what the calls it made kept counts towards it, like memory_profiler). The basis is tracemalloc's traced
+total when tracing is on (a %%memdiag cell always traces): exact to the byte for Python-level allocations and not fooled
+by allocator retention; RSS otherwise. RSS per line is kept beside it, because native allocations only show there.
+The peak of a line is how far above its starting point the traced memory went while it ran (loops: the highest run).
+
+Only the frames of the chosen code objects are followed: sys.monitoring local events on 3.12+, else a sys.settrace
+tracer that returns None for every other frame. The cell's source is never changed, and tracing is always removed.
+"""
+import linecache
+import sys
+import threading
+import tracemalloc
+
+from . import protocol
+
+MAX_ROWS = 100  # a report stays small: the lines with the largest increments or peaks are kept
+CODE_CHARS = 120
+
+
+class _Open:
+    """One running frame of a followed code object and the line it is on."""
+    __slots__ = ("code", "key", "start", "start_rss", "peak")
+
+    def __init__(self, code):
+        self.code = code
+        self.key = None
+        self.start = self.start_rss = self.peak = 0
+
+
+class LineStats:
+    """The accounting, independent of how line events arrive."""
+
+    def __init__(self, rss):
+        self.rss = rss
+        self.traced = tracemalloc.is_tracing()
+        self.stats = {}  # (code, lineno) -> [hits, increment, peak, rss_increment]
+        self.open = []
+
+    def _now(self):
+        if self.traced:
+            current, peak = tracemalloc.get_traced_memory()
+            return current, peak
+        current = self.rss()
+        return current, current
+
+    def _close(self, state):
+        current, peak = self._now()
+        rss_now = self.rss()
+        for other in self.open:  # every open line saw this peak, callers included
+            if peak > other.peak:
+                other.peak = peak
+        if state.key is not None:
+            row = self.stats.get(state.key)
+            if row is None:
+                row = self.stats[state.key] = [0, 0, 0, 0]
+            row[0] += 1
+            row[1] += current - state.start
+            row[2] = max(row[2], state.peak - state.start)
+            row[3] += rss_now - state.start_rss
+            state.key = None
+
+    def _start(self, state, key):
+        state.key = key
+        if self.traced:
+            tracemalloc.reset_peak()
+        state.start, state.peak = self._now()
+        state.start_rss = self.rss()
+
+    def enter(self, code):
+        state = _Open(code)
+        self.open.append(state)
+        return state
+
+    def line(self, state, lineno):
+        self._close(state)
+        self._start(state, (state.code, lineno))
+
+    def leave(self, state):
+        self._close(state)
+        if state in self.open:
+            self.open.remove(state)
+        # the caller's line goes on: the peak stays folded into it
+        if self.traced:
+            tracemalloc.reset_peak()
+
+    def finish(self):
+        while self.open:
+            self.leave(self.open[-1])
+
+
+class _FrameTracer:
+    """The local tracer of one frame (a bound method, not a closure: a closure returning itself is a cycle)."""
+    __slots__ = ("stats", "state")
+
+    def __init__(self, stats, state):
+        self.stats = stats
+        self.state = state
+
+    def trace(self, frame, event, arg):
+        if event == "line":
+            self.stats.line(self.state, frame.f_lineno)
+        elif event == "return":
+            self.stats.leave(self.state)
+        return self.trace
+
+
+class _SettraceBackend:
+    def __init__(self, stats, targets, deferred, cell_file):
+        self.stats = stats
+        self.targets = targets
+        self.deferred = deferred
+        self.cell_file = cell_file
+        self.previous = None
+
+    def _wanted(self, code):
+        if code in self.targets:
+            return True
+        if code.co_name in self.deferred and code.co_filename == self.cell_file:
+            self.targets.add(code)
+            return True
+        return False
+
+    def _global(self, frame, event, arg):
+        if event != "call" or not self._wanted(frame.f_code):
+            return None
+        return _FrameTracer(self.stats, self.stats.enter(frame.f_code)).trace
+
+    def start(self):
+        self.previous = sys.gettrace()
+        if self.previous is not None:
+            raise RuntimeError("another tracer (a debugger?) is active: --lines needs sys.settrace")
+        sys.settrace(self._global)
+
+    def stop(self):
+        sys.settrace(self.previous)
+
+
+class _MonitoringBackend:
+    """sys.monitoring (3.12+): events only for the followed code objects, nothing for any other frame."""
+
+    def __init__(self, stats, targets, deferred, cell_file):
+        self.stats = stats
+        self.targets = targets
+        self.deferred = deferred
+        self.cell_file = cell_file
+        self.thread = threading.get_ident()
+        self.tool = None
+        self.frames = []  # open states, innermost last
+
+    def _local_events(self):
+        E = sys.monitoring.events
+        return E.PY_START | E.PY_RESUME | E.LINE | E.PY_RETURN | E.PY_YIELD
+
+    def _follow(self, code):
+        self.targets.add(code)
+        sys.monitoring.set_local_events(self.tool, code, self._local_events())
+
+    def _on_start(self, code, offset):
+        if threading.get_ident() != self.thread:
+            return None
+        if code not in self.targets:
+            if self.deferred and code.co_name in self.deferred and code.co_filename == self.cell_file:
+                self._follow(code)
+            else:
+                return sys.monitoring.DISABLE
+        self.frames.append(self.stats.enter(code))
+        return None
+
+    def _on_line(self, code, lineno):
+        if threading.get_ident() != self.thread or not self.frames or self.frames[-1].code is not code:
+            return None
+        self.stats.line(self.frames[-1], lineno)
+        return None
+
+    def _on_leave(self, code, offset, value):
+        if threading.get_ident() != self.thread or code not in self.targets:
+            return None
+        for index in range(len(self.frames) - 1, -1, -1):
+            if self.frames[index].code is code:
+                state = self.frames.pop(index)
+                self.stats.leave(state)
+                break
+        return None
+
+    def start(self):
+        mon = sys.monitoring
+        for tool in (mon.PROFILER_ID, 3, 4, 5, mon.OPTIMIZER_ID):
+            if mon.get_tool(tool) is None:
+                self.tool = tool
+                break
+        else:
+            raise RuntimeError("every sys.monitoring tool id is in use")
+        mon.use_tool_id(self.tool, "memdiag")
+        E = mon.events
+        for event, callback in ((E.PY_START, self._on_start), (E.PY_RESUME, self._on_start),
+                                (E.LINE, self._on_line), (E.PY_RETURN, self._on_leave),
+                                (E.PY_YIELD, self._on_leave), (E.PY_UNWIND, self._on_leave)):
+            mon.register_callback(self.tool, event, callback)
+        # PY_UNWIND is global only: it is how a frame left by an exception is closed.
+        mon.set_events(self.tool, E.PY_UNWIND | (E.PY_START if self.deferred else 0))
+        for code in list(self.targets):
+            sys.monitoring.set_local_events(self.tool, code, self._local_events())
+
+    def stop(self):
+        mon = sys.monitoring
+        if self.tool is None:
+            return
+        try:
+            mon.set_events(self.tool, 0)
+            for code in self.targets:
+                mon.set_local_events(self.tool, code, 0)
+            for event in (mon.events.PY_START, mon.events.PY_RESUME, mon.events.LINE, mon.events.PY_RETURN,
+                          mon.events.PY_YIELD, mon.events.PY_UNWIND):
+                mon.register_callback(self.tool, event, None)
+        finally:
+            mon.free_tool_id(self.tool)
+            self.tool = None
+
+
+def code_of(value):
+    """The code object of a Python function (methods, functools.wraps-decorated and partial functions included)."""
+    seen = 0
+    while seen < 20:
+        seen += 1
+        code = getattr(value, "__code__", None)
+        if code is not None and hasattr(code, "co_filename"):
+            return code
+        for attr in ("__wrapped__", "__func__", "func"):
+            inner = getattr(value, attr, None)
+            if inner is not None:
+                value = inner
+                break
+        else:
+            return None
+    return None
+
+
+class LineProfiler:
+    """Follows the cell's own code objects and the -f functions while the cell runs (a context manager)."""
+
+    def __init__(self, rss, cell_file, cell_codes, body_lines, offset, funcs=(), deferred=()):
+        self.cell_file = cell_file
+        self.cell_codes = set(cell_codes)
+        self.body_lines = body_lines
+        self.offset = offset
+        self.stats = LineStats(rss)
+        targets = set(self.cell_codes) | set(funcs)
+        backend = _MonitoringBackend if hasattr(sys, "monitoring") else _SettraceBackend
+        self.backend = backend(self.stats, targets, set(deferred), cell_file)
+        self.error = None
+
+    @property
+    def basis(self):
+        return "tracemalloc" if self.stats.traced else "rss"
+
+    def __enter__(self):
+        try:
+            self.backend.start()
+        except (RuntimeError, ValueError) as exc:
+            self.error = str(exc)
+            self.backend.stop()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.backend.stop()
+        finally:
+            self.stats.finish()
+        return False
+
+    def rows(self):
+        rows = []
+        for (code, lineno), (hits, increment, peak, rss_increment) in self.stats.stats.items():
+            row = {"increment": increment, "peak": max(peak, 0) if self.stats.traced else None,
+                   "rss_increment": rss_increment, "hits": hits}
+            if code.co_filename == self.cell_file:  # the cell's lines, and functions this very cell defines
+                text = self.body_lines[lineno - 1] if 0 < lineno <= len(self.body_lines) else ""
+                row.update(line=lineno + self.offset, code=protocol.short(text.strip(), CODE_CHARS))
+                if code not in self.cell_codes:
+                    row.update(func=protocol.short(getattr(code, "co_qualname", code.co_name), 120), file="cell")
+            else:
+                text = linecache.getline(code.co_filename, lineno)
+                row.update(line=lineno, code=protocol.short(text.strip(), CODE_CHARS),
+                           func=protocol.short(getattr(code, "co_qualname", code.co_name), 120),
+                           file=protocol.short(code.co_filename))
+            rows.append(row)
+        if len(rows) > MAX_ROWS:
+            rows.sort(key=lambda r: abs(r["increment"]) + (r["peak"] or 0), reverse=True)
+            del rows[MAX_ROWS:]
+        # the cell's lines first, then each function's lines in order
+        rows.sort(key=lambda r: ("func" in r, r.get("file", ""), r.get("func", ""), r["line"]))
+        return rows
+
+
+def summary_lines(report):
+    """Text for terminal IPython and text/plain: the per-line table."""
+    rows = report.get("lines")
+    if not rows:
+        return []
+    from .verdict import format_bytes
+
+    out = [f"Memory per line ({report.get('lines_basis', 'tracemalloc')}):"]
+    current = None
+    for row in rows:
+        owner = row.get("func")
+        if owner != current:
+            current = owner
+            if owner:
+                out.append(f"  {owner} ({row.get('file', '')}):")
+        peak = row.get("peak")
+        peak_text = f"  peak {format_bytes(peak)}" if peak else ""
+        out.append(f"  {row['line']:>5}  {format_bytes(row['increment']):>10}{peak_text}  {row['code']}")
+    return out

@@ -1,0 +1,182 @@
+"""`%%memdiag --valgrind`: the cell's code in a fresh interpreter under valgrind memcheck, its leak records parsed.
+
+The interpreter runs with PYTHONMALLOC=malloc so that every Python allocation is a malloc valgrind sees. Only definitely
+and indirectly lost blocks are records; the interpreter's own start-up and shutdown are skipped (their stacks go through
+Py_InitializeFromConfig / Py_FinalizeEx and never through the running program), and so are the frames of the eval loop
+inside each stack, which say nothing about who allocated.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+from . import protocol
+
+MISSING = ("memdiag: --valgrind needs valgrind, which is not installed. On Debian or Ubuntu: "
+           "apt-get install valgrind (as root, or with sudo).")
+MAX_RECORDS = 15
+MAX_FRAMES = 12
+OUTPUT_TAIL = 2000
+
+# The cell runs from a file so that tracebacks show its lines; `python -c` keeps the kernel's working directory as
+# sys.path[0], as in the notebook.
+_RUNNER = ("import sys\n"
+           "path = sys.argv.pop(1)\n"
+           "with open(path, encoding='utf-8') as f:\n"
+           "    source = f.read()\n"
+           "exec(compile(source, path, 'exec'), {'__name__': '__main__', '__builtins__': __builtins__})\n")
+
+_LEAK_KINDS = {"Leak_DefinitelyLost": "definitely_lost", "Leak_IndirectlyLost": "indirectly_lost",
+               "Leak_PossiblyLost": "possibly_lost"}
+# Frames of the interpreter's start-up and shutdown: a record allocated there is not the cell's.
+_OUTSIDE_PROGRAM = frozenset({
+    "Py_InitializeFromConfig", "pyinit_core", "pyinit_main", "init_interp_main", "init_import_site",
+    "_Py_InitializeMain", "pymain_init", "Py_FinalizeEx", "Py_Finalize", "finalize_modules", "_PyImport_Fini",
+    "Py_EndInterpreter", "pymain_free",
+})
+# Eval-loop and call plumbing: present in every stack, never the answer.
+_PLUMBING = frozenset({
+    "_PyEval_EvalFrameDefault", "_PyEval_EvalFrame", "_PyEval_Vector", "_PyObject_VectorcallTstate",
+    "PyObject_Vectorcall", "_PyObject_MakeTpCall", "_PyFunction_Vectorcall", "PyEval_EvalCode", "_PyObject_Call",
+    "PyObject_Call", "trace_call_function", "object_vacall", "_PyObject_CallFunctionVa", "slot_tp_call",
+    "cfunction_vectorcall_FASTCALL", "cfunction_vectorcall_FASTCALL_KEYWORDS", "cfunction_vectorcall_O",
+    "cfunction_vectorcall_NOARGS", "cfunction_call", "method_vectorcall", "method_vectorcall_FASTCALL",
+    "method_vectorcall_FASTCALL_KEYWORDS", "method_vectorcall_O", "method_vectorcall_NOARGS", "vectorcall_method",
+    "_PyObject_Call_Prepend", "PyObject_CallOneArg", "PyObject_CallNoArgs",
+})
+# Where the runner's own frames begin: nothing below is the cell's.
+_RUNNER_FRAMES = frozenset({"builtin_exec_impl", "builtin_exec", "run_eval_code_obj", "run_mod", "main"})
+
+
+def find():
+    return shutil.which("valgrind")
+
+
+def command(valgrind, xml_path, cell_path):
+    return [valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+            "--num-callers=50", "--xml=yes", f"--xml-file={xml_path}", "-q",
+            sys.executable, "-c", _RUNNER, cell_path]
+
+
+def run(source, progress=None, poll_s=1.0):
+    """Run `source` under valgrind; returns the `valgrind` report section. `progress(elapsed_s)` is called while it
+    runs. KeyboardInterrupt stops valgrind and its interpreter, then propagates."""
+    valgrind = find()
+    if valgrind is None:
+        raise FileNotFoundError(MISSING)
+    tmp = tempfile.mkdtemp(prefix="memdiag-valgrind-")
+    try:
+        cell_path = os.path.join(tmp, "cell.py")
+        xml_path = os.path.join(tmp, "memcheck.xml")
+        out_path = os.path.join(tmp, "output.txt")
+        with open(cell_path, "w", encoding="utf-8") as f:
+            f.write(source)
+        env = dict(os.environ, PYTHONMALLOC="malloc", PYTHONDONTWRITEBYTECODE="1")
+        env.pop("PYTHONDEVMODE", None)
+        t0 = time.monotonic()
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(command(valgrind, xml_path, cell_path), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, env=env, cwd=os.getcwd(), start_new_session=True)
+            try:
+                while True:
+                    try:
+                        proc.wait(timeout=poll_s)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if progress is not None:
+                            progress(time.monotonic() - t0)
+            except BaseException:
+                _kill(proc)
+                raise
+        with open(out_path, "rb") as f:
+            output = f.read().decode("utf-8", "replace")
+        section = parse(xml_path) if os.path.exists(xml_path) else empty()
+        section.update(exit_code=proc.returncode, duration_s=round(time.monotonic() - t0, 3),
+                       output=output[-OUTPUT_TAIL:])
+        return section
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _kill(proc):
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+
+
+def empty():
+    return {"definitely_lost": 0, "indirectly_lost": 0, "possibly_lost": 0, "records": [],
+            "skipped": {"records": 0, "bytes": 0}}
+
+
+def _frame_text(frame):
+    fn = frame.findtext("fn") or "???"
+    file, line = frame.findtext("file"), frame.findtext("line")
+    if file and line:
+        return protocol.short(f"{fn} ({file}:{line})", 160)
+    obj = frame.findtext("obj")
+    return protocol.short(f"{fn} (in {os.path.basename(obj)})" if obj else fn, 160)
+
+
+def _stack(frames):
+    shown = []
+    for frame in frames:
+        fn = frame.findtext("fn") or ""
+        if fn in _RUNNER_FRAMES:
+            break
+        if fn in _PLUMBING:
+            continue
+        shown.append(_frame_text(frame))
+        if len(shown) >= MAX_FRAMES:
+            break
+    return shown
+
+
+def parse(xml_path):
+    """The leak records of a memcheck XML file: totals of the kept records and the biggest of them."""
+    section = empty()
+    records = []
+    for _, error in ET.iterparse(xml_path):
+        if error.tag != "error":
+            continue
+        kind = _LEAK_KINDS.get(error.findtext("kind") or "")
+        if kind is None:
+            error.clear()
+            continue
+        nbytes = int(error.findtext("xwhat/leakedbytes") or 0)
+        blocks = int(error.findtext("xwhat/leakedblocks") or 0)
+        frames = error.findall("stack/frame")
+        if any((f.findtext("fn") or "") in _OUTSIDE_PROGRAM for f in frames):
+            section["skipped"]["records"] += 1
+            section["skipped"]["bytes"] += nbytes
+        else:
+            section[kind] += nbytes
+            if kind != "possibly_lost":
+                records.append({"bytes": nbytes, "blocks": blocks, "kind": kind.split("_")[0],
+                                "stack": _stack(frames)})
+        error.clear()
+    records.sort(key=lambda r: r["bytes"], reverse=True)
+    section["records"] = records[:MAX_RECORDS]
+    section["record_count"] = len(records)
+    return section
+
+
+def summary_lines(report):
+    """Text for terminal IPython and text/plain."""
+    section = report.get("valgrind")
+    if not section:
+        return []
+    from .verdict import format_bytes
+
+    out = [f"valgrind: definitely lost {format_bytes(section['definitely_lost'])}, indirectly lost "
+           f"{format_bytes(section['indirectly_lost'])}"
+           + (f", possibly lost {format_bytes(section['possibly_lost'])}" if section.get("possibly_lost") else "")]
+    for record in section["records"][:5]:
+        out.append(f"  {format_bytes(record['bytes'])} in {record['blocks']} blocks ({record.get('kind', '')}):")
+        out.extend(f"    {frame}" for frame in record["stack"][:8])
+    return out

@@ -1,0 +1,84 @@
+"""%%memdiag --valgrind: the cell alone in a fresh interpreter under memcheck, its leaks in the cell's report."""
+import shutil
+
+import pytest
+
+needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None,
+                                    reason="valgrind is not installed (make test installs it when root)")
+
+LEAK = """%%memdiag --valgrind
+import ctypes
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+kept = libc.malloc(123456)
+print("allocated", flush=True)
+raise RuntimeError("after the leak")"""
+
+
+@needs_valgrind
+def test_ctypes_malloc_without_free_is_definitely_lost(shared_kernel, report_validator):
+    k = shared_kernel
+    k.execute("valgrind_marker = 'kernel'")
+    out = k.execute(LEAK, cell_id="vg-leak")
+    assert out["status"] == "ok"  # the cell ran over there: its exception is the other interpreter's
+    displays = [o["content"] for o in out["outputs"] if o["msg_type"] == "display_data"]
+    progress = displays[0]
+    assert "memcheck" in progress["data"]["text/plain"] and progress["transient"]["display_id"]
+    report = displays[-1]["data"]["application/vnd.memdiag.v1+json"]
+    report_validator(report)
+    section = report["valgrind"]
+    assert section["exit_code"] == 1 and "allocated" in section["output"] and "after the leak" in out["stdout"] + \
+        section["output"]
+    assert section["definitely_lost"] >= 123456
+    record = next(r for r in section["records"] if r["bytes"] == 123456)
+    assert record["blocks"] == 1 and record["kind"] == "definitely"
+    assert record["stack"][0].startswith("malloc") and any("ffi_call" in f or "_ctypes" in f for f in record["stack"])
+    # the interpreter's own start-up and shutdown are not records of the cell
+    assert all(r["bytes"] == 123456 for r in section["records"] if r["kind"] == "definitely")
+    assert "valgrind: definitely lost" in displays[-1]["data"]["text/plain"]
+    # the cell did not run in the kernel
+    assert k.value("'kept' in globals()") is False
+
+
+def test_missing_valgrind_names_the_debian_package(shared_kernel):
+    k = shared_kernel
+    k.execute("import os as _os; _saved_path = _os.environ['PATH']; _os.environ['PATH'] = '/nonexistent'")
+    try:
+        out = k.execute("%%memdiag --valgrind\nx = 1", cell_id="vg-missing")
+    finally:
+        k.execute("_os.environ['PATH'] = _saved_path")
+    assert out["status"] == "ok"
+    assert "apt-get install valgrind" in out["stdout"]
+    assert not [o for o in out["outputs"] if o["msg_type"] == "error"]
+
+
+@needs_valgrind
+def test_ipython_syntax_is_refused(shared_kernel):
+    out = shared_kernel.execute("%%memdiag --valgrind\n%time x = 1")
+    assert "plain Python" in out["stdout"]
+
+
+def test_parse_keeps_the_cell_and_skips_startup(tmp_path):
+    from memdiag import valgrind
+
+    frame = "<frame><ip>0x1</ip><obj>/lib/libc.so.6</obj><fn>{}</fn></frame>"
+
+    def error(kind, nbytes, fns):
+        return (f"<error><unique>0x1</unique><kind>{kind}</kind><xwhat><text>t</text><leakedbytes>{nbytes}"
+                f"</leakedbytes><leakedblocks>2</leakedblocks></xwhat><stack>"
+                + "".join(frame.format(fn) for fn in fns) + "</stack></error>")
+
+    xml = ("<?xml version='1.0'?><valgrindoutput>"
+           + error("Leak_DefinitelyLost", 64, ["malloc", "PyCFuncPtr_call", "_PyEval_EvalFrameDefault",
+                                               "builtin_exec_impl", "run_mod", "main"])
+           + error("Leak_IndirectlyLost", 32, ["malloc", "my_ext_init"])
+           + error("Leak_DefinitelyLost", 999, ["malloc", "init_import_site", "pyinit_main"])
+           + error("Leak_PossiblyLost", 7, ["malloc", "x"])
+           + error("InvalidRead", 0, ["x"]) + "</valgrindoutput>")
+    path = tmp_path / "m.xml"
+    path.write_text(xml)
+    section = valgrind.parse(str(path))
+    assert section["definitely_lost"] == 64 and section["indirectly_lost"] == 32 and section["possibly_lost"] == 7
+    assert section["skipped"] == {"records": 1, "bytes": 999}
+    assert section["records"][0]["stack"] == ["malloc (in libc.so.6)", "PyCFuncPtr_call (in libc.so.6)"]
