@@ -42,7 +42,7 @@ def why(shell, expr):
         raise ValueError(f"cannot evaluate {protocol.short(expr, 80)!r}: {type(exc).__name__}: {exc}") from None
     # getrefcount counts its own argument and our local `value`
     refcount = sys.getrefcount(value) - 2
-    holders = [r for r in gc.get_referrers(value) if not isinstance(r, types.FrameType)]
+    holders = [r for r in gc.get_referrers(value) if type(r) is not types.FrameType]
     referrers = [f"{protocol.type_name(r)}{cycles.attribute_edge(r, value)}" for r in holders[:20]]
     del holders
     targets = [value]

@@ -43,7 +43,19 @@ def safe_repr(obj, limit=MAX_STR):
     return short(text if isinstance(text, str) else "<repr not a str>", limit)
 
 
-def _type_attr(tp, attr):
+def key_repr(key, limit=40):
+    """A dict key as Python spells it when it is plain data; otherwise `<type>`: any other key's __repr__ is user code
+    (it may be slow, huge or raise), and so is the __repr__ of a str or int subclass."""
+    plain = _is_plain(key) or (type(key) is tuple and len(key) <= 8 and all(_is_plain(k) for k in key))
+    return safe_repr(key, limit) if plain else f"<{type_name(key)}>"
+
+
+def _is_plain(value):
+    tp = type(value)
+    return tp is str or tp is int or tp is float or tp is bool or tp is bytes or value is None
+
+
+def type_attr(tp, attr):
     # Read through type's own descriptors: a metaclass may shadow __qualname__/__module__ with anything.
     try:
         value = type.__dict__[attr].__get__(tp, type)
@@ -55,8 +67,8 @@ def _type_attr(tp, attr):
 def type_name(obj=None, tp=None):
     """`module.Qualname` of type(obj) (never obj.__class__, which may lie); builtins without module."""
     tp = type(obj) if tp is None else tp
-    name = _type_attr(tp, "__qualname__") or _type_attr(tp, "__name__") or "?"
-    module = _type_attr(tp, "__module__")
+    name = type_attr(tp, "__qualname__") or type_attr(tp, "__name__") or "?"
+    module = type_attr(tp, "__module__")
     if module and module not in ("builtins", "__main__"):
         name = f"{module}.{name}"
     return short(name, 120)

@@ -30,6 +30,14 @@ def _is_memdiag_line_magic(raw_cell):
     return (raw_cell or "").lstrip().startswith("%memdiag")
 
 
+def _message(exc):
+    # str() of an exception that came out of user code is user code too.
+    try:
+        return protocol.safe_repr(str(exc), 150)
+    except Exception:  # noqa: BLE001
+        return "(no message)"
+
+
 class CellContext:
     def __init__(self, recorder, key, cell_id, raw_cell, deep):
         self.recorder = recorder
@@ -52,7 +60,7 @@ class CellContext:
         try:
             step(self)
         except Exception as exc:  # noqa: BLE001
-            self.errors.append(protocol.short(f"{name}: {type(exc).__name__}: {protocol.safe_repr(str(exc), 150)}"))
+            self.errors.append(protocol.short(f"{name}: {protocol.type_name(exc)}: {_message(exc)}"))
 
 
 class Recorder:

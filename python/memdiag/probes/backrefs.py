@@ -5,6 +5,7 @@ targets comes from one `gc.get_referrers(*frontier)` call (0.44 s), under a time
 first (probes/roots.py), so the search stops as soon as a chain reaches a name a user knows. Runs with the gc unfrozen
 (get_referrers skips the permanent generation), for flagged or deep cells only, or on request.
 """
+import functools
 import gc
 import time
 import types
@@ -29,18 +30,19 @@ DEEP_BUDGET_S = 3.0
 
 
 def _edge(src, dst):
-    if type(src).__name__ == "_lru_cache_wrapper":
+    if type(src) is functools._lru_cache_wrapper:
         return ".cache"
-    if isinstance(src, types.ModuleType):
+    # type(x), never x.__class__: a referrer's __class__ may lie, or be a dead weakproxy's (ReferenceError).
+    if issubclass(type(src), types.ModuleType):
         return "." + protocol.short(next((k for k, v in vars(src).items() if v is dst), "?"), 60)
-    if isinstance(src, type) and type(dst) is dict:
+    if issubclass(type(src), type) and type(dst) is dict:
         return ".__dict__"  # a class's own namespace: its attributes follow as ['name']
     return attribute_edge(src, dst)
 
 
 def _ours(ref):
     # Frames of memdiag itself (materialized by a traceback or a debugger) hold our locals, not the user's data.
-    return isinstance(ref, types.FrameType) and ref.f_code.co_filename.startswith(_PACKAGE)
+    return type(ref) is types.FrameType and ref.f_code.co_filename.startswith(_PACKAGE)
 
 
 def search(shell, targets, budget_s=BUDGET_S, walk=True):
@@ -183,7 +185,7 @@ def _targets(ctx):
     extra.clear()
     unique, ids = [], set()
     for obj in picked:
-        if id(obj) not in ids and not isinstance(obj, (int, float, bool, type(None))):
+        if id(obj) not in ids and not issubclass(type(obj), (int, float, type(None))):
             ids.add(id(obj))
             unique.append(obj)
     return unique[:MAX_TARGETS]

@@ -24,7 +24,7 @@ INTERNAL_MODULES = ("IPython", "ipykernel", "memdiag", "traitlets", "jupyter_cli
 
 
 def _internal_type(tp):
-    module = getattr(tp, "__module__", "")
+    module = protocol.type_attr(tp, "__module__")
     return isinstance(module, str) and module.split(".")[0] in INTERNAL_MODULES
 
 
@@ -49,7 +49,7 @@ def untracked_size(obj):
         refs = refs[::stride]
     total = 0
     for ref in refs:
-        if not gc.is_tracked(ref) and not isinstance(ref, type):
+        if not gc.is_tracked(ref) and not issubclass(type(ref), type):
             total += sizeof(ref)
     return total * stride
 
@@ -70,7 +70,7 @@ def sizeof(obj):
 def array_base(obj):
     """The ndarray that owns a view's memory, or None (checked by exact type: no user __getattr__ runs)."""
     tp = type(obj)
-    if tp.__name__ != "ndarray" or tp.__module__ != "numpy":
+    if protocol.type_attr(tp, "__name__") != "ndarray" or protocol.type_attr(tp, "__module__") != "numpy":
         return None
     base = obj.base
     while type(base) is tp and base.base is not None:
@@ -82,10 +82,10 @@ def _sampled_sizes(objs, counts):
     stride = max(1, len(objs) // SAMPLE_TARGET)
     sums, seen = {}, {}
     for obj in objs[::stride]:
-        tp = type(obj)
-        sums[tp] = sums.get(tp, 0) + sizeof(obj) + untracked_size(obj)
-        seen[tp] = seen.get(tp, 0) + 1
-    return {tp: sums[tp] * counts[tp] // seen[tp] for tp in sums}
+        tid = id(type(obj))
+        sums[tid] = sums.get(tid, 0) + sizeof(obj) + untracked_size(obj)
+        seen[tid] = seen.get(tid, 0) + 1
+    return {tid: sums[tid] * counts[tid] // seen[tid] for tid in sums}
 
 
 def after(ctx):
@@ -95,15 +95,17 @@ def after(ctx):
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
     objs = RAW.get_objects()
-    counts = Counter(map(type, objs))
+    # Keyed by id: hashing a class runs its metaclass's __hash__/__eq__ (user code; None makes classes unhashable).
+    counts = Counter(map(id, map(type, objs)))
+    types = dict(zip(map(id, map(type, objs)), map(type, objs)))
     sizes = _sampled_sizes(objs, counts)
     del objs
-    growth = sorted(((sizes.get(tp, 0), n, tp) for tp, n in counts.items()), key=lambda g: g[:2], reverse=True)
-    data["census_types"] = [tp for _, _, tp in growth[:8]]
+    growth = sorted(((sizes.get(tid, 0), n, tid) for tid, n in counts.items()), key=lambda g: g[:2], reverse=True)
+    data["census_types"] = [types[tid] for _, _, tid in growth[:8]]
     ctx.report["objects"] = {
         "new": sum(counts.values()),
         "size": sum(sizes.values()),
-        "growth": [{"type": protocol.type_name(tp=tp), "count": n, "size": s} for s, n, tp in growth[:TOP_N]],
+        "growth": [{"type": protocol.type_name(tp=types[tid]), "count": n, "size": s} for s, n, tid in growth[:TOP_N]],
     }
 
 
@@ -112,13 +114,13 @@ def keep_targets(ctx):
     data = ctx.data
     if not data.get("frozen") or not data.get("census_types") or not data.get("interesting"):
         return
-    wanted = {tp for tp in data["census_types"] if not _internal_type(tp)}
+    wanted = {id(tp) for tp in data["census_types"] if not _internal_type(tp)}
     picked = []
     objs = RAW.get_objects()
     # Our own young containers are in that list too: keeping one in `picked` would make a cycle holding the user's data.
     mine = {id(ctx), id(data), id(ctx.report), id(picked), id(objs)}
     for obj in objs[::max(1, len(objs) // SAMPLE_TARGET)]:
-        if type(obj) in wanted and id(obj) not in mine:
+        if id(type(obj)) in wanted and id(obj) not in mine:
             picked.append((sizeof(obj) + untracked_size(obj), id(obj), obj))
             if len(picked) > 4 * TARGETS_KEPT:
                 picked.sort(key=lambda p: p[:2], reverse=True)

@@ -5,6 +5,8 @@ is bounded by the gc threshold, not by the cell); traced and deep runs collect e
 keeps the garbage for a moment so it can be named, then it is released and really freed.
 """
 import gc
+import itertools
+import types
 from collections import Counter
 
 from .. import protocol
@@ -111,20 +113,24 @@ def _edge_label(src, dst):
 
 def attribute_edge(src, dst):
     """How src refers to dst, as Python spells it: `.attr`, `['key']`, `[3]`, or the C slot we can name."""
-    if isinstance(src, dict):
-        for key, value in list(src.items())[:10_000]:
+    # By type(src), never src.__class__ (it may lie), and through the base type's own methods: a dict subclass's
+    # items() or a lying object's __getattr__ is user code that may hang.
+    tp = type(src)
+    if issubclass(tp, dict):
+        for key, value in itertools.islice(dict.items(src), 10_000):
             if value is dst:
-                return f"[{protocol.safe_repr(key, 40)}]"
+                return f"[{protocol.key_repr(key)}]"
             if key is dst:
                 return ".key"
         return ""
-    if isinstance(src, (list, tuple)):
-        for n, value in enumerate(src[:10_000]):
+    if issubclass(tp, (list, tuple)):
+        items = list.__getitem__(src, slice(10_000)) if issubclass(tp, list) else tuple.__getitem__(src, slice(10_000))
+        for n, value in enumerate(items):
             if value is dst:
                 return f"[{n}]"
         return ""
     try:
-        attrs = object.__getattribute__(src, "__dict__")
+        attrs = _plain_attr(src, "__dict__")
     except Exception:  # noqa: BLE001 - no __dict__, or a hostile descriptor
         attrs = None
     if isinstance(attrs, dict):
@@ -136,8 +142,25 @@ def attribute_edge(src, dst):
     for slot in ("__closure__", "__self__", "__func__", "cell_contents", "__defaults__", "__globals__",
                  "f_locals", "tb_frame", "tb_next", "f_back", "__wrapped__", "__traceback__", "__context__"):
         try:
-            if object.__getattribute__(src, slot) is dst:
+            if _plain_attr(src, slot) is dst:
                 return f".{slot}"
         except Exception:  # noqa: BLE001 - not that kind of object
             continue
     return ""
+
+
+_C_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
+_MRO = type.__dict__["__mro__"]
+_VARS = type.__dict__["__dict__"]
+
+
+def _plain_attr(src, name):
+    """src.name when reading it runs no user code: a C slot or the instance's own dict, never a property, a class's
+    __getattr__ or __getattribute__ (a lying proxy may hang). Raises AttributeError otherwise."""
+    for klass in _MRO.__get__(type(src)):
+        found = _VARS.__get__(klass).get(name)
+        if found is not None:
+            if not any(type(found) is kind for kind in _C_DESCRIPTORS):
+                raise AttributeError(name)
+            break
+    return object.__getattribute__(src, name)

@@ -7,6 +7,7 @@ into untracked dicts and tuples and into lru caches.
 import functools
 import gc
 import sys
+import types
 
 from .. import protocol
 from .variables import is_ipython_name
@@ -18,13 +19,15 @@ _LRU = functools._lru_cache_wrapper
 def label(obj):
     """A short, user-facing label for a node of a chain (hostile names capped by protocol)."""
     tp = type(obj)
-    if tp.__name__ in ("function", "builtin_function_or_method", "method"):
+    kind = protocol.type_attr(tp, "__name__")
+    builtin = protocol.type_attr(tp, "__module__") == "builtins"
+    if builtin and kind in ("function", "builtin_function_or_method", "method"):
         qual = getattr(obj, "__qualname__", None)
-        return f"{tp.__name__} {protocol.short(qual, 60)}" if isinstance(qual, str) else tp.__name__
+        return f"{kind} {protocol.short(qual, 60)}" if isinstance(qual, str) else kind
     if tp is _LRU:
         qual = getattr(obj, "__qualname__", None)
         return f"lru_cache {protocol.short(qual, 60)}" if isinstance(qual, str) else "lru_cache"
-    if isinstance(obj, type):
+    if issubclass(tp, type):
         return f"class {protocol.type_name(tp=obj)}"
     return protocol.type_name(obj)
 
@@ -41,7 +44,7 @@ class Roots:
         if out:
             self.containers[id(out)] = lambda child: self._key_in(out, child, "Out")
         for name, value in list(ns.items()):
-            if isinstance(name, str) and not is_ipython_name(name) and type(value).__name__ != "module":
+            if type(name) is str and not is_ipython_name(name) and not issubclass(type(value), types.ModuleType):
                 self._add(value, name)
                 self._user_names.add(name)
         for n, value in list(out.items()):
@@ -57,7 +60,7 @@ class Roots:
             if type(mdict) is dict and mdict is not ns:
                 self.containers.setdefault(id(mdict), lambda child, d=mdict, m=modname: self._key_in(d, child, m, "."))
         for name, value in list(ns.items()):
-            if isinstance(name, str) and not is_ipython_name(name):
+            if type(name) is str and not is_ipython_name(name):
                 self._descend(value, name)
 
     def _add(self, obj, name):
@@ -70,7 +73,7 @@ class Roots:
         inner = []
         if type(value) is _LRU:
             inner = [(r, ".cache") for r in gc.get_referents(value) if type(r) is dict]
-        elif type(value) in (dict, tuple) and not gc.is_tracked(value):
+        elif (type(value) is dict or type(value) is tuple) and not gc.is_tracked(value):
             inner = [(value, "")]
         for container, edge in inner:
             items = container.items() if type(container) is dict else enumerate(container)
@@ -79,14 +82,14 @@ class Roots:
                     break
                 if id(item) not in self.named:
                     links = ([{"label": label(container), "edge": edge}] if edge else [])
-                    links.append({"label": label(item), "edge": f"[{protocol.safe_repr(key, 40)}]"})
+                    links.append({"label": label(item), "edge": f"[{protocol.key_repr(key)}]"})
                     self.named[id(item)] = (name, links)
                     self._keep.append(item)
 
     @staticmethod
     def _name_in(ns, child):
         for key, value in list(ns.items()):
-            if value is child and isinstance(key, str):
+            if value is child and type(key) is str:
                 return key
         return None
 
@@ -94,7 +97,9 @@ class Roots:
     def _key_in(mapping, child, prefix, sep=None):
         for key, value in list(mapping.items())[:DESCEND_ITEMS]:
             if value is child:
-                return f"{prefix}{sep}{key}" if sep else f"{prefix}[{protocol.safe_repr(key, 40)}]"
+                if sep and type(key) is str:
+                    return f"{prefix}{sep}{key}"
+                return f"{prefix}[{protocol.key_repr(key)}]"
         return None
 
     def is_user_name(self, name):

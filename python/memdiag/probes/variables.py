@@ -8,6 +8,7 @@ import collections
 import functools
 import gc
 import itertools
+import types
 
 from .. import protocol
 from .census import sizeof, untracked_size
@@ -20,6 +21,8 @@ _IPYTHON_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_", "__", "___", "_i", "_ii
                   "__spec__"}
 _SIZED = (list, dict, set, frozenset, bytearray, collections.deque, collections.OrderedDict,
           collections.defaultdict, collections.Counter)
+# By identity: `type(v) in (...)` would run the == of a user's metaclass.
+_SIZED_IDS = frozenset(map(id, _SIZED))
 _LRU = functools._lru_cache_wrapper
 
 
@@ -33,14 +36,14 @@ def is_ipython_name(name):
 def length(value):
     """A cheap growth measure for known container types, None for anything else."""
     tp = type(value)
-    if tp in _SIZED:
+    if id(tp) in _SIZED_IDS:
         return len(value)
     if tp is _LRU:
         try:
             return value.cache_info().currsize
         except Exception:  # noqa: BLE001
             return None
-    module = getattr(tp, "__module__", "") or ""
+    module = protocol.type_attr(tp, "__module__") or ""
     if module.startswith("pandas.") and tp.__name__ in ("DataFrame", "Series"):
         return len(value)
     return None
@@ -49,7 +52,7 @@ def length(value):
 def cheap_size(value):
     """numpy nbytes, pandas memory_usage (shallow), otherwise getsizeof plus untracked payload."""
     tp = type(value)
-    module = getattr(tp, "__module__", "") or ""
+    module = protocol.type_attr(tp, "__module__") or ""
     try:
         if module.startswith("pandas.") and tp.__name__ == "DataFrame":
             return int(value.memory_usage(index=True, deep=False).sum())
@@ -74,8 +77,8 @@ def newest_items(value, grown):
 
 
 def _user_names(ns):
-    return [(k, v) for k, v in list(ns.items()) if isinstance(k, str) and not is_ipython_name(k)
-            and type(v).__name__ != "module"]
+    return [(k, v) for k, v in list(ns.items()) if type(k) is str and not is_ipython_name(k)
+            and not issubclass(type(v), types.ModuleType)]
 
 
 def before(ctx):
