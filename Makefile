@@ -100,8 +100,11 @@ test-wheel: wheel
 	$(WHEEL_VENV)/bin/jupyter labextension list 2>&1 | grep -E "memdiag v[0-9.]+ .*enabled.*OK"
 	cd /tmp && $(WHEEL_VENV)/bin/python -c "import memdiag, IPython; print('memdiag', memdiag.__version__, 'imports')"
 
+# The `bench` extra's requirements, read from pyproject.toml: memdiag itself is already installed (editable) by `install`,
+# and rebuilding it here would run the frontend build hook again.
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bench'], sep='\n')" > $(VENV)/bench-requirements.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/bench-requirements.txt
 	$(BIN)/python benchmarks/run.py
 
 clean:

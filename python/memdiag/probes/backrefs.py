@@ -22,7 +22,9 @@ MAX_DEPTH = 12
 MAX_TARGETS = 12
 # gc.get_referrers(*objs) checks each heap edge against every object asked about: a level costs heap x frontier.
 MAX_FRONTIER = 1024
-NARROW_FRONTIER = 24
+# get_referrers' C scan beats a Python pass over the heap until ~1,000 objects at once (1M objects: 100 of them
+# 0.23 s against 1.5 s; 1,000: 1.3 s against 1.4 s).
+NARROW_FRONTIER = 768
 MAX_PARENTS = 256
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET_S = 1.0
@@ -118,8 +120,8 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
 
 
 def _referrers(pending, wanted):
-    """gc.get_referrers for a few objects; for a wide frontier one pass with a set lookup per edge is cheaper than
-    get_referrers' linear scan of its arguments for every edge of the heap."""
+    """gc.get_referrers for up to several hundred objects; for a wider frontier one pass with a set lookup per edge is
+    cheaper than get_referrers' linear scan of its arguments for every edge of the heap."""
     if len(pending) <= NARROW_FRONTIER:
         return RAW.get_referrers(*pending)
     get_referents = gc.get_referents

@@ -33,6 +33,12 @@ def _machinery():
 _IGNORED = _machinery()
 
 
+def _ignored(filename):
+    if filename.endswith(".pyc"):  # as tracemalloc.Filter normalizes it
+        filename = filename[:-1]
+    return filename.startswith(_IGNORED)
+
+
 def before(ctx):
     if not ctx.trace:
         return
@@ -66,8 +72,10 @@ def after(ctx):
     # them back to the OS now, or the next run's `before` would carry them into the slope.
     ctx.data["tracing_overhead"] = own
     malloc_trim()
-    snapshot = snapshot.filter_traces([tracemalloc.Filter(False, path + "*") for path in _IGNORED])
-    stats = snapshot.statistics("lineno")
+    # Group first, then drop the machinery's lines: with 1 frame a trace's only frame is its line, so this equals
+    # filter_traces, but costs a startswith per distinct line instead of a dozen fnmatch calls per live block
+    # (filter_traces took ~30 s after a cell that kept 600k objects).
+    stats = [stat for stat in snapshot.statistics("lineno") if not _ignored(stat.traceback[0].filename)]
     retained = sum(stat.size for stat in stats)
     cell_files = _cell_files(ctx)
     # %%memdiag runs the body: its line 1 is the cell's line 2. A deep run asked for by the frontend runs the cell as is.
