@@ -27,6 +27,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 # The editable install runs the frontend build through the hatch build hook; then the labextension
 # folder is linked into the venv so `make build` changes are live without reinstalling.
 $(VENV)/.installed: $(BIN)/python pyproject.toml node_modules/.package-lock.json
+	rm -rf $(LABEXT)  # never install through an old link into python/memdiag/labextension
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
 	rm -rf $(LABEXT)
 	ln -s $(CURDIR)/python/memdiag/labextension $(LABEXT)

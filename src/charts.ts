@@ -291,6 +291,8 @@ export function linesSpec(
   const rows = lines.map((item, index) => ({
     index,
     line: item.line,
+    // Lines of functions (`-f FUNC`) share numbers with the cell's: the label keeps them apart.
+    label: Private.lineLabel(item),
     code: item.code,
     increment: item.increment,
     incrementText: formatDelta(item.increment),
@@ -304,7 +306,7 @@ export function linesSpec(
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'line', type: 'ordinal', title: text.line, axis: { labelAngle: 0 } },
+      x: { field: 'label', type: 'ordinal', title: text.line, sort: null, axis: { labelAngle: 0 } },
       y: { field: 'increment', type: 'quantitative', title: text.increment, axis: { format: '~s' } },
       color: {
         field: 'grows',
@@ -313,7 +315,7 @@ export function linesSpec(
         scale: { domain: [true, false], range: [palette.accent, palette.python] }
       },
       tooltip: [
-        { field: 'line', type: 'quantitative', title: text.line },
+        { field: 'label', type: 'nominal', title: text.line },
         { field: 'code', type: 'nominal', title: text.code },
         { field: 'incrementText', type: 'nominal', title: text.increment }
       ]
@@ -322,3 +324,43 @@ export function linesSpec(
   };
 }
 
+
+/**
+ * At most `max` executions for a chart, oldest first: every flagged one (not `ok`) and the selected one,
+ * then evenly spaced others. Thousands of points cost Vega hundreds of milliseconds and show nothing more.
+ */
+export function sampleExecutions(
+  executions: ReadonlyArray<IReport>,
+  max: number,
+  selected: IReport | null = null
+): IReport[] {
+  if (executions.length <= max) {
+    return [...executions];
+  }
+  const keep = new Set<number>();
+  executions.forEach((report, i) => {
+    if (report.verdict.kind !== 'ok' || report === selected) {
+      keep.add(i);
+    }
+  });
+  // The newest matters most: always show it.
+  keep.add(executions.length - 1);
+  const room = max - keep.size;
+  if (room > 0) {
+    const step = executions.length / room;
+    for (let k = 0; k < room; k++) {
+      keep.add(Math.floor(k * step));
+    }
+  }
+  const indices = [...keep].sort((a, b) => a - b);
+  // Flagged executions alone may exceed max: then the newest of them.
+  return indices.slice(-max).map(i => executions[i]);
+}
+
+namespace Private {
+  /** "3" for a line of the cell, "load:3" for line 3 of function `load`. */
+  export function lineLabel(item: ILineIncrement): string {
+    const func = (item as { func?: unknown }).func;
+    return typeof func === 'string' && func ? `${func}:${item.line}` : String(item.line);
+  }
+}

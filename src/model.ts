@@ -45,14 +45,9 @@ export class NotebookMemoryModel {
     return this._executions.filter(report => report.cell_id === cellId);
   }
 
-  /** The newest report of one cell. */
+  /** The newest report of one cell (constant time: every cell decoration asks). */
   latest(cellId: string): IReport | undefined {
-    for (let i = this._executions.length - 1; i >= 0; i--) {
-      if (this._executions[i].cell_id === cellId) {
-        return this._executions[i];
-      }
-    }
-    return undefined;
+    return this._latest.get(cellId);
   }
 
   /** Add one report; a report already held (same execution) is ignored. */
@@ -83,6 +78,7 @@ export class NotebookMemoryModel {
     if (this._executions.length) {
       this._executions = [];
       this._keys.clear();
+      this._latest.clear();
       this._changed.emit();
     }
   }
@@ -98,6 +94,9 @@ export class NotebookMemoryModel {
     }
     this._keys.add(key);
     this._executions.push(report);
+    if (report.cell_id !== null) {
+      this._latest.set(report.cell_id, report);
+    }
     return true;
   }
 
@@ -106,14 +105,26 @@ export class NotebookMemoryModel {
     if (excess <= 0) {
       return false;
     }
+    let stale = false;
     for (const report of this._executions.splice(0, excess)) {
       this._keys.delete(Private.key(report));
+      stale = stale || (report.cell_id !== null && this._latest.get(report.cell_id) === report);
+    }
+    if (stale) {
+      // A dropped report was its cell's newest: that cell has no report left in the window.
+      this._latest.clear();
+      for (const report of this._executions) {
+        if (report.cell_id !== null) {
+          this._latest.set(report.cell_id, report);
+        }
+      }
     }
     return true;
   }
 
   private _executions: IReport[] = [];
   private _keys = new Set<string>();
+  private _latest = new Map<string, IReport>();
   private _maxExecutions: number;
   private _changed = new Signal<this, void>(this);
   private _reportAdded = new Signal<this, IReport>(this);

@@ -175,11 +175,23 @@ describe('bar charts', () => {
       FALLBACK_PALETTE
     ) as any;
     expect(spec.mark.type).toBe('bar');
-    expect(spec.encoding.x.field).toBe('line');
+    expect(spec.encoding.x.field).toBe('label');
     expect(spec.encoding.y.field).toBe('increment');
+    expect(spec.data.values.map((r: any) => r.label)).toEqual(['1', '2', '3']);
     expect(spec.data.values.map((r: any) => r.incrementText)).toEqual(['±0 B', '+8 MB', '-4 MB']);
     expect(spec.data.values.map((r: any) => r.grows)).toEqual([false, true, false]);
     expectDataOnly(spec, HOSTILE);
+  });
+
+  it('linesSpec: lines of a function (-f) stay apart from the cell lines of the same number', () => {
+    const spec = linesSpec(
+      [
+        { line: 2, code: 'load(1)', increment: 10 },
+        { line: 2, code: 'return bytearray(n)', increment: 20, func: 'load' } as any
+      ],
+      FALLBACK_PALETTE
+    ) as any;
+    expect(spec.data.values.map((r: any) => r.label)).toEqual(['2', 'load:2']);
   });
 });
 
@@ -235,5 +247,34 @@ describe('backref tree', () => {
     expect(chainText(backrefs[0])).toBe('cache → list[3] → bytearray');
     expect(chainText(backrefs[3])).toBe('Out[3] → dict');
     expect(chainText(backrefs[5])).toBe('sys.last_traceback');
+  });
+});
+
+describe('sampleExecutions', () => {
+  const { sampleExecutions } = require('../charts');
+  const { makeReport } = require('./fixtures');
+  const many = (n: number, flagged: number[] = []) =>
+    Array.from({ length: n }, (_, i) =>
+      makeReport({
+        execution_count: i,
+        verdict: { kind: flagged.includes(i) ? 'leak' : 'ok', flags: [], bytes_per_run: null, reason: '' }
+      })
+    );
+
+  it('keeps everything under the limit', () => {
+    const executions = many(10);
+    expect(sampleExecutions(executions, 20)).toEqual(executions);
+  });
+
+  it('keeps flagged, selected and the newest, in order, within the limit', () => {
+    const executions = many(5000, [17, 4000]);
+    const selected = executions[123];
+    const sample = sampleExecutions(executions, 300, selected);
+    expect(sample.length).toBeLessThanOrEqual(300);
+    const counts = sample.map((r: any) => r.execution_count);
+    expect(counts).toEqual([...counts].sort((a: number, b: number) => a - b));
+    for (const wanted of [17, 123, 4000, 4999]) {
+      expect(counts).toContain(wanted);
+    }
   });
 });

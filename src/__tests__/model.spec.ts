@@ -48,3 +48,20 @@ describe('NotebookMemoryModel', () => {
     expect(model.add(makeReport())).toBe(true);
   });
 });
+
+describe('NotebookMemoryModel.latest', () => {
+  it('follows additions, merges, trimming and clearing', () => {
+    const model = new NotebookMemoryModel({ maxExecutions: 3 });
+    model.add(makeReport({ cell_id: 'a', execution_count: 1 }));
+    model.merge([makeReport({ cell_id: 'b', execution_count: 2 }), makeReport({ cell_id: 'a', execution_count: 3 })]);
+    expect(model.latest('a')?.execution_count).toBe(3);
+    expect(model.latest('b')?.execution_count).toBe(2);
+    model.add(makeReport({ cell_id: 'c', execution_count: 4 }));
+    model.add(makeReport({ cell_id: 'c', execution_count: 5 }));
+    // b's only report was trimmed away; a keeps its newest.
+    expect(model.latest('b')).toBeUndefined();
+    expect(model.latest('c')?.execution_count).toBe(5);
+    model.clear();
+    expect(model.latest('c')).toBeUndefined();
+  });
+});

@@ -6,7 +6,7 @@ import { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { DetailView } from '../detail';
 import { IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
-import { Selection } from './view';
+import { afterPaint, Selection } from './view';
 
 export class DetailSection extends DetailView {
   constructor(options: DetailSection.IOptions) {
@@ -38,17 +38,31 @@ export class DetailSection extends DetailView {
   }
 
   dispose(): void {
+    this._cancel?.();
     this.memory = null;
     this._selection.changed.disconnect(this._refresh, this);
     super.dispose();
   }
 
   private _refresh(): void {
+    // Charts take a while to draw: let the table and the badges show the new execution first.
+    if (!this._cancel) {
+      this._cancel = afterPaint(() => {
+        this._cancel = null;
+        if (!this.isDisposed) {
+          this._show();
+        }
+      });
+    }
+  }
+
+  private _show(): void {
     const executions = this._memory?.model.executions ?? [];
     const selected = this._selection.report;
     this.report = selected && executions.includes(selected) ? selected : executions[executions.length - 1] ?? null;
   }
 
+  private _cancel: (() => void) | null = null;
   private _selection: Selection;
   private _memory: INotebookMemory | null = null;
 }

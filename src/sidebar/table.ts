@@ -9,6 +9,9 @@ import { MemoryView } from './view';
 
 type SortKey = 'time' | 'delta';
 
+/** Rows drawn at most: the newest (or the largest, sorted by Δ RSS); the timeline shows the whole history. */
+const MAX_ROWS = 200;
+
 export class ExecutionTable extends MemoryView {
   constructor(options: ExecutionTable.IOptions) {
     super(options);
@@ -54,7 +57,10 @@ export class ExecutionTable extends MemoryView {
     this._empty = document.createElement('p');
     this._empty.className = 'memdiag-ExecutionTable-empty';
     this._empty.textContent = trans.__('No executions yet.');
-    this.node.append(table, this._empty);
+    this._more = document.createElement('p');
+    this._more.className = 'memdiag-ExecutionTable-more';
+    this._more.hidden = true;
+    this.node.append(table, this._empty, this._more);
   }
 
   handleEvent(event: Event): void {
@@ -70,17 +76,25 @@ export class ExecutionTable extends MemoryView {
   }
 
   protected render(): void {
-    const executions = [...(this.memory?.model.executions ?? [])].reverse();
+    const executions = [...(this.memory?.model.executions ?? [])];
     if (this._sort === 'delta') {
       executions.sort((a, b) => rssDelta(b) - rssDelta(a));
+    } else {
+      executions.reverse();
     }
     for (const [key, th] of this._sortHeaders) {
       th.setAttribute('aria-sort', key === this._sort ? (key === 'delta' ? 'descending' : 'none') : 'none');
     }
     this._rows = new Map();
-    const rows = executions.map(report => this._row(report));
+    const rows = executions.slice(0, MAX_ROWS).map(report => this._row(report));
     this._body.replaceChildren(...rows);
     this._empty.hidden = rows.length > 0;
+    this._more.hidden = executions.length <= MAX_ROWS;
+    this._more.textContent = this.trans.__(
+      'Showing %1 of %2 executions.',
+      Math.min(MAX_ROWS, executions.length),
+      executions.length
+    );
   }
 
   private _row(report: IReport): HTMLTableRowElement {
@@ -119,6 +133,7 @@ export class ExecutionTable extends MemoryView {
   private _rows = new Map<HTMLTableRowElement, IReport>();
   private _body: HTMLTableSectionElement;
   private _empty: HTMLElement;
+  private _more: HTMLElement;
 }
 
 export namespace ExecutionTable {

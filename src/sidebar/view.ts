@@ -10,6 +10,21 @@ import { Widget } from '@lumino/widgets';
 import { IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
 
+/**
+ * Run `fn` once the browser has painted the current frame: heavy drawing (Vega) must not delay what the
+ * user sees first (the new row, the badges). Returns a cancel function.
+ */
+export function afterPaint(fn: () => void, delayMs = 0): () => void {
+  let timer: ReturnType<typeof setTimeout> | 0 = 0;
+  const frame = requestAnimationFrame(() => {
+    timer = setTimeout(fn, delayMs);
+  });
+  return () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+  };
+}
+
 /** The execution the user picked in the timeline or the table. */
 export class Selection {
   get report(): IReport | null {
