@@ -105,6 +105,10 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                         and not _internal_type(type(ref))):
                     seen.add(id(ref))
                     frontier.append(ref)
+            # Every target has its chain: further levels would only widen the frontier (a level costs a heap pass).
+            # Targets that are a user name's value keep looking for their other holders.
+            if not by_name and all(_path_to_root(t, parent, resolved) is not None for t in targets):
+                break
             # Stop before a level that would overrun the budget (its cost grows with the frontier).
             if time.perf_counter() + level_cost * len(frontier) / max(len(pending), 1) > deadline:
                 frontier = [o for o in frontier if roots.resolve(o) is not None]
