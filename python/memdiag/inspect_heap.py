@@ -42,14 +42,35 @@ def why(shell, expr):
         raise ValueError(f"cannot evaluate {protocol.short(expr, 80)!r}: {type(exc).__name__}: {exc}") from None
     # getrefcount counts its own argument and our local `value`
     refcount = sys.getrefcount(value) - 2
-    holders = [r for r in gc.get_referrers(value) if type(r) is not types.FrameType]
-    referrers = [f"{protocol.type_name(r)}{cycles.attribute_edge(r, value)}" for r in holders[:20]]
-    del holders
+    # Plain loops: a comprehension would close over `value` and its closure cell would show up as a referrer.
+    referrers = []
+    for holder in gc.get_referrers(value):
+        if type(holder) is not types.FrameType and len(referrers) < 20:
+            referrers.append(f"{protocol.type_name(holder)}{cycles.attribute_edge(holder, value)}")
+    holder = None
+    referrers.extend(_untracked_holders(shell, value))
     targets = [value]
     chains = backrefs.search(shell, targets, backrefs.DEEP_BUDGET_S)
     result = {"name": protocol.short(expr, 120), "type": protocol.type_name(value), "refcount": refcount,
               "size": sizeof(value) + untracked_size(value), "referrers": referrers, "backrefs": chains}
     return protocol.json_safe(result)
+
+
+def _untracked_holders(shell, value):
+    """Holders gc.get_referrers cannot see: a dict or tuple whose items are all untracked (bytes, bytearray, numbers,
+    arrays) is itself untracked. Look for `value` by identity one level under the user's names."""
+    found = []
+    for name, item in list(shell.user_ns.items()):
+        if name.startswith("_") or gc.is_tracked(item):
+            continue
+        if isinstance(item, dict):
+            keys = [key for key, member in item.items() if member is value]
+            found += [f"dict {name}[{protocol.safe_repr(key, 40)}]" for key in keys[:5]]
+        elif isinstance(item, tuple):
+            found += [f"tuple {name}[{i}]" for i, member in enumerate(item) if member is value][:5]
+        if len(found) >= 20:
+            break
+    return found
 
 
 def cycles_now():

@@ -115,3 +115,25 @@ test.describe('commands', () => {
     await expect(report.getByRole('button', { name: /cell line 1/ })).toBeVisible();
   });
 });
+
+test.describe('why alive', () => {
+  test('"Why Is … Alive?" names the referrers and the chain', async ({ page }) => {
+    await readyNotebook(page, 'why.ipynb', ['holder = {"data": bytearray(3_000_000)}\nblob = holder["data"]']);
+    await page.notebook.runCell(0, true);
+    // Not awaited in the page: the command waits for the dialogs it opens.
+    await page.evaluate(() => {
+      void (window as any).jupyterapp.commands.execute('memdiag:why-alive');
+    });
+    const input = page.locator('.jp-Dialog input');
+    await input.fill('blob');
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    const answer = page.locator('.jp-Dialog .memdiag-Why');
+    await expect(answer).toBeVisible();
+    await expect(answer).toContainText('bytearray');
+    // Held twice: by the name and by the dict's "data" key.
+    await expect(answer).toContainText("['data']");
+    await expect(answer).toContainText('blob');
+    await page.screenshot({ path: 'test-results/why.png' });
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+  });
+});
