@@ -3,7 +3,7 @@
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITranslator } from '@jupyterlab/translation';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { MemorySidebar } from '../sidebar/panel';
 import { IMemdiagTracker } from '../tokens';
@@ -23,6 +23,10 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null
   ): void => {
     const sidebar = new MemorySidebar({ tracker, translator: translator ?? undefined });
+    if (app.name !== 'JupyterLab') {
+      // Notebook 7 lists side panels by label in its View menu; JupyterLab's side bar shows icons only.
+      sidebar.title.label = (translator ?? nullTranslator).load('memdiag').__('Memory');
+    }
     app.shell.add(sidebar, 'left', { rank: 600, type: 'memdiag' });
     restorer?.add(sidebar, sidebar.id);
     void settingRegistry?.load(PLUGIN_ID).then(settings => {

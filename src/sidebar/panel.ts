@@ -27,8 +27,6 @@ export class MemorySidebar extends SidePanel {
     this.id = SIDEBAR_ID;
     this.addClass('memdiag-Sidebar');
     this.title.icon = memoryIcon;
-    // Notebook 7 lists side panels by label in its View menu; JupyterLab's side bar shows the icon.
-    this.title.label = trans.__('Memory');
     this.title.caption = trans.__('Memory (memdiag)');
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', trans.__('memdiag memory sidebar'));
