@@ -12,10 +12,12 @@ import types
 # The user's own gc calls must see the whole heap and collect all of it, as without memdiag: while loaded, these are
 # wrapped to thaw the running cell first (its census is then skipped). memdiag itself calls the originals.
 _WRAPPED = ("collect", "get_objects", "get_referrers", "freeze", "unfreeze", "get_freeze_count")
-RAW = types.SimpleNamespace(**{name: getattr(gc, name) for name in _WRAPPED})
+RAW = types.SimpleNamespace(**{name: getattr(gc, name) for name in _WRAPPED + ("enable", "disable")})
 # gc.get_freeze_count() walks the whole permanent generation (O(heap)): never per cell. Whether the user froze the gc
 # is read once at load, then followed through the wrapped gc.freeze / gc.unfreeze.
 _user = {"frozen": False}
+# The running deep cell's data while it holds collections off: a user's own gc.enable()/disable() then takes over.
+_hold = {"data": None}
 
 
 def wrap_user_calls(thaw):
@@ -33,9 +35,30 @@ def wrap_user_calls(thaw):
         functools.update_wrapper(wrapper, original)
         wrapper.__memdiag_original__ = original
         setattr(gc, name, wrapper)
+    for name in ("enable", "disable"):
+        if getattr(getattr(gc, name), "__memdiag_original__", None) is None:
+            _wrap_toggle(name)
+
+
+def _wrap_toggle(name):
+    original = getattr(gc, name)
+
+    def wrapper(_original=original):
+        data = _hold["data"]
+        if data is not None:
+            data.pop("held_off", None)
+        return _original()
+
+    functools.update_wrapper(wrapper, original)
+    wrapper.__memdiag_original__ = original
+    setattr(gc, name, wrapper)
 
 
 def unwrap_user_calls():
+    for name in ("enable", "disable"):
+        original = getattr(getattr(gc, name), "__memdiag_original__", None)
+        if original is not None:
+            setattr(gc, name, original)
     for name in _WRAPPED:
         if getattr(getattr(gc, name), "__memdiag_original__", None) is not None:
             setattr(gc, name, getattr(RAW, name))
@@ -69,8 +92,9 @@ def enter(ctx):
         RAW.freeze()
         data["frozen"] = True
     if ctx.deep and data["gc_enabled"]:
-        gc.disable()
+        RAW.disable()
         data["held_off"] = True
+        _hold["data"] = data
 
 
 def thaw(ctx):
@@ -92,5 +116,7 @@ def restore(ctx):
     if data.pop("frozen", False):
         # Still ours: a user's gc.freeze()/unfreeze() during the cell would have thawed it first (wrappers above).
         RAW.unfreeze()
+    if _hold["data"] is data:
+        _hold["data"] = None
     if data.pop("held_off", False) and not gc.isenabled():
-        gc.enable()
+        RAW.enable()

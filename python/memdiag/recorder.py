@@ -133,8 +133,13 @@ class Recorder:
             policy = self.config.trace
             ctx.trace = deep or policy == "always" or (policy != "off" and self.history.trace_requested(ctx.key)) \
                 or self.history.trace_requested("explicit:" + ctx.key)
-            for name, step in _BEFORE:
-                ctx.attempt(name, step)
+            try:
+                for name, step in _BEFORE:
+                    ctx.attempt(name, step)
+            except KeyboardInterrupt:
+                # Landed in our hook, not in the cell (IPython runs the cell anyway): give the gc back, skip this cell.
+                self._release(ctx)
+                return
             ctx.run, ctx.previous_runs = self.history.start_run(ctx.key, ctx.rss_before)
             self._ctx = ctx
         ctx.overhead = time.perf_counter() - t0
@@ -149,6 +154,9 @@ class Recorder:
             return
         try:
             report = self._build(ctx, result, t_end)
+        except KeyboardInterrupt:
+            # The cell had ended: the interrupt stops our work only; keep what was measured.
+            report = self._partial(ctx, result, "interrupted: memdiag's post-cell work was cut short")
         finally:
             self._release(ctx)
         self.history.add_report(report)
@@ -187,6 +195,14 @@ class Recorder:
             ctx.attempt("backrefs", backrefs.after)
         report["errors"] = ctx.errors[:20]
         report["overhead_s"] = round(ctx.overhead + (time.perf_counter() - t_end), 6)
+        return protocol.cap_report(report)
+
+    def _partial(self, ctx, result, why):
+        report = ctx.report
+        count = getattr(result, "execution_count", None)
+        report.update({"cell_id": ctx.cell_id, "run": ctx.run, "mode": "deep" if ctx.deep else "default",
+                       "execution_count": count if isinstance(count, int) else int(self.shell.execution_count or 0),
+                       "errors": ctx.errors[:19] + [why]})
         return protocol.cap_report(report)
 
     def _interesting(self, ctx):

@@ -5,7 +5,7 @@ import queue
 import uuid
 from pathlib import Path
 
-from jupyter_client import KernelManager
+from jupyter_client import BlockingKernelClient, KernelManager
 
 PYTHON_DIR = str(Path(__file__).resolve().parents[1])
 TIMEOUT = 120
@@ -20,17 +20,54 @@ def kernel_env():
 
 
 class Kernel:
-    def __init__(self):
-        self.km = KernelManager(kernel_name="python3")
-        self.km.start_kernel(env=kernel_env(), extra_arguments=["--HistoryManager.enabled=False"])
-        self.kc = self.km.client()
+    def __init__(self, km=None):
+        """A new kernel, or (km given) a second client of a running kernel, as a console attached to a notebook's."""
+        self.owner = km is None
+        if self.owner:
+            km = KernelManager(kernel_name="python3")
+            km.start_kernel(env=kernel_env(), extra_arguments=["--HistoryManager.enabled=False"])
+        self.km = km
+        if self.owner:
+            self.kc = km.client()
+        else:  # its own session and socket identity, as a separate console process would have
+            self.kc = BlockingKernelClient()
+            self.kc.load_connection_info(km.get_connection_info())
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=TIMEOUT)
         self.comm_messages = []  # every comm_open / comm_msg / comm_close from the kernel, in order
 
     def close(self):
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+        if self.owner:
+            self.km.shutdown_kernel(now=True)
+
+    def submit(self, code, cell_id=None):
+        """Send an execute_request without waiting (a client that queues cells); returns its msg_id."""
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": False}
+        msg = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def wait_all(self, msg_ids, timeout=TIMEOUT):
+        """Wait for the replies to submitted requests; returns {msg_id: {"status", "outputs"}}. Comm traffic is kept."""
+        pending, done = set(msg_ids), {}
+        outputs = {m: [] for m in msg_ids}
+        while pending:
+            msg = self.kc.iopub_channel.get_msg(timeout=timeout)
+            parent = msg["parent_header"].get("msg_id")
+            if msg["msg_type"].startswith("comm"):
+                self.comm_messages.append(msg)
+            elif parent in outputs and msg["msg_type"] in ("stream", "error", "execute_result", "display_data"):
+                outputs[parent].append(msg)
+            elif parent in pending and msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                pending.discard(parent)
+        while len(done) < len(msg_ids):
+            reply = self.kc.get_shell_msg(timeout=timeout)
+            parent = reply["parent_header"].get("msg_id")
+            if parent in outputs:
+                done[parent] = {"status": reply["content"]["status"], "outputs": outputs[parent]}
+        return done
 
     def execute(self, code, cell_id=None, silent=False, allow_error=False):
         """Run code as a notebook cell; returns {"status", "stdout", "outputs", "comm"} for this request."""

@@ -101,3 +101,65 @@ def test_reports_are_capped_and_hostile_names_stay_text(shared_kernel, report_va
     assert len(json.dumps(report)) <= 64 * 1024
     assert "<img" not in bundle["text/html"] and "&lt;img" in bundle["text/html"]
     assert "memdiag-report" in bundle["text/html"]
+
+
+# -- issue 7, item 1 ---------------------------------------------------------------------------------------------------
+def test_weakref_dies_after_deep_mode_and_why(shared_kernel):
+    k = shared_kernel
+    k.execute("import weakref\nclass Held:\n    pass")
+    k.execute("%%memdiag\nheld_deep = Held(); held_deep.payload = bytearray(20_000_000)\n"
+              "held_deep.me = [held_deep]")  # deep: tracing, cycles, backrefs all touch it
+    k.execute("%memdiag why held_deep")
+    k.execute('__import__("memdiag")._bootstrap()', silent=True)
+    comm_id = [m for m in k.comm_messages if m["msg_type"] == "comm_open"][-1]["content"]["comm_id"]
+    k.send_comm(comm_id, {"type": "request", "request_id": "why-leak", "action": "why", "args": {"name": "held_deep"}})
+    reply = k.wait_comm(lambda m: m["content"].get("data", {}).get("request_id") == "why-leak")
+    assert reply["content"]["data"]["ok"]
+    k.execute("w_deep = weakref.ref(held_deep); held_deep.me.clear(); del held_deep")
+    assert k.execute("print(w_deep() is None)")["stdout"].strip() == "True"
+
+
+def test_reports_hold_plain_data_only_and_tracing_stops(shared_kernel):
+    k = shared_kernel
+    k.execute("%memdiag trace off")
+    outs = [k.execute("import tracemalloc\nkeep_t = globals().get('keep_t', [])\n"
+                      "keep_t.append(bytearray(3_000_000))\nprint(tracemalloc.is_tracing())", cell_id="fp-off")
+            for _ in range(4)]
+    assert [o["stdout"].strip() for o in outs] == ["False"] * 4  # trace off: never traced, even a leak
+    k.execute("%memdiag trace suspect")
+    for _ in range(3):  # suspected, then traced: stopped after each traced run
+        k.execute("keep_t.append(bytearray(3_000_000))", cell_id="fp-suspect")
+        assert k.execute("print(tracemalloc.is_tracing())")["stdout"].strip() == "False"
+    plain = ("def plain(x):\n    if type(x) is dict:\n        return all(type(k) is str and plain(v) for k, v in x.items())\n"
+             "    if type(x) is list:\n        return all(plain(v) for v in x)\n"
+             "    return x is None or type(x) in (str, int, float, bool)\n"
+             "print(all(plain(r) for r in __import__('memdiag').history()))")
+    assert k.execute(plain)["stdout"].strip() == "True"
+
+
+FOOTPRINT = ("import json, os, sys, memdiag; r = memdiag._state['recorder']; h = r.history\n"
+             "print(json.dumps([int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'), "
+             "len(memdiag.history()), len(json.dumps(memdiag.history())), len(h._runs), len(h._trace_next), "
+             "len(r._pending), len(r.report_listeners), len(__import__('gc').callbacks)]))")
+
+
+def test_own_memory_bounded_over_1000_cells(kernel):
+    """1,000 tiny cells queued at once, as a client that does not wait: the real hooks run for every one of them."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import memdiag; memdiag.config.update({'history_limit': 200})")
+
+    def flood(n, tag):
+        ids = [k.submit(f"v = [{i}] * 10", cell_id=f"{tag}-{i}") for i in range(n)]
+        replies = k.wait_all(ids)
+        assert all(r["status"] == "ok" for r in replies.values())
+
+    flood(200, "warm")
+    before = json.loads(k.execute(FOOTPRINT)["stdout"])
+    flood(1000, "flood")
+    after = json.loads(k.execute(FOOTPRINT)["stdout"])
+    assert after[1] == 200 and after[2] < 200 * 8 * 1024  # history: bounded count and size
+    # run records, trace requests, pending jobs, listeners (bridge, display), gc callbacks (the running cell's counter)
+    assert after[3] <= 2000 and after[4] <= 1000 and after[5] == 0 and after[6] == 2 and after[7] <= 1
+    assert after[0] - before[0] < 32 * 2**20, (before, after)  # RSS (IPython's own In/Out/linecache grow too)
+    assert len([r for r in k.reports() if (r["cell_id"] or "").startswith("flood-")]) == 1000

@@ -29,7 +29,7 @@ def after(ctx):
     ctx.report["gc"] = section
     if not data.get("frozen"):
         return  # without our freeze a collection would walk the user's whole heap
-    if not data["gc_enabled"] and not data.get("held_off") or data["gc_debug"]:
+    if not data["gc_enabled"] and not data.get("held_off") or data["gc_debug"] or gc.get_debug():
         return  # the user turned the gc off or is debugging it: leave their garbage alone
     generation = 2 if (ctx.trace or ctx.deep) else 0
     found = _collect_saved(generation, section)
@@ -43,8 +43,8 @@ def _collect_saved(generation, section):
         gc.set_debug(gc.DEBUG_SAVEALL)
         found = RAW.collect(generation)
         garbage = gc.garbage[start:]
-        del gc.garbage[start:]
     finally:
+        del gc.garbage[start:]  # even when interrupted: gc.garbage would keep the cell's garbage forever
         gc.set_debug(0)
     try:
         section["cycles"] = describe(garbage[:MAX_ANALYSED])
