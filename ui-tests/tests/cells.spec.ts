@@ -137,3 +137,22 @@ test.describe('why alive', () => {
     await page.locator('.jp-Dialog .jp-mod-accept').click();
   });
 });
+
+test.describe('per-line memory', () => {
+  test('%%memdiag --lines shows each line\'s increment inline', async ({ page }) => {
+    await readyNotebook(page, 'lines.ipynb', [
+      '%%memdiag --lines\na = bytearray(10_000_000)\nb = bytearray(30_000_000)'
+    ]);
+    await page.notebook.runCell(0, true);
+    const report = cell(page, 0).locator('.memdiag-report');
+    await expect(report).toBeVisible();
+    const lines = report.locator('.memdiag-Detail-lines');
+    // The bar chart is drawn; the same figures stay in a table for screen readers (collapsed under it).
+    await expect(lines.locator('svg').first()).toBeVisible();
+    const table = lines.locator('table');
+    await expect(table.locator('tr', { hasText: 'a = bytearray(10_000_000)' })).toContainText('+10 MB');
+    await expect(table.locator('tr', { hasText: 'b = bytearray(30_000_000)' })).toContainText('+30 MB');
+    await report.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/lines.png' });
+  });
+});
