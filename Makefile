@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LABEXT := $(VENV)/share/jupyter/labextensions/memdiag
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: all install build lab test test-python test-js test-ui browser valgrind wheel test-wheel bench clean
+.PHONY: all install build lab test test-python test-js test-ui browser valgrind wheel test-wheel bench bench-ui clean
 
 all: build
 
@@ -108,5 +108,14 @@ bench: install
 	$(BIN)/python -m pip install --quiet -r $(VENV)/bench-requirements.txt
 	$(BIN)/python benchmarks/run.py
 
+# Browser measurements: sidebar updates with long histories, scrolling decorated notebooks.
+bench-ui: build browser
+	cd ui-tests && npx playwright test -c playwright.bench.config.ts
+
 clean:
 	rm -rf lib tsconfig.tsbuildinfo python/memdiag/labextension dist ui-tests/test-results
+
+# Issue 7: 1,000 cells on a 5M-object heap through a real kernel (slow; not part of `make test`).
+.PHONY: stress
+stress: install
+	$(BIN)/python python/tests/stress_kernel.py
