@@ -14,6 +14,7 @@ COMM_TARGET = "memdiag"
 
 MAX_STR = 200
 MAX_REPORT_BYTES = 64 * 1024
+_INT_LIMIT = 2**63
 # The order in which lists are shortened when a report is too big: least useful detail first.
 _TRIM_ORDER = (
     ("backrefs",), ("objects", "growth"), ("traced", "top"), ("gc", "cycles"), ("variables",), ("errors",),
@@ -99,15 +100,19 @@ def json_safe(value, depth=0):
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return int(value)
+        # int.__int__, not int(): a subclass's __int__ is user code. Beyond 2**63 no reader keeps it exact, and past
+        # 4,300 digits json.dumps raises.
+        value = int.__int__(value)
+        return value if -_INT_LIMIT < value < _INT_LIMIT else None
     if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
+        value = float.__float__(value)
+        return value if math.isfinite(value) else None
     if isinstance(value, str):
-        return short(value, 4 * MAX_STR)
+        return short(str.__str__(value), 4 * MAX_STR)
     if depth > 12:
         return None
     if isinstance(value, dict):
-        return {short(str(k), 80): json_safe(v, depth + 1) for k, v in value.items()}
+        return {short(k if type(k) is str else key_repr(k), 80): json_safe(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v, depth + 1) for v in value]
     return safe_repr(value)
