@@ -110,12 +110,13 @@ bench: install
 
 # Browser measurements: sidebar updates with long histories, scrolling decorated notebooks.
 bench-ui: build browser
-	cd ui-tests && npx playwright test -c playwright.bench.config.ts
+	cd ui-tests && npx playwright test -c playwright.bench.config.ts sidebar
 
 clean:
 	rm -rf lib tsconfig.tsbuildinfo python/memdiag/labextension dist ui-tests/test-results
 
 # Issue 7: 1,000 cells on a 5M-object heap through a real kernel (slow; not part of `make test`).
 .PHONY: stress
-stress: install
+stress: build browser
 	$(BIN)/python python/tests/stress_kernel.py
+	cd ui-tests && npx playwright test -c playwright.bench.config.ts stress

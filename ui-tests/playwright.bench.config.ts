@@ -1,5 +1,6 @@
 /**
- * Browser measurements (`make bench-ui`): the same server and browser as the tests, one worker.
+ * Browser measurements (`make bench-ui`, `make stress`): the same server and browser as the tests, one worker,
+ * and the JS garbage collector exposed so memory figures count live objects, not garbage.
  */
 const base = require('./playwright.config');
 
@@ -7,5 +8,12 @@ module.exports = {
   ...base,
   testDir: 'benchmarks',
   testMatch: '**/*.bench.ts',
-  timeout: 600000
+  timeout: 600000,
+  use: {
+    ...base.use,
+    launchOptions: {
+      ...base.use.launchOptions,
+      args: [...base.use.launchOptions.args, '--js-flags=--expose-gc']
+    }
+  }
 };
