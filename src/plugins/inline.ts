@@ -7,6 +7,7 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { IJumpDetail, JUMP_EVENT } from '../mime';
+import { revealLine } from '../navigate';
 
 function jump(panel: NotebookPanel, event: Event): void {
   const detail = (event as CustomEvent<IJumpDetail>).detail;
@@ -14,19 +15,11 @@ function jump(panel: NotebookPanel, event: Event): void {
   if (!detail || !Number.isInteger(detail.line) || !(target instanceof Node)) {
     return;
   }
-  const notebook = panel.content;
-  const index = notebook.widgets.findIndex(cell => cell.node.contains(target));
-  if (index < 0) {
-    return;
+  const cell = panel.content.widgets.find(widget => widget.node.contains(target));
+  if (cell) {
+    event.stopPropagation();
+    void revealLine(panel, cell.model.id, detail.line);
   }
-  event.stopPropagation();
-  const cell = notebook.widgets[index];
-  const lines = cell.model.sharedModel.getSource().split('\n').length;
-  notebook.activeCellIndex = index;
-  notebook.deselectAll();
-  notebook.mode = 'edit';
-  cell.editor?.setCursorPosition({ line: Math.min(Math.max(detail.line, 1), lines) - 1, column: 0 });
-  cell.editor?.focus();
 }
 
 export const inlineJumpPlugin: JupyterFrontEndPlugin<void> = {

@@ -64,6 +64,10 @@ test.describe('inline report', () => {
     await expect(report.locator('svg, canvas').first()).toBeVisible();
     await report.scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'test-results/inline-report-light.png' });
+    // An allocation site in the cell jumps to its line in the editor.
+    await report.getByRole('button', { name: /cell line 2/ }).click();
+    await expect(page.locator('.jp-Notebook.jp-mod-editMode')).toHaveCount(1);
+    await expect(page.getByText('Ln 2, Col 1')).toBeVisible();
   });
 });
 
