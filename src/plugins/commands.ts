@@ -59,6 +59,15 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       const cell = memory?.panel.content.activeCell;
       return memory && cell instanceof CodeCell ? { memory, cell } : null;
     };
+    /** A command body acting on that cell; does nothing when there is none. */
+    const onCell =
+      (run: (memory: INotebookMemory, cell: CodeCell) => Promise<void>) =>
+      async (): Promise<void> => {
+        const found = target();
+        if (found) {
+          await run(found.memory, found.cell);
+        }
+      };
     const runCell = async (memory: INotebookMemory, cell: CodeCell): Promise<boolean> => {
       const reply = await CodeCell.execute(cell, memory.panel.sessionContext);
       return reply?.content.status === 'ok';
@@ -74,31 +83,21 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Diagnose This Cell (memdiag)'),
       caption: trans.__('Run the cell once with every probe: allocation sites, backrefs, cycles'),
       isEnabled: () => !!target(),
-      execute: async () => {
-        const found = target();
-        if (!found) {
-          return;
-        }
-        const { memory, cell } = found;
+      execute: onCell(async (memory, cell) => {
         try {
           await memory.bridge.request('deep_next', { cell_id: cell.model.id });
           await runCell(memory, cell);
         } catch (reason) {
           await showErrorMessage(trans.__('memdiag could not diagnose the cell'), String(reason));
         }
-      }
+      })
     });
 
     commands.addCommand(CommandIDs.checkLeaks, {
       label: trans.__('Check This Cell for Leaks (memdiag)'),
       caption: trans.__('Run the cell several times and measure what each run keeps'),
       isEnabled: () => !!target(),
-      execute: async () => {
-        const found = target();
-        if (!found) {
-          return;
-        }
-        const { memory, cell } = found;
+      execute: onCell(async (memory, cell) => {
         const runs = leakCheckRuns;
         const answer = await showDialog({
           title: trans.__('Check this cell for leaks?'),
@@ -120,7 +119,7 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
             return;
           }
         }
-      }
+      })
     });
 
     commands.addCommand(CommandIDs.whyAlive, {
