@@ -7,6 +7,8 @@ cycle it makes is still there to be named afterwards.
 """
 import functools
 import gc
+import subprocess
+import sys
 import types
 
 # The user's own gc calls must see the whole heap and collect all of it, as without memdiag: while loaded, these are
@@ -14,14 +16,43 @@ import types
 _WRAPPED = ("collect", "get_objects", "get_referrers", "freeze", "unfreeze", "get_freeze_count")
 RAW = types.SimpleNamespace(**{name: getattr(gc, name) for name in _WRAPPED + ("enable", "disable")})
 # gc.get_freeze_count() walks the whole permanent generation (O(heap)): never per cell. Whether the user froze the gc
-# is read once at load, then followed through the wrapped gc.freeze / gc.unfreeze.
-_user = {"frozen": False}
+# is decided once at load against the interpreter's own start-up count, then followed through the wrapped
+# gc.freeze / gc.unfreeze. A count above 0 alone proves nothing: CPython 3.12 starts with objects in the permanent
+# generation (375 in a fresh 3.12.1 interpreter or ipykernel) though nobody froze anything.
+_user = {"frozen": False, "baseline": 0, "startup": 0}
 # The running deep cell's data while it holds collections off: a user's own gc.enable()/disable() then takes over.
 _hold = {"data": None}
 
 
+def startup_freeze_count():
+    """Objects a fresh interpreter of this build holds in the permanent generation before any user code (an int).
+
+    Read once from a child `sys.executable` (about 20 ms), only when this process's count is above 0; 0 when it cannot
+    run (then a non-zero count at load is taken for the user's freeze, which only skips the census: it never misleads).
+    """
+    code = "import gc; print(gc.get_freeze_count())"
+    try:
+        out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=20,
+                             check=True).stdout
+        return int(out.strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return 0
+
+
+def user_frozen():
+    """True while the user's own gc.freeze() holds: frozen before memdiag loaded, or gc.freeze() called since."""
+    return _user["frozen"]
+
+
+def freeze_state():
+    """{"frozen": bool, "baseline": objects in the permanent generation at load, "startup": the interpreter's own}."""
+    return dict(_user)
+
+
 def wrap_user_calls(thaw):
-    _user["frozen"] = RAW.get_freeze_count() > 0
+    baseline = RAW.get_freeze_count()
+    startup = startup_freeze_count() if baseline > 0 else 0
+    _user.update(frozen=baseline > startup, baseline=baseline, startup=startup)
     for name in _WRAPPED:
         original = getattr(RAW, name)
 
@@ -83,7 +114,7 @@ def enter(ctx):
     data["gc_enabled"] = gc.isenabled()
     data["gc_debug"] = gc.get_debug()
     data["gc_garbage_len"] = len(gc.garbage)
-    data["user_frozen"] = _user["frozen"]
+    data["user_frozen"] = user_frozen()
     counter = _Counter()
     gc.callbacks.append(counter)
     data["gc_counter"] = counter

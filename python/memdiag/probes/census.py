@@ -14,6 +14,8 @@ from .. import protocol
 from ..gcguard import RAW
 
 TOP_N = 20
+USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their own, "
+               "so they are off until gc.unfreeze()")
 SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
 REFERENTS_SAMPLED = 512
 TARGETS_KEPT = 24
@@ -111,7 +113,7 @@ def _sampled_sizes(objs, counts):
 def after(ctx):
     data = ctx.data
     if not data.get("frozen"):
-        reason = "the gc was frozen by the user" if data.get("user_frozen") else "the gc was not frozen for this cell"
+        reason = USER_FROZEN if data.get("user_frozen") else "the gc was not frozen for this cell"
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
     objs = RAW.get_objects()

@@ -11,7 +11,7 @@ from collections import Counter
 
 from .. import protocol
 from ..gcguard import RAW
-from .census import INTERNAL_MODULES, sizeof, untracked_size
+from .census import INTERNAL_MODULES, USER_FROZEN, sizeof, untracked_size
 
 MAX_ANALYSED = 50_000
 MAX_GROUPS = 10
@@ -28,9 +28,13 @@ def after(ctx):
     section = {"collected": during, "during": during, "cycles": []}
     ctx.report["gc"] = section
     if not data.get("frozen"):
-        return  # without our freeze a collection would walk the user's whole heap
+        # without our freeze a collection would walk the user's whole heap
+        section["skipped"] = USER_FROZEN if data.get("user_frozen") else "the gc was not frozen for this cell"
+        return
     if not data["gc_enabled"] and not data.get("held_off") or data["gc_debug"] or gc.get_debug():
-        return  # the user turned the gc off or is debugging it: leave their garbage alone
+        # the user turned the gc off or is debugging it: leave their garbage alone
+        section["skipped"] = "the gc is disabled or in debug mode (the user's gc.disable() or gc.set_debug())"
+        return
     generation = 2 if (ctx.trace or ctx.deep) else 0
     found = _collect_saved(generation, section)
     section["collected"] = during + found

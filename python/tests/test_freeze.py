@@ -1,0 +1,83 @@
+"""Issue 11, item 2: whether the user froze the gc is followed from their gc.freeze()/gc.unfreeze() calls and a baseline
+taken at load, never read from `gc.get_freeze_count() > 0` (CPython 3.12.1 starts with 375 objects in the permanent
+generation though nobody froze anything). Runs on every supported Python, through a real kernel."""
+import sys
+
+from kernel import new_id
+
+CYCLIC = """
+class Node:
+    def __init__(self):
+        self.peer = None
+        self.payload = [0] * 20
+
+def make_cycles(n):
+    for _ in range(n):
+        a, b = Node(), Node()
+        a.peer, b.peer = b, a
+
+make_cycles(1_000)
+kept = [Node() for _ in range(2_000)]
+"""
+
+
+def _report(k, code):
+    cell = new_id()
+    k.execute(code, cell_id=cell)
+    return next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
+
+
+def _censused(report):
+    return "skipped" not in report["objects"] and "skipped" not in report["gc"]
+
+
+def _node_growth(report):
+    return sum(g["count"] for g in report["objects"]["growth"] if g["type"].endswith("Node"))
+
+
+def test_fresh_kernel_is_not_taken_for_a_user_freeze(kernel):
+    """On 3.12 the interpreter's own permanent objects must not switch the census off."""
+    k = kernel
+    startup = k.value("__import__('gc').get_freeze_count()")
+    k.execute("%load_ext memdiag")
+    state = k.value("__import__('memdiag.gcguard', fromlist=['x']).freeze_state()")
+    assert state["frozen"] is False
+    assert state["baseline"] == startup
+    if sys.version_info[:2] == (3, 12):
+        assert state["startup"] == startup > 0, "3.12 starts with objects in the permanent generation"
+    report = _report(k, CYCLIC)
+    assert _censused(report), report["objects"]
+    assert _node_growth(report) >= 2_000
+    cyclic = report["gc"]["collected"]
+    assert cyclic >= 2_000, report["gc"]
+    assert "cycles" in {report["verdict"]["kind"], *report["verdict"]["flags"]}
+
+
+def test_user_freeze_in_a_cell_is_followed(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import gc; gc.freeze()")
+    frozen = _report(k, CYCLIC)
+    assert "frozen by the user" in frozen["objects"]["skipped"]
+    assert "frozen by the user" in frozen["gc"]["skipped"]
+    # The user's freeze is theirs: memdiag neither undoes it nor adds the cell's objects to it.
+    count_after = k.value("__import__('gc').get_freeze_count()")
+    assert count_after > 0
+    k.execute("gc.unfreeze()")
+    report = _report(k, CYCLIC)
+    assert _censused(report), report["objects"]
+    assert _node_growth(report) >= 2_000
+    assert k.value("__import__('gc').get_freeze_count()") == 0
+
+
+def test_user_freeze_before_load_is_kept(kernel):
+    """Frozen before `%load_ext memdiag`: the count at load exceeds the interpreter's own start-up count."""
+    k = kernel
+    k.execute("import gc\nhold = [[i] for i in range(50_000)]\ngc.freeze()")
+    k.execute("%load_ext memdiag")
+    assert k.value("__import__('memdiag.gcguard', fromlist=['x']).freeze_state()['frozen']") is True
+    frozen = _report(k, CYCLIC)
+    assert "frozen by the user" in frozen["objects"]["skipped"]
+    assert k.value("__import__('gc').get_freeze_count()") >= 50_000, "memdiag must not undo the user's freeze"
+    k.execute("gc.unfreeze()")
+    assert _censused(_report(k, CYCLIC))
