@@ -30,6 +30,14 @@ def _is_memdiag_line_magic(raw_cell):
     return (raw_cell or "").lstrip().startswith("%memdiag")
 
 
+def _only_memdiag_line_magics(raw_cell):
+    """A cell that only asks memdiag something (`%memdiag`, `%memdiag types`, `%memdiag why x`): not the user's work,
+    so it makes no report (what the magic itself allocates is memdiag's)."""
+    lines = [line.strip() for line in (raw_cell or "").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    return bool(lines) and all(line == "%memdiag" or line.startswith(("%memdiag ", "%memdiag\t")) for line in lines)
+
+
 def _message(exc):
     # str() of an exception that came out of user code is user code too.
     try:
@@ -123,7 +131,7 @@ class Recorder:
             requested = cell_id is not None and cell_id in self._deep_next
             self._deep_next.discard(cell_id)
         deep = is_deep(raw) or requested
-        if not (self.config.enabled or deep):
+        if not (self.config.enabled or deep) or _only_memdiag_line_magics(raw):
             return
         with self.lock:
             if self._ctx is not None:  # a nested run_cell: the outer cell owns the measurement
