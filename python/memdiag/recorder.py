@@ -9,16 +9,19 @@ import tracemalloc
 
 from . import gcguard, memray_probe, protocol, verdict
 from .runlog import History, cell_key, source_hash
-from .probes import backrefs, census, cycles, native, rss, traced, variables
+from .probes import backrefs, census, cycles, heap, ipcache, native, rss, traced, variables
 
 # The order matters: RSS and tracing are read before the other probes allocate; the census and the cycle collection
 # need the gc still frozen; backrefs need it unfrozen and run last, for flagged cells only.
 # memray (`%%memdiag --native`) is entered last and left first, so that it records the cell, not the probes.
-_BEFORE = (("variables", variables.before), ("imports", native.before), ("gc", gcguard.enter),
-           ("rss", rss.before), ("traced", traced.before), ("memray", memray_probe.before))
+# The allocators' in-use counters are read right after RSS, and after the cycle probe has freed the cell's garbage.
+_BEFORE = (("variables", variables.before), ("imports", native.before), ("ipython", ipcache.before),
+           ("gc", gcguard.enter), ("rss", rss.before), ("heap", heap.before), ("traced", traced.before),
+           ("memray", memray_probe.before))
 _AFTER_FROZEN = (("memray", memray_probe.after), ("rss", rss.after), ("traced", traced.after),
-                 ("cycles", cycles.after), ("census", census.after))
-_AFTER_THAWED = (("variables", variables.after), ("native", native.after), ("memray", memray_probe.merge))
+                 ("cycles", cycles.after), ("heap", heap.after), ("census", census.after))
+_AFTER_THAWED = (("variables", variables.after), ("ipython", ipcache.after), ("census", variables.add_untracked_growth),
+                 ("native", native.after), ("memray", memray_probe.merge))
 
 
 def is_deep(raw_cell):
@@ -60,6 +63,11 @@ class CellContext:
         self.report = protocol.empty_report()
         self.errors = []
         self.rss_before = 0
+        self.heap_before = None  # glibc's in-use bytes before the cell (probes/heap.py), None where unavailable
+        self.blocks_before = None  # sys.getallocatedblocks() before the cell
+        self.cache_lens = None  # sizes of IPython's result caches before the cell (probes/ipcache.py)
+        self.out_value = None  # Out[n] when the cell displayed a result: a backref target, dropped with the context
+        self.untracked = []  # (type, bytes) of untracked values the cell bound (names, Out[n]): no census sees them
         self.t_start = 0.0
         self.overhead = 0.0
 
@@ -148,7 +156,8 @@ class Recorder:
                 # Landed in our hook, not in the cell (IPython runs the cell anyway): give the gc back, skip this cell.
                 self._release(ctx)
                 return
-            ctx.run, ctx.previous_runs = self.history.start_run(ctx.key, ctx.rss_before)
+            ctx.run, ctx.previous_runs = self.history.start_run(
+                ctx.key, {"rss": ctx.rss_before, "heap": ctx.heap_before, "blocks": ctx.blocks_before})
             self._ctx = ctx
         ctx.overhead = time.perf_counter() - t0
         ctx.t_start = time.perf_counter()
@@ -216,16 +225,14 @@ class Recorder:
     def _interesting(self, ctx):
         """Cheap signs that this cell may be flagged, so its biggest new objects are kept for the backrefs."""
         report, cfg = ctx.report, self.config
-        grew = verdict.run_growth(report)
+        grew = max(verdict.run_growth(report), verdict.held_unseen(report))
         return (ctx.deep or ctx.trace or grew >= cfg.leak_bytes_per_run
                 or report["objects"].get("size", 0) >= cfg.retain_bytes or bool(report["gc"]["cycles"]))
 
     def _decide(self, ctx):
         outcome = verdict.decide(ctx.report, ctx.previous_runs, self.config.as_dict())
         ctx.report["verdict"] = outcome.verdict
-        report = ctx.report
-        self.history.finish_run(ctx.key, after=report["rss"]["before"] + verdict.run_growth(report),
-                                churn=verdict.churn(report), traced=ctx.trace)
+        self.history.finish_run(ctx.key, dict(outcome.record, traced=ctx.trace))
         self.history.request_trace(ctx.key, outcome.suspect)
         self.history.request_trace("explicit:" + ctx.key, False)
 
@@ -238,6 +245,8 @@ class Recorder:
             if ctx.data.pop("tracing_started", False) and tracemalloc.is_tracing():
                 tracemalloc.stop()
             ctx.data.clear()
+            ctx.out_value = None
+            ctx.untracked = []
 
     # -- requests from the comm --------------------------------------------------------------------------------
     def when_idle(self, job):

@@ -34,11 +34,13 @@ class History:
             if limit != self._reports.maxlen:
                 self._reports = deque(self._reports, maxlen=limit)
 
-    def start_run(self, key, rss_before):
-        """Register a run; returns (run number, earlier run records of this cell, oldest first).
+    def start_run(self, key, start):
+        """Register a run that starts with `start` ({"rss", "heap", "blocks"}: the counters read before the cell);
+        returns (run number, earlier run records of this cell, oldest first).
 
-        When the previous recorded cell was this same cell, its record gets `next_before`: the slope is measured from one
-        run's `before` to the next run's `before`, because `after` still includes output in flight.
+        When the previous recorded cell was this same cell, its record gets `next` = this run's start: a re-run's
+        growth is measured from one run's start to the next run's start, because a run's end still includes output in
+        flight.
         """
         with self._lock:
             runs = self._runs.pop(key, None) or deque(maxlen=RUNS_KEPT)
@@ -46,17 +48,18 @@ class History:
             while len(self._runs) > CELLS_KEPT:
                 self._runs.popitem(last=False)
             if runs and self._last_key == key:
-                runs[-1]["next_before"] = rss_before
+                runs[-1]["next"] = dict(start)
             self._last_key = key
             number = runs[-1]["run"] + 1 if runs else 1
-            runs.append({"run": number, "before": rss_before})
+            runs.append({"run": number, "start": dict(start)})
             return number, [dict(r) for r in list(runs)[:-1]]
 
-    def finish_run(self, key, **fields):
+    def finish_run(self, key, record):
+        """Add what the verdict keeps of the current run (numbers and its kind: verdict.decide's `record`)."""
         with self._lock:
             runs = self._runs.get(key)
             if runs:
-                runs[-1].update(fields)
+                runs[-1].update(record)
 
     def add_report(self, report):
         with self._lock:

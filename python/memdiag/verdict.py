@@ -1,17 +1,36 @@
 """From one report and the earlier runs of the same cell to a verdict. Pure: no IPython, no gc, no I/O.
 
-Kinds, most severe first: native, leak, cycles, retains, ok. A leak is a slope over re-runs, measured from one run's
-`before` to the next run's `before` (a run's `after` still includes output in flight); the first run of a cell is not a
-re-run (it builds the cell's state), so it never counts toward a slope.
+Kinds, most severe first: native, leak, cycles, retains, ok.
+
+A leak is judged by what Python keeps, per re-run (DESIGN.md, "Principles learned from real notebooks"). Each re-run
+has two measures, both in bytes:
+- `gross`: what the run left behind that Python can account for: tracemalloc's count of everything still held on a
+  traced run; otherwise the larger of the census of survivors (with the untracked payload they own) and the names that
+  grew or were bound, plus what IPython's output cache and history took for this run;
+- `net`: how much more the allocators hold in use from this run's start to the next run's start (glibc's in-use bytes
+  plus the interpreter's block count times the mean block size), or RSS where mallinfo2 is missing. Net growth is
+  blind to what RSS lies about (a warm allocator absorbing the leak, calloc'd pages not touched yet) and to what a
+  rebinding frees (yesterday's DataFrame, released when today's is bound).
+What a re-run kept is the smaller of the two, never negative: memory Python accounts for that also stayed. The first
+run of a cell builds its state and never counts toward a slope. RSS confirms, and alone decides only `native`.
 """
 from collections import namedtuple
 
 SEVERITY = ("native", "leak", "cycles", "retains")
+# On the RSS basis only (no mallinfo2): allocator drift (pymalloc arenas pinned while 60 MB were replaced) stays a
+# small share of what the run moved; a leak keeps most of what it allocates.
 LEAK_SHARE_OF_CHURN = 0.05
-Outcome = namedtuple("Outcome", "verdict suspect")
+BLOCK_BYTES = 64  # mean size of a small object when the census gives none (probes/heap.py)
+MAX_BLOCK_BYTES = 512  # pymalloc's largest block: bigger allocations are in mallinfo2's count already
+# A leak that was seen stays a leak while each re-run keeps at least this share of the threshold: noise near the
+# threshold must not flip it (DESIGN: a verdict is stable).
+HOLD_SHARE = 0.5
+Outcome = namedtuple("Outcome", "verdict suspect record")
+Step = namedtuple("Step", "gross net churn basis")
 
 
 def format_bytes(n):
+    """`8.0 MB`, `-2.5 kB`, `12 B` (decimal units, as the frontend shows them); "?" for None."""
     if n is None:
         return "?"
     sign = "-" if n < 0 else ""
@@ -22,9 +41,10 @@ def format_bytes(n):
     return f"{sign}{n} B"
 
 
+# -- the measures of one run -------------------------------------------------------------------------------------
 def run_growth(report, trimmed=True):
-    """RSS this run added, less tracemalloc's own tables on a traced run (they were resident when RSS was read) and,
-    when asked, less what malloc_trim gave back right after the cell (free memory the allocator was keeping)."""
+    """RSS this run added (bytes), less tracemalloc's own tables on a traced run (they were resident when RSS was
+    read) and, when asked, less what malloc_trim gave back right after the cell (free memory the allocator kept)."""
     rss = report["rss"]
     growth = rss["after"] - rss["before"] - (report.get("traced", {}).get("overhead") or 0)
     if trimmed:
@@ -33,36 +53,53 @@ def run_growth(report, trimmed=True):
 
 
 def churn(report):
-    """How far RSS went above `before` during the run (None without an exact peak)."""
+    """How far RSS went above `before` during the run, in bytes (None without an exact peak)."""
     peak = report["rss"].get("peak")
     if peak is None:
         return None
     return max(peak - report["rss"]["before"] - (report.get("traced", {}).get("overhead") or 0), 0)
 
 
-def rerun_growth(report, previous_runs):
-    """(RSS added, churn) for each re-run of the cell, oldest first; the current run's own after-before comes last."""
-    growth = []
-    for rec in previous_runs:
-        if rec.get("run", 1) < 2:
-            continue
-        if "next_before" in rec:
-            growth.append((rec["next_before"] - rec["before"], rec.get("churn")))
-        elif "after" in rec:
-            growth.append((rec["after"] - rec["before"], rec.get("churn")))
-    if report.get("run", 1) >= 2:
-        growth.append((run_growth(report), churn(report)))
-    return growth
+def marks_before(report):
+    """{"rss", "heap", "blocks"} at the start of the run: RSS bytes, glibc in-use bytes (or None), block count."""
+    heap = report.get("heap") or {}
+    return {"rss": report["rss"]["before"], "heap": heap.get("before"), "blocks": heap.get("blocks_before")}
 
 
-def _is_step(step, cfg):
-    """A re-run that kept memory: above the absolute threshold, and not a small remainder of a big churn.
+def marks_after(report):
+    """The same counters at the end of the run (RSS less tracemalloc's tables and what malloc_trim gave back)."""
+    heap = report.get("heap") or {}
+    return {"rss": report["rss"]["before"] + run_growth(report), "heap": heap.get("after"),
+            "blocks": heap.get("blocks_after")}
 
-    Allocator drift (a few MB of pymalloc arenas pinned while 60 MB were replaced) stays a small fraction of what the
-    run moved; a leak keeps most of what it allocates.
-    """
-    growth, moved = step
-    return growth >= cfg["leak_bytes_per_run"] and (moved is None or growth >= LEAK_SHARE_OF_CHURN * moved)
+
+def block_bytes(report):
+    """Bytes per allocated block for this run: the mean size of the cell's survivors, within pymalloc's range."""
+    objects = report.get("objects", {})
+    new, size = objects.get("new") or 0, objects.get("size") or 0
+    if new <= 0 or size <= 0:
+        return BLOCK_BYTES
+    return int(min(max(size / new, 16), MAX_BLOCK_BYTES))
+
+
+def net_growth(start, end, per_block=BLOCK_BYTES):
+    """(bytes, basis) the allocators hold in use more at `end` than at `start` (marks as above); basis is "heap" when
+    mallinfo2 and the block count were read at both ends, else "rss"."""
+    if end is None:
+        return None, None
+    if None not in (start.get("heap"), end.get("heap"), start.get("blocks"), end.get("blocks")):
+        return end["heap"] - start["heap"] + (end["blocks"] - start["blocks"]) * per_block, "heap"
+    return end["rss"] - start["rss"], "rss"
+
+
+def _named(report):
+    return sum(max(v.get("delta", 0), 0) for v in report.get("variables", []))
+
+
+def ipython_cache(report):
+    """Bytes IPython's output cache (Out[n]) and history (output bundles, text reprs) took for this run."""
+    section = report.get("ipython") or {}
+    return (section.get("out") or 0) + (section.get("history") or 0)
 
 
 # What importing a module leaves behind: not the user's data, so not counted as retained when the cell imported.
@@ -85,16 +122,30 @@ def _census_retained(report):
 
 
 def python_retained(report):
-    """Bytes the cell retained at the Python level, as well as this run can tell; imported modules don't count."""
+    """Bytes the cell holds at the Python level after it ended, as this run can tell (imported modules don't count):
+    what a user's names and survivors hold; with tracing, what the cell's own lines allocated and still hold."""
     traced = report.get("traced", {})
     if traced.get("enabled") and traced.get("retained") is not None:
         return traced["retained"]
-    named = sum(max(v.get("delta", 0), 0) for v in report.get("variables", []))
-    return max(named, _census_retained(report))
+    return max(_named(report), _census_retained(report))
+
+
+def python_gross(report):
+    """Bytes this run left behind that Python accounts for: everything tracemalloc saw still held on a traced run
+    (IPython's formatter and history included); else survivors or names, plus IPython's caches for this run."""
+    traced = report.get("traced", {})
+    cache = ipython_cache(report)
+    if traced.get("enabled") and traced.get("retained") is not None:
+        everything = traced.get("retained_all")
+        return everything if everything is not None else traced["retained"] + cache
+    return max(_named(report) + cache, _census_retained(report), cache)
 
 
 def cyclic_garbage(report):
-    """(objects, bytes) of the user's cyclic garbage: IPython's own (a formatted traceback) does not count."""
+    """(objects, bytes) of the user's cyclic garbage. IPython's own (a formatted traceback) and an import's do not
+    count: importing numpy or matplotlib makes a thousand cycles of its own."""
+    if report.get("imports"):
+        return 0, 0
     gc_section = report.get("gc", {})
     groups = [g for g in gc_section.get("cycles", []) if not g.get("internal")]
     objects = sum(g.get("objects", 0) for g in groups)
@@ -105,39 +156,107 @@ def cyclic_garbage(report):
     return objects, size
 
 
+def run_record(report):
+    """What the history keeps of a run for the verdicts of later runs: numbers only, no user objects."""
+    return {"gross": python_gross(report), "block_bytes": block_bytes(report), "after": marks_after(report),
+            "churn": churn(report)}
+
+
+def _step(gross, start, end, per_block, moved):
+    net, basis = net_growth(start, end, per_block)
+    return Step(gross, net, moved, basis)
+
+
+def rerun_steps(report, previous_runs):
+    """Steps of each re-run of the cell, oldest first; the current run's own (from its start to its end) comes last.
+
+    A completed re-run is measured from its start to the next run's start when the next run followed it directly
+    (its end still includes output in flight); else from its start to its end."""
+    steps = []
+    for rec in previous_runs:
+        if rec.get("run", 1) < 2 or "gross" not in rec or "start" not in rec:
+            continue
+        steps.append(_step(rec["gross"], rec["start"], rec.get("next") or rec.get("after"), rec["block_bytes"],
+                           rec.get("churn")))
+    if report.get("run", 1) >= 2:
+        steps.append(_step(python_gross(report), marks_before(report), marks_after(report), block_bytes(report),
+                           churn(report)))
+    return steps
+
+
+def kept(step):
+    """Bytes a re-run kept: what Python accounts for, as far as the allocators kept it too (never negative)."""
+    if step.net is None:
+        return 0
+    return max(0, min(step.gross, step.net))
+
+
+def _is_step(step, threshold):
+    if kept(step) < threshold:
+        return False
+    # RSS alone moves with allocator drift: on that basis a step must be most of what the run moved.
+    return step.basis != "rss" or step.churn is None or step.net >= LEAK_SHARE_OF_CHURN * step.churn
+
+
+# -- the verdict ---------------------------------------------------------------------------------------------------
 def decide(report, previous_runs, cfg):
+    """Verdict of one report, given the earlier run records of the same cell (oldest first) and the thresholds.
+
+    Returns Outcome(verdict, suspect, record): `verdict` is the report's {"kind", "flags", "bytes_per_run",
+    "reason"}; `suspect` asks for the next run of the cell to be traced; `record` is what the history keeps of this
+    run (run_record plus the verdict's kind).
+    """
     flags, reasons = [], {}
-    growth = rerun_growth(report, previous_runs)
-    window = growth[-cfg["leak_runs"]:]
-    bytes_per_run = int(sum(g for g, _ in window) / len(window)) if window else None
-    native = report.get("native", {}).get("unexplained") or 0
-    retained = python_retained(report)
-    # RSS alone also grows from allocator fragmentation (pymalloc arenas pinned by a few survivors): a slope counts as
-    # a leak only when this run shows where it goes, Python objects or native memory malloc_trim could not return.
-    supported = retained >= cfg["leak_bytes_per_run"] // 2 or native >= cfg["native_bytes"]
-    if len(window) >= cfg["leak_runs"] and all(_is_step(step, cfg) for step in window) and supported:
+    previous = previous_runs[-1] if previous_runs else {}
+    was_leak = previous.get("kind") == "leak" or "leak" in previous.get("flags", ())
+    threshold = cfg["leak_bytes_per_run"]
+    steps = rerun_steps(report, previous_runs)
+    window = steps[-cfg["leak_runs"]:]
+    per_run = [kept(s) for s in window]
+    bytes_per_run = int(sum(per_run) / len(per_run)) if per_run else None
+    current = steps[-1] if steps and report.get("run", 1) >= 2 else None
+    hold = max(threshold * HOLD_SHARE, HOLD_SHARE * (previous.get("bytes_per_run") or 0))
+    leak = len(window) >= cfg["leak_runs"] and all(_is_step(s, threshold) for s in window)
+    if not leak and was_leak and current is not None and _is_step(current, hold):
+        leak = True  # still adding about what it added before: noise near the threshold does not flip it
+    if leak:
         flags.append("leak")
-        reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more "
-                           f"({len(window)} consecutive re-runs)")
+        reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more that Python "
+                           f"holds ({len(window)} consecutive re-runs)")
+
+    native = report.get("native", {}).get("unexplained") or 0
     traced = report.get("traced", {}).get("enabled", False)
     native_suspect = native >= cfg["native_bytes"] and not report.get("imports")
     if native_suspect and traced:
         flags.append("native")
-        reasons["native"] = (f"{format_bytes(native)} of RSS growth is not explained by Python allocations and "
-                             "malloc_trim did not give it back: likely a leak in native code (a C extension)")
+        reasons["native"] = (f"{format_bytes(native)} of RSS growth is not held by any Python object (tracemalloc "
+                             "saw every Python allocation) and malloc_trim did not give it back: likely a leak in "
+                             "native code (a C extension)")
+
     objects, size = cyclic_garbage(report)
     if objects >= cfg["cycle_objects"] or size >= cfg["cycle_bytes"]:
         flags.append("cycles")
         reasons["cycles"] = (f"the cell made {objects:,} objects in reference cycles ({format_bytes(size)} seen), "
                              "freed only by the cycle collector")
+
+    retained = python_retained(report)
+    held = held_unseen(report)
     if retained >= cfg["retain_bytes"]:
         flags.append("retains")
         reasons["retains"] = f"the cell still holds {format_bytes(retained)} after it ended"
+    elif held >= cfg["retain_bytes"] and retained < held / 2 and not report.get("imports"):
+        flags.append("retains")
+        reasons["retains"] = (f"the cell still holds about {format_bytes(held)} after it ended (allocators' in-use "
+                              f"memory after malloc_trim), of which Python-level accounting sees "
+                              f"{format_bytes(retained)}: the rest is in C-level containers memdiag cannot look into "
+                              "(an lru_cache's entries, a C extension's buffers)")
+
     kind = next((k for k in SEVERITY if k in flags), "ok")
     if kind == "ok":
         reason = "nothing above the thresholds"
         if report.get("imports"):
-            reason = f"imported {report['imports']['count']} modules; their memory is not counted as retained"
+            reason = (f"imported {report['imports']['count']} modules; their memory and cyclic garbage are the "
+                      "import's, not counted")
         elif native_suspect:
             reason = f"{format_bytes(native)} of RSS growth not explained by Python yet: the next run is traced"
     else:
@@ -145,8 +264,33 @@ def decide(report, previous_runs, cfg):
         others = [k for k in flags if k != kind]
         if others:
             reason += "; also " + ", ".join(others)
+    if was_leak and "leak" not in flags and current is not None:
+        reason += "; " + _no_longer_leak(current, previous)
+    elif current is not None and current.net is not None and current.net <= -threshold:
+        reason += f"; this re-run gave back {format_bytes(-current.net)}"
     reason = reason[0].upper() + reason[1:] + "."
+    # Growth Python cannot account for yet is traced on the next run: tracemalloc settles whose it is.
     suspect = bool(set(flags) & {"leak", "native", "cycles"}) or native_suspect or (
-        report.get("run", 1) >= 2 and bool(growth) and _is_step(growth[-1], cfg))
+        current is not None and (current.net or 0) >= threshold)
     sorted_flags = [k for k in SEVERITY if k in flags]
-    return Outcome({"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason}, suspect)
+    verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason}
+    record = dict(run_record(report), kind=kind, flags=sorted_flags, bytes_per_run=bytes_per_run)
+    return Outcome(verdict, suspect, record)
+
+
+def _no_longer_leak(step, previous):
+    before = previous.get("bytes_per_run")
+    earlier = f" (earlier re-runs kept about {format_bytes(before)} each)" if before else ""
+    if step.net is not None and step.net < 0:
+        return f"no longer a leak: this re-run gave back {format_bytes(-step.net)}{earlier}"
+    return f"no longer a leak: this re-run kept {format_bytes(kept(step))}{earlier}"
+
+
+def held_unseen(report):
+    """Bytes malloc holds in use more after this run than before it (mallinfo2; RSS after malloc_trim where it is
+    missing), whether or not Python accounts for them. Small objects are left out: their block count says how many,
+    not how big, and what the census cannot see is in big C-level buffers (an lru_cache's results, an extension's)."""
+    start, end = marks_before(report), marks_after(report)
+    if start.get("heap") is not None and end.get("heap") is not None:
+        return max(end["heap"] - start["heap"], 0)
+    return max(end["rss"] - start["rss"], 0)

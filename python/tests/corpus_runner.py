@@ -1,5 +1,6 @@
 """Runs a leak-corpus case (../shared/leak-corpus/README.md format) through a real kernel and checks its expectations."""
 import json
+import re
 
 from kernel import Kernel
 
@@ -30,15 +31,32 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+def _type_matches(name, wanted):
+    """`DataFrame` matches `DataFrame` and `pandas.DataFrame` (bare or qualified, README of the corpus)."""
+    return any(name == w or name.endswith("." + w) for w in _as_list(wanted))
+
+
+def _mentions(backrefs, words):
+    """Whole words, case-sensitive, anywhere in the chains."""
+    text = json.dumps(backrefs)
+
+    def pattern(word):  # a word that ends in punctuation (`Out[`) has no boundary on that side
+        head = r"(?<![A-Za-z0-9_])" if re.match(r"\w", word) else ""
+        tail = r"(?![A-Za-z0-9_])" if re.search(r"\w$", word) else ""
+        return head + re.escape(word) + tail
+
+    return any(re.search(pattern(word), text) for word in words)
+
+
 CHECKS = {
     "verdict_in": lambda r, v: bool(_labels(r) & set(v)),
     "verdict_not_in": lambda r, v: not (_labels(r) & set(v)),
     "bytes_per_run_between": lambda r, v: r["verdict"]["bytes_per_run"] is not None
     and v[0] <= r["verdict"]["bytes_per_run"] <= v[1],
     "top_code_contains": lambda r, v: any(v in site.get("code", "") for site in r["traced"]["top"]),
-    "backrefs_mention_any": lambda r, v: any(word in json.dumps(r["backrefs"]) for word in v),
+    "backrefs_mention_any": lambda r, v: _mentions(r["backrefs"], v),
     "cycle_types_include": lambda r, v: any(v in t for group in r["gc"]["cycles"] for t in group["types"]),
-    "growth_type_in": lambda r, v: any(g["type"] in _as_list(v) for g in r["objects"]["growth"]),
+    "growth_type_in": lambda r, v: any(_type_matches(g["type"], v) for g in r["objects"]["growth"]),
     "native_unexplained_at_least": lambda r, v: (r["native"]["unexplained"] or 0) >= v,
 }
 

@@ -26,6 +26,7 @@ MAX_FRONTIER = 1024
 # 0.23 s against 1.5 s; 1,000: 1.3 s against 1.4 s).
 NARROW_FRONTIER = 768
 MAX_PARENTS = 256
+MAX_SAME_TYPE_PARENTS = 4
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET_S = 1.0
 DEEP_BUDGET_S = 3.0
@@ -87,13 +88,22 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
             mine.add(id(referrers))
             frontier = []
             mine.add(id(frontier))
+            fan_in = {}  # (child id, referrer type id) -> referrers of that type kept for that child
             for ref in referrers:
                 if id(ref) in mine or _ours(ref):
                     continue
+                kept_as_parent = False
                 for child in gc.get_referents(ref):
                     cid = id(child)
                     if cid not in wanted or cid in resolved or len(parent.get(cid, ())) >= MAX_PARENTS:
                         continue
+                    # 8,000 Loggers all point at one Manager: siblings of one type are one path, not 8,000; a few of
+                    # them leave room in the frontier (and the budget) for the holder that leads to a root.
+                    sibling = (cid, id(type(ref)))
+                    if fan_in.get(sibling, 0) >= MAX_SAME_TYPE_PARENTS:
+                        continue
+                    fan_in[sibling] = fan_in.get(sibling, 0) + 1
+                    kept_as_parent = True
                     if ref is user_ns and cid in by_name:
                         continue  # we know that name already; look for the other holders
                     name = roots.container_root(ref, child)
@@ -101,8 +111,8 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                         resolved[cid] = (name, [])
                     else:
                         parent.setdefault(cid, []).append((ref, _edge(ref, child)))
-                if (id(ref) not in seen and not roots.is_container(ref) and len(frontier) < MAX_FRONTIER
-                        and not _internal_type(type(ref))):
+                if (kept_as_parent and id(ref) not in seen and not roots.is_container(ref)
+                        and len(frontier) < MAX_FRONTIER and not _internal_type(type(ref))):
                     seen.add(id(ref))
                     frontier.append(ref)
             # Every target has its chain: further levels would only widen the frontier (a level costs a heap pass).
@@ -180,7 +190,7 @@ def _targets(ctx):
     ns = ctx.recorder.shell.user_ns
     from .variables import newest_items
 
-    picked = []
+    picked = [] if ctx.out_value is None else [ctx.out_value]  # the cell's result, held by Out[n]
     for name, status, added in ctx.data.get("names_changed", []):
         if name not in ns:
             continue

@@ -89,15 +89,27 @@ def sizeof(obj):
     return size if isinstance(size, int) else 0
 
 
+def _ndarray_type():
+    numpy = sys.modules.get("numpy")
+    return getattr(numpy, "ndarray", None) if numpy is not None else None
+
+
 def array_base(obj):
-    """The ndarray that owns a view's memory, or None (checked by exact type: no user __getattr__ runs)."""
+    """The ndarray that owns the memory of a view or of an ndarray subclass (a MaskedArray's data, a matrix), or None.
+
+    Checked through the type's MRO (no user __getattr__ or __class__ runs); `.base` is numpy's own C getter.
+    """
+    ndarray = _ndarray_type()
     tp = type(obj)
-    if protocol.type_attr(tp, "__name__") != "ndarray" or protocol.type_attr(tp, "__module__") != "numpy":
+    # By identity: `in` would run == of a user's metaclass.
+    if ndarray is None or not any(klass is ndarray for klass in type.__dict__["__mro__"].__get__(tp)):
         return None
-    base = obj.base
-    while type(base) is tp and base.base is not None:
-        base = base.base
-    return base if type(base) is tp else None
+    base = ndarray.base.__get__(obj)
+    seen = 0
+    while base is not None and isinstance(base, ndarray) and ndarray.base.__get__(base) is not None and seen < 32:
+        base = ndarray.base.__get__(base)
+        seen += 1
+    return base if base is not None and isinstance(base, ndarray) else None
 
 
 def _sampled_sizes(objs, counts):
@@ -149,5 +161,7 @@ def keep_targets(ctx):
                 del picked[TARGETS_KEPT:]
     del objs
     picked.sort(key=lambda p: p[:2], reverse=True)
-    data["targets"] = [obj for size, _, obj in picked[:TARGETS_KEPT] if size >= MIN_TARGET_SIZE]
+    # Small survivors are kept too when their type is not a builtin: 8,000 Loggers of 500 B each are the leak.
+    data["targets"] = [obj for size, _, obj in picked[:TARGETS_KEPT]
+                       if size >= MIN_TARGET_SIZE or protocol.type_attr(type(obj), "__module__") != "builtins"]
     picked.clear()

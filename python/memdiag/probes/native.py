@@ -1,16 +1,18 @@
 """RSS growth that Python-level allocations don't explain, and what glibc's malloc_trim gives back.
 
 RSS lies both ways: freed memory often stays resident (glibc and pymalloc keep it), and a C library's allocations never
-show in Python's accounting. Python-level memory is tracemalloc's count on a traced run, else the census and the names'
-sizes. When the unexplained part is large, malloc_trim(0) returns what is free to the OS: RSS that drops was allocator
-retention, what stays is native. Memory taken by importing modules is reported as imports, never as a leak.
+show in Python's accounting. Python-level memory is tracemalloc's count of everything still held on a traced run
+(IPython's formatter and history allocations included, though their sites are not shown), else the census and the
+names' sizes, plus IPython's caches. When the unexplained part is large, malloc_trim(0) returns what is free to the OS:
+RSS that drops was allocator retention, what stays is native. Memory taken by importing modules is reported as
+imports, never as a leak. On free-threaded builds objects live in mimalloc, which malloc_trim cannot shrink.
 """
 import ctypes
 import ctypes.util
 import sys
 
 from .. import protocol
-from ..verdict import python_retained, run_growth
+from ..verdict import python_gross, run_growth
 
 _trim = None
 
@@ -45,7 +47,8 @@ def after(ctx):
         names = list(sys.modules)[-added:]
         report["imports"] = {"count": added, "modules": [protocol.short(n, 80) for n in names[:20]]}
     rss = report["rss"]
-    explained = python_retained(report)
+    # Everything Python holds explains RSS: the cell's objects, and IPython's output cache and history of it.
+    explained = python_gross(report)
     growth = run_growth(report, trimmed=False)
     section = {"unexplained": max(growth - explained, 0), "explained": explained, "trimmed": None}
     cfg = ctx.recorder.config

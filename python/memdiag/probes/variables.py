@@ -97,6 +97,8 @@ def after(ctx):
             size = cheap_size(value)
             rows.append({"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
                          "size": size, "delta": size})
+            if not gc.is_tracked(value):  # an ndarray, bytes, a str: no census sees them
+                ctx.untracked.append((type(value), size))
             continue
         now = length(value)
         if now is not None and old[1] is not None and now > old[1]:
@@ -107,3 +109,22 @@ def after(ctx):
     rows.sort(key=lambda r: r["delta"], reverse=True)
     ctx.report["variables"] = rows[:TOP_N]
     ctx.data["names_changed"] = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]
+
+
+def add_untracked_growth(ctx):
+    """Fold the untracked values the cell bound (names, Out[n]) into the census's type growth: an ndarray or a bytes
+    object never appears in gc lists, yet it is what the user made. Types merge by name; sizes are cheap_size's."""
+    objects = ctx.report.get("objects")
+    if not ctx.untracked or not isinstance(objects, dict) or "skipped" in objects:
+        return
+    rows = {row["type"]: row for row in objects.get("growth", [])}
+    for tp, size in ctx.untracked:
+        if tp in (int, float, bool, type(None)) or size < 1024:
+            continue
+        name = protocol.type_name(tp=tp)
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = {"type": name, "count": 0, "size": 0}
+        row["count"] += 1
+        row["size"] += size
+    objects["growth"] = sorted(rows.values(), key=lambda r: (r["size"], r["count"]), reverse=True)[:TOP_N]

@@ -1,0 +1,68 @@
+"""IPython's own caches of a cell's results: what they took in this run, in bytes.
+
+A cell whose last line is an expression leaves its value in `Out[n]` (and `_n`, `_oh[n]`, `_`), and IPython 9 also
+keeps every output bundle it displayed (`HistoryManager.outputs[n]`: the text/plain repr, HTML, PNG) and the text repr
+again in `HistoryManager.output_hist_reprs[n]`, for as long as the kernel lives. That memory is held by Python objects:
+it is never native, and re-running such a cell grows it like any other leak. Read by identity after the cell, only for
+the entries of this execution count: no heap walk.
+"""
+import gc
+import itertools
+import sys
+
+from .variables import cheap_size
+
+
+def _bundle_size(bundle):
+    """getsizeof of a mime bundle's values (str or bytes: the reprs IPython keeps), plus the dict itself."""
+    if type(bundle) is not dict:
+        return 0
+    total = sys.getsizeof(bundle)
+    for value in list(bundle.values()):
+        if type(value) in (str, bytes):
+            total += sys.getsizeof(value)
+    return total
+
+
+def _newest(mapping, old_len):
+    """The entries added to a dict since it had `old_len` of them (dicts keep insertion order); reads only those."""
+    if not isinstance(mapping, dict):
+        return []
+    added = len(mapping) - old_len
+    return list(itertools.islice(reversed(list(mapping.items())), added)) if added > 0 else []
+
+
+def _caches(shell):
+    """IPython's result caches as (Out, HistoryManager.outputs, HistoryManager.output_hist_reprs); None where absent."""
+    history = getattr(shell, "history_manager", None)
+    out = shell.user_ns.get("Out")
+    return (out if isinstance(out, dict) else None,
+            getattr(history, "outputs", None), getattr(history, "output_hist_reprs", None))
+
+
+def before(ctx):
+    ctx.cache_lens = tuple(len(c) if isinstance(c, dict) else 0 for c in _caches(ctx.recorder.shell))
+
+
+def after(ctx):
+    """report["ipython"] = {"out": bytes of the values the cell left in Out[n], "history": bytes of the output
+    bundles and text reprs IPython keeps for it}."""
+    if ctx.cache_lens is None:
+        return
+    out, outputs, reprs = _caches(ctx.recorder.shell)
+    old_out, old_outputs, old_reprs = ctx.cache_lens
+    section = {"out": 0, "history": 0}
+    for _, value in _newest(out, old_out):
+        size = cheap_size(value)
+        section["out"] += size
+        if ctx.out_value is None:
+            ctx.out_value = value  # a backref target: the answer to "why is it alive?" is Out[n]
+        if not gc.is_tracked(value):
+            ctx.untracked.append((type(value), size))
+    for _, entries in _newest(outputs, old_outputs):
+        for entry in entries if isinstance(entries, list) else ():
+            section["history"] += _bundle_size(getattr(entry, "bundle", None))
+    for _, text in _newest(reprs, old_reprs):
+        if type(text) is str:
+            section["history"] += sys.getsizeof(text)
+    ctx.report["ipython"] = section
