@@ -22,6 +22,7 @@ SEVERITY = ("native", "leak", "cycles", "retains")
 LEAK_SHARE_OF_CHURN = 0.05
 BLOCK_BYTES = 64  # mean size of a small object when the census gives none (probes/heap.py)
 MAX_BLOCK_BYTES = 512  # pymalloc's largest block: bigger allocations are in mallinfo2's count already
+MIN_BLOCK_SAMPLE = 1000  # survivors needed before their mean size stands for the blocks the run added
 # A leak that was seen stays a leak while each re-run keeps at least this share of the threshold: noise near the
 # threshold must not flip it (DESIGN: a verdict is stable).
 HOLD_SHARE = 0.5
@@ -74,10 +75,12 @@ def marks_after(report):
 
 
 def block_bytes(report):
-    """Bytes per allocated block for this run: the mean size of the cell's survivors, within pymalloc's range."""
+    """Bytes per allocated block for this run: the mean size of the cell's survivors, within pymalloc's range, when
+    they are many (a few thousand blocks of IPython's own come and go each cell: a handful of big survivors must not
+    turn them into megabytes); BLOCK_BYTES otherwise."""
     objects = report.get("objects", {})
     new, size = objects.get("new") or 0, objects.get("size") or 0
-    if new <= 0 or size <= 0:
+    if new < MIN_BLOCK_SAMPLE or size <= 0:
         return BLOCK_BYTES
     return int(min(max(size / new, 16), MAX_BLOCK_BYTES))
 

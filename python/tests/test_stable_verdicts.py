@@ -1,0 +1,124 @@
+"""Issue 12: verdicts a user can trust in a real notebook, through a real kernel.
+
+A warm kernel (hundreds of MB built and freed first: the allocator then absorbs new blocks and RSS stays flat), a
+calloc'd leak (zero pages not resident yet), a steady leak re-run ten times, and the output cache.
+"""
+from kernel import new_id
+
+WARM = """
+import numpy as np
+frames = [np.random.rand(1_000_000, 5) for _ in range(10)]   # 400 MB
+rows = [[i, str(i)] for i in range(1_000_000)]
+del frames, rows
+"""
+
+
+def _labels(report):
+    return {report["verdict"]["kind"], *report["verdict"]["flags"]}
+
+
+def _runs(k, code, n):
+    cell = new_id()
+    for _ in range(n):
+        k.execute(code, cell_id=cell)
+    return [r for r in k.reports() if r["cell_id"] == cell]
+
+
+def _explain(reports):
+    return [(r["run"], r["mode"], r["verdict"]["kind"], r["verdict"]["bytes_per_run"], r["verdict"]["reason"],
+             r["rss"]["after"] - r["rss"]["before"], r.get("heap")) for r in reports]
+
+
+def test_warm_kernel_append_leak_is_a_leak_on_every_rerun(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute(WARM)
+    k.execute("results_cache = []")
+    reports = _runs(k, "payload = np.random.bytes(5_000_000)\nresults_cache.append(payload)", 6)
+    assert all(r["verdict"]["kind"] == "leak" for r in reports[2:]), _explain(reports)
+    for r in reports[2:]:
+        assert 4_500_000 <= r["verdict"]["bytes_per_run"] <= 6_500_000, _explain(reports)
+        assert "native" not in r["verdict"]["flags"]
+
+
+def test_calloc_leak_with_flat_rss_is_a_leak(kernel):
+    """bytes(5_000_000) is calloc'd: its pages are not resident until touched, RSS does not move."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute(WARM)
+    k.execute("zero_cache = []")
+    reports = _runs(k, "zero_cache.append(bytes(5_000_000))", 5)
+    assert all(r["verdict"]["kind"] == "leak" for r in reports[2:]), _explain(reports)
+    assert all(r["verdict"]["bytes_per_run"] >= 4_500_000 for r in reports[2:]), _explain(reports)
+
+
+def test_ten_reruns_of_a_steady_leak_are_all_leak_from_the_third(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("held = []")
+    reports = _runs(k, "held.append(bytearray(3_000_000))", 10)
+    kinds = [r["verdict"]["kind"] for r in reports]
+    assert kinds[:2] != ["leak", "leak"] and all(kind == "leak" for kind in kinds[2:]), _explain(reports)
+    slopes = [r["verdict"]["bytes_per_run"] for r in reports[2:]]
+    assert all(2_700_000 <= s <= 3_600_000 for s in slopes), slopes
+    # Never a negative "kept" anywhere, and the reason never contradicts the verdict.
+    assert all((r["verdict"]["bytes_per_run"] or 0) >= 0 for r in reports)
+    assert all("keeps about" in r["verdict"]["reason"] for r in reports[2:])
+
+
+def test_a_leak_that_stops_says_so(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("held = []\nleaking = True")
+    cell = new_id()
+    code = "if leaking:\n    held.append(bytearray(4_000_000))"
+    for _ in range(4):
+        k.execute(code, cell_id=cell)
+    k.execute("leaking = False")
+    k.execute(code, cell_id=cell)
+    reports = [r for r in k.reports() if r["cell_id"] == cell]
+    assert reports[-2]["verdict"]["kind"] == "leak", _explain(reports)
+    assert reports[-1]["verdict"]["kind"] != "leak" and "no longer a leak" in reports[-1]["verdict"]["reason"], \
+        _explain(reports)
+
+
+def test_rerun_that_frees_says_gave_back_not_a_negative_kept(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    cell = new_id()
+    k.execute("big = [bytearray(30_000_000)]", cell_id=cell)
+    k.execute("big = [bytearray(30_000_000)]", cell_id=cell)
+    k.execute("big = None", cell_id=cell)
+    reports = [r for r in k.reports() if r["cell_id"] == cell]
+    last = reports[-1]
+    assert last["verdict"]["kind"] == "ok" and (last["verdict"]["bytes_per_run"] or 0) >= 0, _explain(reports)
+    assert "gave back" in last["verdict"]["reason"], _explain(reports)
+
+
+def test_displayed_result_is_held_by_python_not_native(kernel):
+    """A 10 MB result on a cell's last line: Out[n] and IPython's history keep it; never `native`."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("%memdiag trace always")
+    reports = _runs(k, "bytearray(10_000_000)", 3)
+    assert all("native" not in _labels(r) for r in reports), _explain(reports)
+    assert reports[-1]["verdict"]["kind"] == "leak", _explain(reports)
+    assert any("Out[" in chain["root"] for chain in reports[-1]["backrefs"]), reports[-1]["backrefs"]
+    assert reports[-1]["ipython"]["out"] >= 10_000_000
+
+
+def test_import_cell_is_not_flagged(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    [report] = _runs(k, "import numpy, pandas, matplotlib.pyplot", 1)
+    assert report["verdict"]["kind"] == "ok" and report["verdict"]["flags"] == [], _explain([report])
+    assert "imported" in report["verdict"]["reason"].lower()
+
+
+def test_memdiag_line_magics_are_not_recorded(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    before = len(k.reports())
+    k.execute("%memdiag types -n 3")
+    k.execute("%memdiag")
+    assert len(k.reports()) == before
