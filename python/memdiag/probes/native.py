@@ -13,12 +13,12 @@ import sys
 
 from .. import protocol
 from ..verdict import python_gross, run_growth
+from .heap import free_threaded
 
 _trim = None
 
 
-def malloc_trim():
-    """Call glibc's malloc_trim(0) when there is one; True when it could run."""
+def _load_trim():
     global _trim
     if _trim is None:
         _trim = False
@@ -30,9 +30,15 @@ def malloc_trim():
                 _trim.restype = ctypes.c_int
             except (OSError, AttributeError):
                 _trim = False
-    if not _trim:
+    return _trim
+
+
+def malloc_trim():
+    """Call glibc's malloc_trim(0) when there is one (it returns free heap memory to the OS); True when it ran."""
+    trim = _load_trim()
+    if not trim:
         return False
-    _trim(0)
+    trim(0)
     return True
 
 
@@ -59,4 +65,27 @@ def after(ctx):
         given_back = max(rss["after"] - already - ctx.recorder.rss_reader.rss(), 0)
         section["trimmed"] = given_back
         section["unexplained"] = max(growth - given_back - explained, 0)
+    why = cannot_judge()
+    if why:
+        # Without a working malloc_trim, memory the allocator keeps looks exactly like a native leak: say so, and
+        # let no verdict rest on it.
+        section["skipped"] = why
+        section["unexplained"] = None
     report["native"] = section
+
+
+def cannot_judge():
+    """Why RSS that Python doesn't explain cannot be called native on this build (a sentence), or None."""
+    if free_threaded():
+        return ("free-threaded build: objects live in mimalloc, which malloc_trim cannot shrink, so memory the "
+                "allocator keeps cannot be told from a native leak; use %%memdiag --valgrind or --native")
+    if not malloc_trim_available():
+        return ("no glibc malloc_trim here: memory the allocator keeps cannot be told from a native leak; use "
+                "%%memdiag --native (memray)")
+    return None
+
+
+def malloc_trim_available():
+    """True where glibc's malloc_trim can be called (Linux with glibc)."""
+    malloc_trim_fn = _load_trim()
+    return bool(malloc_trim_fn)
