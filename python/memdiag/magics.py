@@ -1,30 +1,14 @@
-"""%memdiag and %%memdiag. Arguments are parsed by hand so that every mistake prints the usage, never a traceback."""
+"""%memdiag and %%memdiag. Their arguments are declared once, in cellargs: the parsers there read what the user
+typed and make the usage that `%memdiag?`, `-h`/`--help` and every mistake print, never a traceback."""
 import ast
-import shlex
 import sys
 import time
 import uuid
 
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
 from . import cellargs, display, inspect_heap, lines, memray_probe, protocol, valgrind
-from .cellargs import UsageError
-from .settings import TRACE_POLICIES
-
-USAGE = """\
-Usage:
-  %memdiag                          status: mode, thresholds, recent verdicts
-  %memdiag on | off                 per-cell snapshots
-  %memdiag trace off|suspect|always tracemalloc policy (default suspect)
-  %memdiag types [-n 20]            most common live types now
-  %memdiag growth                   growth since the previous call
-  %memdiag why EXPR                 refcount, referrers, backref chain
-  %memdiag cycles                   cyclic garbage right now
-  %memdiag kernelspec --malloc-debug [--prefix P | --user]
-  %%memdiag                         run this cell in depth and show its report
-  %%memdiag --lines [-f FUNC]...    ... with memory per line of the cell, and of each function FUNC (repeatable)
-  %%memdiag --native                ... with the cell's native allocations and their stacks (needs memray)
-  %%memdiag --valgrind              run the cell alone in a fresh interpreter under valgrind memcheck"""
+from .cellargs import USAGE, HelpRequested, UsageError
 
 
 def show_deep_report(report, deep):
@@ -33,17 +17,10 @@ def show_deep_report(report, deep):
         display.show(report)
 
 
-def _int_option(args, flag, default):
-    if flag not in args:
-        return default, args
-    at = args.index(flag)
-    if at + 1 >= len(args) or not args[at + 1].isdigit() or int(args[at + 1]) < 1:
-        raise UsageError(f"{flag} needs a positive integer")
-    return int(args[at + 1]), args[:at] + args[at + 2:]
-
-
 @magics_class
 class MemdiagMagics(Magics):
+    """The `%memdiag` line magic and the `%%memdiag` cell magic, one function: see cellargs.USAGE."""
+
     def __init__(self, shell, recorder, config):
         super().__init__(shell)
         self.recorder = recorder
@@ -51,7 +28,9 @@ class MemdiagMagics(Magics):
         self._growth_baseline = None
 
     @line_cell_magic
+    @no_var_expand  # `why` takes a Python expression: `{...}` and `$x` are the user's, not IPython's to expand
     def memdiag(self, line, cell=None):
+        # The docstring, shown by `%memdiag?` and `%%memdiag?`, is set below the class from cellargs.USAGE.
         try:
             if cell is not None:
                 opts = cellargs.parse(line)
@@ -59,54 +38,44 @@ class MemdiagMagics(Magics):
                     return self._valgrind(cell)
                 return self._run_body(cell, opts)
             return self._line(line)
+        except HelpRequested:
+            print(USAGE)
         except UsageError as exc:
-            print(f"memdiag: {exc}\n{USAGE}")
+            print(f"{exc}\n\n{USAGE}")
         return None
 
     # -- line magic --------------------------------------------------------------------------------------------
     def _line(self, line):
-        try:
-            args = shlex.split(line)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if not args:
+        command, args = cellargs.parse_line(line)
+        if command == "":
             print(self._status())
-            return None
-        command, rest = args[0], args[1:]
-        if command in ("on", "off") and not rest:
+        elif command in ("on", "off"):
             self.settings.update({"enabled": command == "on"})
             print(f"memdiag: per-cell snapshots {command}")
-        elif command == "trace" and len(rest) == 1 and rest[0] in TRACE_POLICIES:
-            self.settings.update({"trace": rest[0]})
-            print(f"memdiag: tracing policy {rest[0]}")
+        elif command == "trace":
+            self.settings.update({"trace": args.policy})
+            print(f"memdiag: tracing policy {args.policy}")
         elif command == "types":
-            limit, rest = _int_option(rest, "-n", 20)
-            if rest:
-                raise UsageError("types takes only -n N")
             self.recorder.thaw_current()
-            print(inspect_heap.format_types(inspect_heap.most_common_types(limit)))
-        elif command == "growth" and not rest:
+            print(inspect_heap.format_types(inspect_heap.most_common_types(args.n)))
+        elif command == "growth":
             self.recorder.thaw_current()
             rows, self._growth_baseline = inspect_heap.growth(self._growth_baseline)
             print(inspect_heap.format_growth(rows))
         elif command == "why":
-            expr = line.strip()[len("why"):].strip()
-            if not expr:
-                raise UsageError("why needs an expression, e.g. %memdiag why df")
             self.recorder.thaw_current()
             try:
-                result = inspect_heap.why(self.shell, expr)
+                result = inspect_heap.why(self.shell, args.expr)
             except ValueError as exc:
                 print(f"memdiag: {exc}")
                 return None
             print(inspect_heap.format_why(result))
-        elif command == "cycles" and not rest:
+        elif command == "cycles":
             self.recorder.thaw_current()
             print(inspect_heap.format_cycles(inspect_heap.cycles_now()))
         elif command == "kernelspec":
-            self._kernelspec(rest)
-        else:
-            raise UsageError(f"unknown or incomplete command: {line.strip()!r}")
+            path = inspect_heap.install_malloc_debug_kernelspec(user=args.user, prefix=args.prefix)
+            print(f"memdiag: installed kernelspec 'memdiag-malloc-debug' (PYTHONMALLOC=debug) in {path}")
         return None
 
     def _status(self):
@@ -125,20 +94,6 @@ class MemdiagMagics(Magics):
         if not recent:
             lines.append("  no cell recorded yet")
         return "\n".join(lines)
-
-    def _kernelspec(self, rest):
-        if "--malloc-debug" not in rest:
-            raise UsageError("kernelspec needs --malloc-debug")
-        rest = [a for a in rest if a != "--malloc-debug"]
-        user, prefix = False, None
-        if rest == ["--user"]:
-            user = True
-        elif len(rest) == 2 and rest[0] == "--prefix":
-            prefix = rest[1]
-        elif rest:
-            raise UsageError("kernelspec takes either --user or --prefix P")
-        path = inspect_heap.install_malloc_debug_kernelspec(user=user, prefix=prefix)
-        print(f"memdiag: installed kernelspec 'memdiag-malloc-debug' (PYTHONMALLOC=debug) in {path}")
 
     # -- cell magic --------------------------------------------------------------------------------------------
     def _run_body(self, body, opts):
@@ -190,12 +145,13 @@ class MemdiagMagics(Magics):
                 if expr.isidentifier():
                     deferred.append(expr)
                     continue
-                raise UsageError(f"-f {expr}: no such function") from None
+                raise UsageError(f"{cellargs.CELL} -f {expr}: no such function") from None
             except Exception as exc:  # noqa: BLE001
-                raise UsageError(f"-f {expr}: {type(exc).__name__}: {protocol.short(str(exc), 120)}") from None
+                reason = f"{type(exc).__name__}: {protocol.short(str(exc), 120)}"
+                raise UsageError(f"{cellargs.CELL} -f {expr}: {reason}") from None
             code = lines.code_of(value)
             if code is None:
-                raise UsageError(f"-f {expr}: not a Python function ({protocol.type_name(value)})")
+                raise UsageError(f"{cellargs.CELL} -f {expr}: not a Python function ({protocol.type_name(value)})")
             codes.append(code)
         return codes, deferred
 
@@ -239,6 +195,12 @@ class MemdiagMagics(Magics):
         else:
             print("\n".join(valgrind.summary_lines({"valgrind": section})))
         return None
+
+
+MemdiagMagics.memdiag.__doc__ = f"""Diagnose memory: the kernel's heap now (%memdiag), or one cell in depth (%%memdiag).
+
+{USAGE}
+"""
 
 
 class _Progress:

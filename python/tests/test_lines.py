@@ -102,7 +102,7 @@ BAD = ["%%memdiag --lines -f\nx = 1", "%%memdiag -f no_such.thing\nx = 1", "%%me
 def test_bad_arguments_print_usage(shared_kernel, cell):
     out = shared_kernel.execute(cell)
     assert out["status"] == "ok", out
-    assert "Usage:" in out["stdout"] and "--lines [-f FUNC]" in out["stdout"]
+    assert "Usage:" in out["stdout"] and "%%memdiag [--lines] [-f FUNC]" in out["stdout"]
     assert not [o for o in out["outputs"] if o["msg_type"] == "error"]
 
 
