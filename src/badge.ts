@@ -22,13 +22,35 @@ export function rssDelta(report: IReport): number {
   return report.rss.after - report.rss.before;
 }
 
+/** Whether the verdict says the cell leaks, as its kind or as one of its flags. */
+export function isLeak(report: IReport): boolean {
+  return report.verdict.kind === 'leak' || report.verdict.flags.includes('leak');
+}
+
+/**
+ * What each re-run kept, as the verdict measured it: never negative (a release is said in the reason; notebooks
+ * saved by older versions may still hold negative values), null when the verdict has no figure.
+ */
+export function keptPerRun(report: IReport): number | null {
+  const bytes = report.verdict.bytes_per_run;
+  return typeof bytes === 'number' ? Math.max(0, bytes) : null;
+}
+
+/** Bytes IPython's output cache (Out[n]) and history took for this run. */
+export function outputCache(report: IReport): number {
+  return (report.ipython?.out ?? 0) + (report.ipython?.history ?? 0);
+}
+
 export function badgeFor(report: IReport): IBadge {
   const kind = report.verdict.kind;
   let text: string;
   switch (kind) {
-    case 'leak':
-      text = `leak ${formatDelta(report.verdict.bytes_per_run ?? rssDelta(report))}/run`;
+    case 'leak': {
+      const kept = keptPerRun(report) ?? Math.max(0, rssDelta(report));
+      // "leak ±0 B/run" would contradict the verdict: the reason (tooltip) says what happened.
+      text = kept > 0 ? `leak ${formatDelta(kept)}/run` : 'leak';
       break;
+    }
     case 'native':
       text = `native ${formatDelta(report.native?.unexplained ?? rssDelta(report))}`;
       break;

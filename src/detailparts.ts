@@ -5,9 +5,11 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { isLeak, keptPerRun, outputCache } from './badge';
 import { chainText } from './charts';
 import { formatBytes, formatCount, formatDelta, formatSeconds } from './format';
 import { IReport, ITracedSite } from './protocol';
+import { censusRan, ISkipped, SkippableProbe, skippedProbes } from './skipped';
 
 /** A name the cell created or grew, as the kernel's `variables` probe reports it. */
 export interface IVariable {
@@ -111,10 +113,16 @@ export function summarySection(report: IReport, trans: TranslationBundle): HTMLE
   if (typeof report.rss.limit === 'number') {
     facts.push([trans.__('Memory limit'), formatBytes(report.rss.limit)]);
   }
-  if (report.verdict.bytes_per_run !== null) {
-    facts.push([trans.__('Kept per re-run'), formatDelta(report.verdict.bytes_per_run)]);
+  // Only beside a leak: elsewhere the figure would contradict the verdict, and the reason says what a re-run did.
+  const kept = keptPerRun(report);
+  if (isLeak(report) && kept !== null && kept > 0) {
+    facts.push([trans.__('Kept per re-run'), formatDelta(kept)]);
   }
-  if (report.objects) {
+  const cache = outputCache(report);
+  if (cache > 0) {
+    facts.push([trans.__('Output cache (Out[n], history)'), formatBytes(cache)]);
+  }
+  if (report.objects && censusRan(report)) {
     facts.push([trans.__('New objects'), formatCount(report.objects.new)]);
   }
   facts.push([trans.__('Duration'), formatSeconds(report.duration_s)]);
@@ -132,7 +140,39 @@ export function summarySection(report: IReport, trans: TranslationBundle): HTMLE
     }
     node.appendChild(errors);
   }
+  const skipped = skippedProbes(report);
+  if (skipped.length) {
+    node.appendChild(el('p', 'memdiag-Detail-skippedTitle', trans.__('Not measured:')));
+    const list = el('ul', 'memdiag-Detail-skipped');
+    list.setAttribute('aria-label', trans.__('Probes that did not run for this cell, and why'));
+    for (const group of skipped) {
+      const item = el('li');
+      item.append(el('span', 'memdiag-Detail-skippedProbe', `${probeNames(group.probes, trans)}: `), group.reason);
+      list.appendChild(item);
+    }
+    node.appendChild(list);
+  }
   return node;
+}
+
+/** "Census", "Census and cycle probe", ...: the probes of one skipped reason, as a sentence's subject. */
+export function probeNames(probes: ReadonlyArray<SkippableProbe>, trans: TranslationBundle): string {
+  const names: Record<SkippableProbe, string> = {
+    census: trans.__('census'),
+    cycles: trans.__('cycle probe'),
+    native: trans.__('native-leak check'),
+    heap: trans.__('allocator counter')
+  };
+  const words = probes.map(probe => names[probe]);
+  const last = words.pop() ?? '';
+  const text = words.length ? trans.__('%1 and %2', words.join(', '), last) : last;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** "Census off: the gc was frozen by the user …": one line of the sidebar's status. */
+export function skippedLine(group: ISkipped, trans: TranslationBundle): string {
+  // The kernel's sentence is appended, not formatted: gettext's strfmt rewrites "%% " in its arguments too.
+  return `${trans.__('%1 off:', probeNames(group.probes, trans))} ${group.reason}`;
 }
 
 /** Where the retained memory was allocated; lines of the cell itself can be jumped to. */

@@ -34,6 +34,8 @@ export interface ITracedSite {
 export interface ITraced {
   enabled: boolean;
   retained?: number | null;
+  /** Everything Python held more after the cell, IPython's own caches included. */
+  retained_all?: number | null;
   top?: ITracedSite[];
 }
 
@@ -75,6 +77,22 @@ export interface ILineIncrement {
   increment: number;
 }
 
+/** The allocators' own counters before and after the cell; null where they cannot be read. */
+export interface IHeap {
+  before?: number | null;
+  after?: number | null;
+  blocks_before?: number | null;
+  blocks_after?: number | null;
+  /** Why the malloc counter cannot be read on this platform or build, in words. */
+  skipped?: string;
+}
+
+/** Bytes IPython's own caches took for this run: Out[n] and the history's output reprs. */
+export interface IIPythonCache {
+  out?: number;
+  history?: number;
+}
+
 export interface IValgrindRecord {
   bytes: number;
   blocks: number;
@@ -96,14 +114,19 @@ export interface IReport {
   overhead_s: number;
   rss: IRss;
   traced?: ITraced;
-  objects?: { new: number; growth: ITypeGrowth[] };
-  gc?: { collected: number; cycles: ICycle[] };
+  /** `skipped`: why no census was taken for this cell, in words. */
+  objects?: { new: number; growth: ITypeGrowth[]; skipped?: string };
+  /** `skipped`: why cyclic garbage was not looked for in this cell, in words. */
+  gc?: { collected: number; cycles: ICycle[]; skipped?: string };
   backrefs?: IBackref[];
-  native?: { unexplained: number | null };
+  /** `skipped`: why RSS Python does not explain cannot be judged native on this build, in words. */
+  native?: { unexplained: number | null; skipped?: string };
   verdict: IVerdict;
   errors: string[];
   lines?: ILineIncrement[];
   valgrind?: IValgrind;
+  heap?: IHeap;
+  ipython?: IIPythonCache;
 }
 
 /** The kernel-side configuration, as the `hello` and `config` messages carry it. */
@@ -164,6 +187,10 @@ function isIntOrNull(value: unknown): value is number | null {
   return value === null || isInt(value);
 }
 
+function isSize(value: unknown): value is number {
+  return isInt(value) && value >= 0;
+}
+
 function isArrayOf<T>(value: unknown, guard: (item: unknown) => item is T): value is T[] {
   return Array.isArray(value) && value.every(guard);
 }
@@ -189,6 +216,7 @@ function isTraced(v: unknown): v is ITraced {
     isDict(v) &&
     typeof v.enabled === 'boolean' &&
     optional(v.retained, isIntOrNull) &&
+    optional(v.retained_all, isIntOrNull) &&
     optional(v.top, t => isArrayOf(t, isTracedSite))
   );
 }
@@ -231,6 +259,21 @@ function isLine(v: unknown): v is ILineIncrement {
   return isDict(v) && isInt(v.line) && isStr(v.code) && isInt(v.increment);
 }
 
+function isHeap(v: unknown): v is IHeap {
+  return (
+    isDict(v) &&
+    optional(v.before, isIntOrNull) &&
+    optional(v.after, isIntOrNull) &&
+    optional(v.blocks_before, isIntOrNull) &&
+    optional(v.blocks_after, isIntOrNull) &&
+    optional(v.skipped, isStr)
+  );
+}
+
+function isIPythonCache(v: unknown): v is IIPythonCache {
+  return isDict(v) && optional(v.out, isSize) && optional(v.history, isSize);
+}
+
 function isValgrindRecord(v: unknown): v is IValgrindRecord {
   return isDict(v) && isInt(v.bytes) && isInt(v.blocks) && isArrayOf(v.stack, isStr);
 }
@@ -259,14 +302,22 @@ export function isReport(v: unknown): v is IReport {
     isNum(v.overhead_s) &&
     isRss(v.rss) &&
     optional(v.traced, isTraced) &&
-    optional(v.objects, o => isDict(o) && isInt(o.new) && isArrayOf(o.growth, isTypeGrowth)) &&
-    optional(v.gc, g => isDict(g) && isInt(g.collected) && isArrayOf(g.cycles, isCycle)) &&
+    optional(
+      v.objects,
+      o => isDict(o) && isInt(o.new) && isArrayOf(o.growth, isTypeGrowth) && optional(o.skipped, isStr)
+    ) &&
+    optional(
+      v.gc,
+      g => isDict(g) && isInt(g.collected) && isArrayOf(g.cycles, isCycle) && optional(g.skipped, isStr)
+    ) &&
     optional(v.backrefs, b => isArrayOf(b, isBackref)) &&
-    optional(v.native, n => isDict(n) && isIntOrNull(n.unexplained)) &&
+    optional(v.native, n => isDict(n) && isIntOrNull(n.unexplained) && optional(n.skipped, isStr)) &&
     isVerdict(v.verdict) &&
     isArrayOf(v.errors, isStr) &&
     optional(v.lines, l => isArrayOf(l, isLine)) &&
-    optional(v.valgrind, isValgrind)
+    optional(v.valgrind, isValgrind) &&
+    optional(v.heap, isHeap) &&
+    optional(v.ipython, isIPythonCache)
   );
 }
 

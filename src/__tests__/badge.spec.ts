@@ -1,4 +1,4 @@
-import { badgeFor, cycleObjects } from '../badge';
+import { badgeFor, cycleObjects, keptPerRun, outputCache } from '../badge';
 import { makeReport } from './fixtures';
 
 describe('badgeFor', () => {
@@ -16,6 +16,27 @@ describe('badgeFor', () => {
       verdict: { kind: 'leak', flags: ['leak'], bytes_per_run: 8_000_000, reason: 'grows' }
     });
     expect(badgeFor(leak).text).toBe('leak +8 MB/run');
+  });
+
+  it('never shows a negative slope for a leak, even from an old notebook', () => {
+    const leak = (bytes: number | null, delta = 8_000_000) =>
+      makeReport({
+        rss: { before: 100e6, after: 100e6 + delta, peak: null },
+        verdict: { kind: 'leak', flags: ['leak'], bytes_per_run: bytes, reason: 'grows' }
+      });
+    expect(badgeFor(leak(-10_000_000)).text).toBe('leak');
+    expect(badgeFor(leak(0)).text).toBe('leak');
+    expect(badgeFor(leak(null, -5_000_000)).text).toBe('leak');
+    expect(badgeFor(leak(null)).text).toBe('leak +8 MB/run');
+    expect(keptPerRun(leak(-10_000_000))).toBe(0);
+    expect(keptPerRun(leak(null))).toBeNull();
+    expect(keptPerRun(leak(3_000_000))).toBe(3_000_000);
+  });
+
+  it('adds up what IPython cached for the run', () => {
+    expect(outputCache(makeReport())).toBe(0);
+    expect(outputCache(makeReport({ ipython: { out: 10_000_000, history: 2_000_000 } }))).toBe(12_000_000);
+    expect(outputCache(makeReport({ ipython: { out: 5 } }))).toBe(5);
   });
 
   it('counts cyclic objects', () => {

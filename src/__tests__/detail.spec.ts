@@ -11,11 +11,12 @@ import { Widget } from '@lumino/widgets';
 
 import { DetailView, renderReport } from '../detail';
 import { MIME_TYPE, RenderedReport, JUMP_EVENT } from '../mime';
-import { IReport } from '../protocol';
+import { IReport, VerdictKind } from '../protocol';
 import * as vegaModule from '../vega';
 import { makeReport } from './fixtures';
 
 import deep from '../../protocol/examples/deep.json';
+import frozen from '../../protocol/examples/frozen.json';
 
 const IMG = '<img src=x onerror=alert(1)>';
 const SCRIPT = '<script>alert(1)</script>';
@@ -219,5 +220,83 @@ describe('RenderedReport (application/vnd.memdiag.v1+json)', () => {
     expect(extension.rendererFactory.mimeTypes).toEqual([MIME_TYPE]);
     expect(extension.rank).toBeLessThan(50);
     expect(extension.dataType).toBe('json');
+  });
+});
+
+describe('the summary: probes that did not run, and figures that agree with the verdict', () => {
+  const facts = (host: HTMLElement): Record<string, string> => {
+    const terms = [...host.querySelectorAll('.memdiag-Detail-facts dt')].map(dt => dt.textContent!);
+    const values = [...host.querySelectorAll('.memdiag-Detail-facts dd')].map(dd => dd.textContent!);
+    return Object.fromEntries(terms.map((term, i) => [term, values[i]]));
+  };
+  const render = (report: IReport): HTMLElement => {
+    const host = document.createElement('div');
+    renderReport(host, report, { renderVega: fakeVega().render }).dispose();
+    return host;
+  };
+
+  it('lists what a user gc.freeze() turned off, once per reason, and no census figure', () => {
+    const host = render(frozen as unknown as IReport);
+    const list = host.querySelector('.memdiag-Detail-summary ul.memdiag-Detail-skipped')!;
+    expect(list.getAttribute('aria-label')).toBe('Probes that did not run for this cell, and why');
+    expect(host.querySelector('.memdiag-Detail-skippedTitle')!.textContent).toBe('Not measured:');
+    const items = [...list.querySelectorAll('li')].map(li => li.textContent);
+    expect(items).toEqual([
+      'Census and cycle probe: the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a ' +
+        'freeze of their own, so they are off until gc.unfreeze()'
+    ]);
+    // A skipped census reports 0 new objects: that is not a measurement, so it is not shown as one.
+    expect(facts(host)['New objects']).toBeUndefined();
+    expect(facts(host)['Output cache (Out[n], history)']).toBe('318 B');
+  });
+
+  it('shows a skipped reason holding markup as text and creates no element', () => {
+    const report = makeReport({
+      objects: { new: 0, growth: [], skipped: BOTH },
+      gc: { collected: 0, cycles: [], skipped: `${SCRIPT}${IMG}` },
+      native: { unexplained: null, skipped: `free-threaded build: ${IMG}` },
+      heap: { before: null, after: null, skipped: `no glibc mallinfo2 on ${IMG}` }
+    });
+    const host = render(report);
+    expectInert(host);
+    const items = [...host.querySelectorAll('.memdiag-Detail-skipped li')].map(li => li.textContent);
+    expect(items).toEqual([
+      `Census: ${BOTH}`,
+      `Cycle probe: ${SCRIPT}${IMG}`,
+      `Native-leak check: free-threaded build: ${IMG}`,
+      `Allocator counter: no glibc mallinfo2 on ${IMG}`
+    ]);
+  });
+
+  it('has no "Not measured" list when every probe ran', () => {
+    const host = render(makeReport({ objects: { new: 3, growth: [] }, heap: { before: 1, after: 2 } }));
+    expect(host.querySelector('.memdiag-Detail-skipped')).toBeNull();
+    expect(facts(host)['New objects']).toBe('3');
+    expect(facts(host)['Output cache (Out[n], history)']).toBeUndefined();
+  });
+
+  const verdict = (kind: VerdictKind, flags: string[], bytes: number | null, reason = 'r'): IReport['verdict'] => ({
+    kind,
+    flags,
+    bytes_per_run: bytes,
+    reason
+  });
+
+  it.each<[string, IReport['verdict'], string | undefined]>([
+    ['a leak', verdict('leak', ['leak'], 5_000_000), '+5 MB'],
+    ['a native verdict that also leaks', verdict('native', ['native', 'leak'], 2_500_000), '+2.5 MB'],
+    ['a leak saved with a negative slope', verdict('leak', ['leak'], -10_000_000), undefined],
+    ['a leak that gave back', verdict('ok', [], -10_000_000, 'No longer a leak: gave back 10 MB.'), undefined],
+    ['an ok re-run that kept a little', verdict('ok', [], 1_000_000), undefined],
+    ['no slope', verdict('retains', ['retains'], null), undefined]
+  ])('"Kept per re-run" for %s: never negative, only beside a leak', (_, given, expected) => {
+    const host = render(makeReport({ verdict: given }));
+    expect(facts(host)['Kept per re-run']).toBe(expected);
+    expect(host.querySelector('.memdiag-Detail-facts')!.textContent).not.toMatch(/-\d/);
+  });
+
+  it('shows what IPython cached for the run', () => {
+    const host = render(makeReport({ ipython: { out: 8_000_000, history: 4_000_000 } }));
+    expect(facts(host)['Output cache (Out[n], history)']).toBe('12 MB');
   });
 });

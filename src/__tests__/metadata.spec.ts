@@ -43,4 +43,12 @@ describe('cell metadata', () => {
     expect(mixed.reports).toHaveLength(1);
     expect(mixed.invalid).toBe(2);
   });
+
+  it('drops a saved report whose new sections are malformed, counted for the warning, and keeps the others', () => {
+    const good = makeReport({ execution_count: 1, ipython: { out: 10, history: 2 }, heap: { before: 1, after: 2 } });
+    const bad = { ...makeReport({ execution_count: 2 }), heap: { before: '1 GB' } };
+    const read = readReports({ reports: [good, bad] });
+    expect(read.reports).toEqual([good]);
+    expect(read.invalid).toBe(1);
+  });
 });

@@ -56,6 +56,44 @@ describe('isReport', () => {
     expect(isReport({ ...makeReport(), ...(overrides as object) })).toBe(false);
   });
 
+  it('accepts the sections of issues 11 and 12: skipped probes, heap counters, IPython caches, retained_all', () => {
+    const report = makeReport({
+      traced: { enabled: true, retained: 1000, retained_all: 9000, top: [] },
+      objects: { new: 0, growth: [], skipped: 'the gc was frozen by the user (gc.freeze())' },
+      gc: { collected: 0, cycles: [], skipped: 'the gc was frozen by the user (gc.freeze())' },
+      heap: { before: 1, after: null, blocks_before: 3, blocks_after: 4, skipped: 'free-threaded build: ...' },
+      ipython: { out: 12_000_000, history: 0 },
+      native: { unexplained: null, skipped: 'free-threaded build: ...' }
+    });
+    expect(isReport(report)).toBe(true);
+    // Every part of heap and ipython is optional, as in the schema.
+    expect(isReport({ ...makeReport(), heap: {}, ipython: {} })).toBe(true);
+    expect(isReport({ ...makeReport(), traced: { enabled: false, retained_all: null } })).toBe(true);
+  });
+
+  it('accepts a negative bytes_per_run saved by an older memdiag (the views clamp it)', () => {
+    const old = makeReport({ verdict: { kind: 'ok', flags: [], bytes_per_run: -10_000_000, reason: 'x' } });
+    expect(isReport(old)).toBe(true);
+  });
+
+  it.each([
+    ['a string where heap bytes go', { heap: { before: '16273248' } }],
+    ['a float block count', { heap: { blocks_after: 1.5 } }],
+    ['heap as a list', { heap: [1, 2] }],
+    ['heap.skipped as a number', { heap: { skipped: 3 } }],
+    ['a string where the output cache bytes go', { ipython: { out: '12 MB' } }],
+    ['negative output cache bytes', { ipython: { history: -1 } }],
+    ['an infinite output cache', { ipython: { out: Infinity } }],
+    ['ipython as a string', { ipython: '<img src=x onerror=alert(1)>' }],
+    ['objects.skipped as an object', { objects: { new: 0, growth: [], skipped: { html: '<b>' } } }],
+    ['gc.skipped as a list', { gc: { collected: 0, cycles: [], skipped: ['frozen'] } }],
+    ['native.skipped as a number', { native: { unexplained: null, skipped: 1 } }],
+    ['traced.retained_all as a string', { traced: { enabled: true, retained_all: '9000' } }]
+  ])('rejects %s, as any malformed section', (_, overrides) => {
+    expect(isReport({ ...makeReport(), ...(overrides as object) })).toBe(false);
+    expect(parseKernelMessage({ type: 'report', report: { ...makeReport(), ...(overrides as object) } })).toBeNull();
+  });
+
   it('rejects non-objects', () => {
     for (const value of [null, undefined, 3, 'report', [makeReport()]]) {
       expect(isReport(value)).toBe(false);

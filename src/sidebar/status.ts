@@ -6,8 +6,14 @@
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { isTracePolicy, TRACE_POLICIES } from '../config';
+import { skippedLine } from '../detailparts';
 import { formatBytes } from '../format';
+import { IReport } from '../protocol';
+import { skippedProbes } from '../skipped';
 import { MemoryView } from './view';
+
+/** Probe errors of the newest cell shown in the status; the cell's details list them all. */
+const MAX_ERRORS = 3;
 
 export class StatusView extends MemoryView {
   constructor(options: StatusView.IOptions) {
@@ -118,12 +124,48 @@ export class StatusView extends MemoryView {
         meter.appendChild(fill);
         this.node.appendChild(meter);
       }
+      const probes = this._probes(last);
+      if (probes) {
+        this.node.appendChild(probes);
+      }
     }
     this.node.appendChild(this._controls());
     const version = document.createElement('p');
     version.className = 'memdiag-Status-version';
     version.textContent = trans.__('memdiag %1 in the kernel', memory.bridge.kernelVersion ?? '');
     this.node.appendChild(version);
+  }
+
+  /**
+   * What the newest cell could not measure, in words: probes the kernel skipped (a user's gc.freeze(), a
+   * platform without mallinfo2) and probes that failed. Null when every probe ran.
+   */
+  private _probes(report: IReport): HTMLElement | null {
+    const trans = this.trans;
+    const skipped = skippedProbes(report);
+    const errors = report.errors.slice(0, MAX_ERRORS);
+    if (!skipped.length && !errors.length) {
+      return null;
+    }
+    const list = document.createElement('ul');
+    list.className = 'memdiag-Status-probes';
+    list.setAttribute(
+      'aria-label',
+      trans.__('Probes that did not run for cell [%1]', report.execution_count === null ? '–' : report.execution_count)
+    );
+    const item = (text: string, kind: string): void => {
+      const li = document.createElement('li');
+      li.className = `memdiag-Status-probe memdiag-mod-${kind}`;
+      li.textContent = text;
+      list.appendChild(li);
+    };
+    for (const group of skipped) {
+      item(skippedLine(group, trans), 'skipped');
+    }
+    for (const error of errors) {
+      item(`${trans.__('Probe failed:')} ${error.length > 300 ? `${error.slice(0, 299)}…` : error}`, 'failed');
+    }
+    return list;
   }
 
   private _controls(): HTMLElement {

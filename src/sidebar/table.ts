@@ -5,6 +5,7 @@
 import { cycleObjects, rssDelta } from '../badge';
 import { formatBytes, formatCount, formatDelta } from '../format';
 import { IReport } from '../protocol';
+import { censusRan } from '../skipped';
 import { MemoryView } from './view';
 
 type SortKey = 'time' | 'delta';
@@ -115,7 +116,7 @@ export class ExecutionTable extends MemoryView {
       String(report.run),
       formatDelta(rssDelta(report)),
       report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
-      report.objects ? formatCount(report.objects.new) : '–',
+      report.objects && censusRan(report) ? formatCount(report.objects.new) : '–',
       cycles ? formatCount(cycles) : '–',
       report.verdict.kind
     ];

@@ -39,6 +39,42 @@ test.describe('memdiag sidebar', () => {
     await page.screenshot({ path: 'test-results/sidebar-missing.png' });
   });
 
+  test("says in words that the census is off while the user's gc.freeze() holds", async ({ page }) => {
+    await newNotebook(page, 'frozen.ipynb', 'python3');
+    await page.notebook.setCell(0, 'code', 'import gc; gc.freeze()');
+    await page.notebook.addCell('code', 'objs = [object() for _ in range(10_000)]');
+    await page.notebook.addCell('code', 'gc.unfreeze()');
+    await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+
+    await page.notebook.runCell(0, true);
+    await page.notebook.runCell(1, true);
+    await expect(page.locator(ROWS)).toHaveCount(2);
+    const probes = page.locator(`${STATUS} ul.memdiag-Status-probes`);
+    await expect(probes).toHaveAttribute('aria-label', 'Probes that did not run for cell [2]');
+    await expect(probes.locator('li').first()).toHaveText(
+      /^Census and cycle probe off: the gc was frozen by the user \(gc\.freeze\(\)\)/
+    );
+    // The cell's details say it too, and show no census figure they did not measure.
+    await page.locator(ROWS).first().click();
+    const details = page.locator(`${SIDEBAR} .memdiag-Detail`);
+    await expect(details.locator('.memdiag-Detail-skipped li').first()).toContainText('Census and cycle probe:');
+    await expect(details.locator('.memdiag-Detail-facts')).not.toContainText('New objects');
+    await expect(page.locator(ROWS).first().locator('td').nth(4)).toHaveText('–');
+    // Tall enough for the status and the whole summary of the details in one picture.
+    await page.setViewportSize({ width: 1024, height: 1300 });
+    await page.screenshot({ path: 'test-results/probes-off-light.png' });
+    await page.theme.setDarkTheme();
+    await expect(probes).toBeVisible();
+    await page.screenshot({ path: 'test-results/probes-off-dark.png' });
+
+    // Once the user unfreezes, the next cell is measured again and the line goes.
+    await page.notebook.runCell(2, true);
+    await page.notebook.runCell(1, true);
+    await expect(page.locator(ROWS)).toHaveCount(4);
+    await expect(page.locator(`${STATUS} .memdiag-Status-probes`)).toHaveCount(0);
+    await expect(page.locator(ROWS).first().locator('td').nth(4)).not.toHaveText('–');
+  });
+
   test('says a non-Python kernel is not supported', async ({ page }) => {
     await newNotebook(page, 'echo.ipynb', 'echo-test');
     const status = page.locator(STATUS);
