@@ -1,6 +1,9 @@
 # memdiag: one Makefile for the Python package, the JupyterLab extension and their tests.
 #   make lab    create .venv, install, build, open JupyterLab on examples/
-#   make test   install whatever is missing, then pytest, jest and the Galata browser tests
+#   make test   install whatever is missing, then ruff, jest, the Galata browser tests, the kernel tests (pytest) on
+#               every CPython 3.10-3.13 found here (nox, memdiag installed from the wheel) and the wheel alone
+#   make test-python       the kernel tests through nox on each CPython (NOXFLAGS=-r reuses their venvs)
+#   make test-python-fast  the kernel tests once, in .venv against the source tree
 #   make wheel  dist/memdiag-*.whl (with the prebuilt labextension) and the sdist
 #   make bench  overhead measurements against the naive triage and peers
 
@@ -11,7 +14,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LABEXT := $(VENV)/share/jupyter/labextensions/memdiag
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: all install build lab test test-python test-js test-ui browser valgrind wheel test-wheel bench bench-ui clean
+.PHONY: all install build lab lint test test-python test-python-fast test-js test-ui browser valgrind wheel test-wheel \
+	bench bench-ui clean
 
 all: build
 
@@ -28,7 +32,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 # folder is linked into the venv so `make build` changes are live without reinstalling.
 $(VENV)/.installed: $(BIN)/python pyproject.toml node_modules/.package-lock.json
 	rm -rf $(LABEXT)  # never install through an old link into python/memdiag/labextension
-	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lab,dev]"
 	rm -rf $(LABEXT)
 	ln -s $(CURDIR)/python/memdiag/labextension $(LABEXT)
 	@touch $@
@@ -69,7 +73,19 @@ valgrind:
 	  fi; \
 	fi
 
-test-python: install valgrind
+lint: install
+	$(BIN)/ruff check python benchmarks scripts noxfile.py
+
+# python/tests on each CPython 3.10-3.13 found (noxfile.py says where it looks), each in a venv of its own under .nox/
+# with memdiag installed from dist/memdiag-*.whl plus the test extra: the tests import the installed package, and
+# their kernels run that venv's interpreter. A missing version is skipped with one line, unless MEMDIAG_REQUIRE_PYTHONS
+# lists it (.ci/run: "3.11 3.12 3.13"). Arguments for pytest: make test-python NOXFLAGS="-r -- -k verdict".
+NOXFLAGS ?=
+test-python: wheel valgrind
+	$(BIN)/nox -f noxfile.py $(NOXFLAGS)
+
+# The same tests once, with .venv's Python (3.11 by default) and the editable install: the quick loop while editing.
+test-python-fast: install valgrind
 	$(BIN)/python -m pytest python/tests -q
 
 test-js: node_modules/.package-lock.json
@@ -78,19 +94,25 @@ test-js: node_modules/.package-lock.json
 test-ui: build browser
 	cd ui-tests && npx playwright test
 
-test: build browser valgrind
-	$(BIN)/python -m pytest python/tests -q
+# Galata runs against the development build of the extension, before `wheel` replaces it with the production build.
+test: lint build browser valgrind
 	npx jest
 	cd ui-tests && npx playwright test
+	$(MAKE) test-python
 	$(MAKE) test-wheel
 
 # --- distribution ------------------------------------------------------------------------
-# A production build of the frontend (no source maps) goes into both the sdist and the wheel.
-wheel: install
+# A production build of the frontend (no source maps) goes into both the sdist and the wheel; built once for
+# test-python and test-wheel, again when a source changes.
+PY_SOURCES := $(shell find python/memdiag -name '*.py' -not -path '*/labextension/*' 2>/dev/null)
+wheel: dist/.built
+
+dist/.built: $(VENV)/.installed $(TS_SOURCES) $(PY_SOURCES) pyproject.toml install.json README.md LICENSE
 	$(BIN)/python -m pip install --quiet build
 	npm run build:prod
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
+	@touch $@
 
 # The wheel alone, in a fresh venv with JupyterLab: the extension is prebuilt and enabled, the kernel side imports.
 WHEEL_VENV := $(CURDIR)/build/wheel-venv
@@ -113,7 +135,7 @@ bench-ui: build browser
 	cd ui-tests && npx playwright test -c playwright.bench.config.ts sidebar
 
 clean:
-	rm -rf lib tsconfig.tsbuildinfo python/memdiag/labextension dist ui-tests/test-results
+	rm -rf lib tsconfig.tsbuildinfo python/memdiag/labextension dist ui-tests/test-results .nox
 
 # Issue 7: 1,000 cells on a 5M-object heap through a real kernel (slow; not part of `make test`).
 .PHONY: stress

@@ -1,11 +1,20 @@
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # import memdiag in-process (pure modules) before `pip install -e .`
+if os.environ.get("MEMDIAG_TEST_INSTALLED") == "1":  # nox (noxfile.py): the memdiag installed from the wheel, only
+    import sysconfig
+
+    import memdiag
+
+    _site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    assert Path(memdiag.__file__).resolve().is_relative_to(_site), f"memdiag from {memdiag.__file__}, not {_site}"
+else:
+    sys.path.insert(0, str(HERE.parent))  # import memdiag in-process (pure modules) before `pip install -e .`
 sys.path.insert(0, str(HERE))
 
 from kernel import Kernel  # noqa: E402

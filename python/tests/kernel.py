@@ -13,8 +13,10 @@ TIMEOUT = 120
 
 def kernel_env():
     env = dict(os.environ)
-    # Importable before `pip install -e .` too; harmless after it.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (PYTHON_DIR, env.get("PYTHONPATH")) if p)
+    # The source tree is importable before `pip install -e .` too; harmless after it. Not under nox
+    # (MEMDIAG_TEST_INSTALLED=1): there the kernel must import the memdiag installed from the wheel.
+    if env.get("MEMDIAG_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (PYTHON_DIR, env.get("PYTHONPATH")) if p)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     return env
 
@@ -25,7 +27,7 @@ class Kernel:
         self.owner = km is None
         if self.owner:
             km = KernelManager(kernel_name="python3")
-            km.start_kernel(env=kernel_env(), extra_arguments=["--HistoryManager.enabled=False"])
+            km.start_kernel(env=kernel_env(), extra_arguments=["--HistoryManager.hist_file=:memory:"])
         self.km = km
         if self.owner:
             self.kc = km.client()
