@@ -89,7 +89,8 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
             frontier = []
             mine.add(id(frontier))
             fan_in = {}  # (child id, referrer type id) -> referrers of that type kept for that child
-            for ref in referrers:
+            # Oldest first (get_referrers lists the young generation first): roots are old, a fan of siblings is new.
+            for ref in reversed(referrers):
                 if id(ref) in mine or _ours(ref):
                     continue
                 kept_as_parent = False
@@ -110,7 +111,13 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                     if name is not None:
                         resolved[cid] = (name, [])
                     else:
-                        parent.setdefault(cid, []).append((ref, _edge(ref, child)))
+                        holders = parent.get(cid)
+                        if holders is None:
+                            holders = parent[cid] = []
+                            mine.add(id(holders))
+                        link = (ref, _edge(ref, child))
+                        mine.add(id(link))  # our own tuples hold referrers: never a holder at the next level
+                        holders.append(link)
                 if (kept_as_parent and id(ref) not in seen and not roots.is_container(ref)
                         and len(frontier) < MAX_FRONTIER and not _internal_type(type(ref))):
                     seen.add(id(ref))
@@ -137,7 +144,9 @@ def _referrers(pending, wanted):
     """gc.get_referrers for up to several hundred objects; for a wider frontier one pass with a set lookup per edge is
     cheaper than get_referrers' linear scan of its arguments for every edge of the heap."""
     if len(pending) <= NARROW_FRONTIER:
-        return RAW.get_referrers(*pending)
+        args = tuple(pending)
+        # The call's own argument tuple refers to every object asked about: it is ours, not a holder.
+        return [ref for ref in RAW.get_referrers(*args) if ref is not args]
     get_referents = gc.get_referents
     return [o for o in RAW.get_objects() if any(id(r) in wanted for r in get_referents(o))]
 

@@ -16,6 +16,8 @@ from .census import INTERNAL_MODULES, USER_FROZEN, sizeof, untracked_size
 MAX_ANALYSED = 50_000
 MAX_GROUPS = 10
 MAX_EDGES = 6
+# Items looked through to name a dict's key for an edge: a registry of 24,000 loggers holds the newest at its end.
+EDGE_SCAN = 1_000_000
 # Garbage IPython makes on its own (formatting a traceback, running the displayhook) is not the user's problem.
 _INTERNAL_PREFIXES = INTERNAL_MODULES + ("pure_eval", "traceback")
 _INTERNAL_TYPES = {"frame", "traceback", "cell", "code", "generator", "coroutine"}
@@ -121,7 +123,7 @@ def attribute_edge(src, dst):
     # items() or a lying object's __getattr__ is user code that may hang.
     tp = type(src)
     if issubclass(tp, dict):
-        for key, value in itertools.islice(dict.items(src), 10_000):
+        for key, value in itertools.islice(dict.items(src), EDGE_SCAN):
             if value is dst:
                 return f"[{protocol.key_repr(key)}]"
             if key is dst:
