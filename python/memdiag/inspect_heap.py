@@ -11,6 +11,7 @@ import types
 from collections import Counter
 
 from . import protocol
+from .gcguard import RAW
 from .probes import backrefs, cycles
 from .probes.census import sizeof, untracked_size
 from .verdict import format_bytes
@@ -34,25 +35,73 @@ def growth(baseline):
     return rows[:30], dict(counts)
 
 
+def _immortal_refcount():
+    """The refcount from which an object is immortal on this build when sys._is_immortal (3.14+) is missing.
+
+    3.12 and 3.13 (PEP 683) pin an immortal object's count at 2**32-1 on 64-bit builds (measured on 3.12.1 and 3.13.0
+    for None, True, small ints, '' and interned strings; 3.13 tests bit 31 of the low 32 bits) and at 2**30-1 on 32-bit
+    ones. 3.11 starts its statically allocated objects (small ints, '', (), one-character strings) at 999,999,999: they
+    are never freed either, and their count says nothing about who holds them. 3.10 has no such objects: None.
+    No ordinary object comes near these counts (2**31 references alone take 16 GiB).
+    """
+    if sys.version_info >= (3, 12):
+        return 2**31 if sys.maxsize > 2**32 else 2**30 - 1
+    if sys.version_info >= (3, 11):
+        return 999_999_999
+    return None
+
+
+IMMORTAL_REFCOUNT = _immortal_refcount()
+IMMORTAL_SUMMARY = ("immortal: the interpreter never frees it, whatever refers to it (its reference count is fixed and "
+                    "counts nothing)")
+
+
+def is_immortal(obj):
+    check = getattr(sys, "_is_immortal", None)  # 3.14+
+    if check is not None:
+        return bool(check(obj))
+    return IMMORTAL_REFCOUNT is not None and sys.getrefcount(obj) >= IMMORTAL_REFCOUNT
+
+
 def why(shell, expr):
-    """Refcount, size, direct referrers and a backref chain of the value of `expr` in the user's namespace."""
+    """Refcount, size, direct referrers and a backref chain of the value of `expr` in the user's namespace.
+
+    An immortal object (None, True, small ints, the empty tuple; on 3.12 interned strings) gets "refcount": None,
+    "immortal": True and a summary instead: its count is a constant, and nothing that refers to it keeps it alive.
+    """
     try:
         value = eval(expr, shell.user_global_ns, shell.user_ns)  # noqa: S307 - the user's own expression
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"cannot evaluate {protocol.short(expr, 80)!r}: {type(exc).__name__}: {exc}") from None
+    if is_immortal(value):
+        result = {"name": protocol.short(expr, 120), "type": protocol.type_name(value), "refcount": None,
+                  "immortal": True, "summary": IMMORTAL_SUMMARY, "size": sizeof(value), "referrers": [],
+                  "backrefs": []}
+        return protocol.json_safe(result)
     # getrefcount counts its own argument and our local `value`
     refcount = sys.getrefcount(value) - 2
     # Plain loops: a comprehension would close over `value` and its closure cell would show up as a referrer.
-    referrers = []
-    for holder in gc.get_referrers(value):
-        if type(holder) is not types.FrameType and len(referrers) < 20:
-            referrers.append(f"{protocol.type_name(holder)}{cycles.attribute_edge(holder, value)}")
+    # The raw call (the magic has thawed the cell): through memdiag's wrapper of gc.get_referrers, 3.13 would list the
+    # wrapper's own *args tuple as a holder.
+    holders = []
+    for holder in RAW.get_referrers(value):
+        if type(holder) is not types.FrameType and len(holders) < 20:
+            holders.append(holder)
     holder = None
-    referrers.extend(_untracked_holders(shell, value))
+    # The chains first, the edges after: naming an attribute edge reads the holder's __dict__, which on 3.11 and 3.12
+    # turns its inline values into a dict, untracked when all its values are (bytes, numbers, str): gc.get_referrers
+    # no longer sees that holder, and a search after it would find no chain.
     targets = [value]
     chains = backrefs.search(shell, targets, backrefs.DEEP_BUDGET_S)
+    referrers = []
+    for holder in holders:
+        referrers.append(f"{protocol.type_name(holder)}{cycles.attribute_edge(holder, value)}")
+    holder = None
+    holders.clear()
+    referrers.extend(_untracked_holders(shell, value))
     result = {"name": protocol.short(expr, 120), "type": protocol.type_name(value), "refcount": refcount,
-              "size": sizeof(value) + untracked_size(value), "referrers": referrers, "backrefs": chains}
+              "immortal": False, "size": sizeof(value) + untracked_size(value), "referrers": referrers,
+              "backrefs": chains}
     return protocol.json_safe(result)
 
 
@@ -119,6 +168,9 @@ def format_growth(rows):
 
 
 def format_why(result):
+    if result.get("immortal"):
+        return (f"{result['name']}: {result['type']}, immortal, {format_bytes(result['size'])}\n"
+                f"  {result.get('summary') or IMMORTAL_SUMMARY}")
     lines = [f"{result['name']}: {result['type']}, refcount {result['refcount']}, {format_bytes(result['size'])}"]
     lines += [f"  referred to by {r}" for r in result["referrers"]]
     for chain in result["backrefs"]:

@@ -8,11 +8,13 @@ The peak of a line is how far above its starting point the traced memory went wh
 
 Only the frames of the chosen code objects are followed: sys.monitoring local events on 3.12+, else a sys.settrace
 tracer that returns None for every other frame. The cell's source is never changed, and tracing is always removed.
+`LineProfiler.backend_name` says which one ran ("sys.monitoring" or "sys.settrace").
 """
 import linecache
 import sys
 import threading
 import tracemalloc
+import types
 
 from . import protocol
 
@@ -108,6 +110,8 @@ class _FrameTracer:
 
 
 class _SettraceBackend:
+    name = "sys.settrace"
+
     def __init__(self, stats, targets, deferred, cell_file):
         self.stats = stats
         self.targets = targets
@@ -140,6 +144,7 @@ class _SettraceBackend:
 
 class _MonitoringBackend:
     """sys.monitoring (3.12+): events only for the followed code objects, nothing for any other frame."""
+    name = "sys.monitoring"
 
     def __init__(self, stats, targets, deferred, cell_file):
         self.stats = stats
@@ -220,6 +225,63 @@ class _MonitoringBackend:
             self.tool = None
 
 
+CO_OPTIMIZED = 0x1  # a function's code; a class body's code lacks it
+
+
+def _nested_qualnames(code, qualname, found, depth=0):
+    """Qualified names of the code objects nested in `code` (whose own is `qualname`), as the compiler gives them:
+    `f.<locals>.g` inside a function, `C.m` inside a class body."""
+    if depth > 20:
+        return
+    prefix = f"{qualname}.<locals>." if code.co_flags & CO_OPTIMIZED else (f"{qualname}." if qualname else "")
+    for const in code.co_consts:
+        if type(const) is types.CodeType and const not in found:
+            found[const] = prefix + const.co_name
+            _nested_qualnames(const, found[const], found, depth + 1)
+
+
+def qualnames(codes, cell_codes):
+    """{code: qualified name} for code objects without co_qualname (3.10): nested in the cell's code, or found as a
+    function (or a method of a class) of the module loaded from the code's file or of the user's namespace
+    (`__main__`: functions and classes of earlier cells), and the code nested in those."""
+    found = {}
+    for code in cell_codes:
+        _nested_qualnames(code, "", found)
+    wanted = {code.co_filename for code in codes if code not in found}
+    if not wanted:
+        return found
+    main = sys.modules.get("__main__")
+    for module in list(sys.modules.values()):
+        mdict = getattr(module, "__dict__", None) if type(module) is types.ModuleType else None
+        if type(mdict) is not dict or (module is not main and mdict.get("__file__") not in wanted):
+            continue
+        for value in list(mdict.values()):
+            for func in _functions_in(value):
+                qual = func.__qualname__
+                if isinstance(qual, str) and func.__code__ not in found:
+                    found[func.__code__] = qual
+                    _nested_qualnames(func.__code__, qual, found)
+    return found
+
+
+def _functions_in(value):
+    """Plain functions a module attribute holds: itself, or a class's functions, static and class methods and property
+    accessors (read from the class's own __dict__, by exact types: no descriptor or metaclass code runs)."""
+    if type(value) is types.FunctionType:
+        return [value]
+    if not isinstance(value, type):
+        return []
+    out = []
+    for member in list(type.__dict__["__dict__"].__get__(value).values()):
+        if type(member) in (staticmethod, classmethod):
+            member = member.__func__
+        if type(member) is property:
+            out += [f for f in (member.fget, member.fset, member.fdel) if type(f) is types.FunctionType]
+        elif type(member) is types.FunctionType:
+            out.append(member)
+    return out
+
+
 def code_of(value):
     """The code object of a Python function (methods, functools.wraps-decorated and partial functions included)."""
     seen = 0
@@ -253,6 +315,11 @@ class LineProfiler:
         self.error = None
 
     @property
+    def backend_name(self):
+        """"sys.monitoring" (3.12+) or "sys.settrace": how line events reach the profiler."""
+        return self.backend.name
+
+    @property
     def basis(self):
         return "tracemalloc" if self.stats.traced else "rss"
 
@@ -271,8 +338,15 @@ class LineProfiler:
             self.stats.finish()
         return False
 
+    @staticmethod
+    def _func_name(code, names):
+        name = getattr(code, "co_qualname", None) or names.get(code, code.co_name)  # co_qualname: 3.11+
+        return protocol.short(name, 120)
+
     def rows(self):
         rows = []
+        codes = {code for code, _ in self.stats.stats}
+        names = {} if all(hasattr(code, "co_qualname") for code in codes) else qualnames(codes, self.cell_codes)
         for (code, lineno), (hits, increment, peak, rss_increment) in self.stats.stats.items():
             row = {"increment": increment, "peak": max(peak, 0) if self.stats.traced else None,
                    "rss_increment": rss_increment, "hits": hits}
@@ -280,12 +354,11 @@ class LineProfiler:
                 text = self.body_lines[lineno - 1] if 0 < lineno <= len(self.body_lines) else ""
                 row.update(line=lineno + self.offset, code=protocol.short(text.strip(), CODE_CHARS))
                 if code not in self.cell_codes:
-                    row.update(func=protocol.short(getattr(code, "co_qualname", code.co_name), 120), file="cell")
+                    row.update(func=self._func_name(code, names), file="cell")
             else:
                 text = linecache.getline(code.co_filename, lineno)
                 row.update(line=lineno, code=protocol.short(text.strip(), CODE_CHARS),
-                           func=protocol.short(getattr(code, "co_qualname", code.co_name), 120),
-                           file=protocol.short(code.co_filename))
+                           func=self._func_name(code, names), file=protocol.short(code.co_filename))
             rows.append(row)
         if len(rows) > MAX_ROWS:
             rows.sort(key=lambda r: abs(r["increment"]) + (r["peak"] or 0), reverse=True)

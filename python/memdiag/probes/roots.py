@@ -1,8 +1,10 @@
-"""IPython's roots, named as users know them: their variables, `Out[12]`, `_`, `_12`, `sys.last_traceback`, `module.attr`.
+"""IPython's roots, named as users know them: their variables, `Out[12]`, `_`, `_12`, `sys.last_exc` (3.12+; before:
+`sys.last_value` and `sys.last_traceback`), `module.attr`.
 
 Found by identity, not by gc referrers: dicts whose values are all untracked (an `Out` cache of bytearrays, the dict
 inside an lru_cache) are themselves untracked and invisible to `gc.get_referrers`, so roots also look one or two levels
-into untracked dicts and tuples and into lru caches.
+into untracked dicts and tuples and into lru caches. The last error's traceback is walked the same way: each frame it
+keeps, and each local of those frames (`sys.last_exc.__traceback__.tb_next.tb_frame.f_locals['big']`), is named.
 """
 import functools
 import gc
@@ -10,10 +12,59 @@ import sys
 import types
 
 from .. import protocol
+from ..verdict import format_bytes
+from .census import INTERNAL_MODULES, sizeof, untracked_size
 from .variables import is_ipython_name
 
 DESCEND_ITEMS = 100_000
 _LRU = functools._lru_cache_wrapper
+MAX_TRACEBACK = 64  # tracebacks followed down from the last error
+MAX_LOCALS = 200  # locals of one frame looked at
+FRAME_LOCAL_MIN = 4096  # a frame's label names its locals that keep at least this much
+CO_OPTIMIZED = 0x1  # a function's frame: its locals are its own (not a module's or a class body's namespace)
+_TB_NEXT = types.TracebackType.tb_next
+_TB_FRAME = types.TracebackType.tb_frame
+_EXC_TB = BaseException.__traceback__
+
+
+def frame_name(frame):
+    code = frame.f_code
+    name = getattr(code, "co_qualname", None) or code.co_name  # co_qualname: 3.11+
+    return protocol.short(name, 60)
+
+
+def frame_locals(frame):
+    """[(name, value)] of a function frame's locals, read without running user code; [] for a module or class body.
+
+    3.13+: f_locals is a view (PEP 667) that reads the frame's own slots. Before 3.13 it builds a dict once per frame
+    (kept by the frame: a few hundred bytes); memdiag reads it only for frames on a chain or in the last error.
+    """
+    if not frame.f_code.co_flags & CO_OPTIMIZED:
+        return []
+    try:
+        items = list(frame.f_locals.items())[:MAX_LOCALS]
+    except Exception:  # noqa: BLE001 - a frame being torn down
+        return []
+    return [(name, value) for name, value in items if type(name) is str]
+
+
+def _frame_label(frame):
+    """`frame f (big 30.0 MB)`: the function, and the locals that keep the most."""
+    held = []
+    for name, value in ([] if _internal_frame(frame) else frame_locals(frame)):
+        if issubclass(type(value), (type, types.ModuleType, types.FunctionType)):
+            continue
+        size = sizeof(value) + untracked_size(value)
+        if size >= FRAME_LOCAL_MIN:
+            held.append((size, name))
+    held.sort(reverse=True)
+    text = ", ".join(f"{protocol.short(name, 40)} {format_bytes(size)}" for size, name in held[:3])
+    return f"frame {frame_name(frame)}" + (f" ({text})" if text else "")
+
+
+def _internal_frame(frame):
+    module = frame.f_globals.get("__name__") if type(frame.f_globals) is dict else None
+    return isinstance(module, str) and module.split(".")[0] in INTERNAL_MODULES
 
 
 def label(obj):
@@ -29,6 +80,8 @@ def label(obj):
         return f"lru_cache {protocol.short(qual, 60)}" if isinstance(qual, str) else "lru_cache"
     if issubclass(tp, type):
         return f"class {protocol.type_name(tp=obj)}"
+    if tp is types.FrameType:
+        return _frame_label(obj)
     return protocol.type_name(obj)
 
 
@@ -37,6 +90,7 @@ class Roots:
         self.named = {}  # id(obj) -> (root name, [links below the root object])
         self.containers = {}  # id(dict) -> callable(child) -> root name, for namespaces that are roots themselves
         self._keep = []  # the root objects, alive while the search runs
+        self._root_objs = {}  # root name -> the root object itself (resolve() may give an object below it)
         self._user_names = set()
         ns = shell.user_ns
         out = ns.get("Out") if isinstance(ns.get("Out"), dict) else {}
@@ -51,10 +105,6 @@ class Roots:
             self._add(value, f"Out[{n}]")
         if "_" in ns:
             self._add(ns["_"], "_")
-        for attr in ("last_traceback", "last_value", "last_exc"):
-            value = getattr(sys, attr, None)
-            if value is not None:
-                self._add(value, f"sys.{attr}")
         for modname, module in list(sys.modules.items()):
             mdict = getattr(module, "__dict__", None) if module is not None else None
             if type(mdict) is dict and mdict is not ns:
@@ -62,8 +112,58 @@ class Roots:
         for name, value in list(ns.items()):
             if type(name) is str and not is_ipython_name(name):
                 self._descend(value, name)
+        self._last_error()
+
+    def _last_error(self):
+        """The last error and what its traceback keeps alive: the exception, each traceback, frame and local.
+
+        3.12+ names them under `sys.last_exc` (`sys.last_value` and `sys.last_traceback` are its deprecated aliases:
+        the same objects); before, under `sys.last_traceback` and `sys.last_value`.
+        """
+        exc = getattr(sys, "last_exc", None)  # 3.12+
+        walked = None
+        if isinstance(exc, BaseException):
+            self._add(exc, "sys.last_exc")
+            walked = _EXC_TB.__get__(exc)
+            self._root_objs.setdefault("sys.last_exc", exc)
+            self._traceback(walked, "sys.last_exc", [{"label": "traceback", "edge": ".__traceback__"}])
+        tb = getattr(sys, "last_traceback", None)
+        if type(tb) is types.TracebackType and tb is not walked:
+            self._root_objs.setdefault("sys.last_traceback", tb)
+            self._traceback(tb, "sys.last_traceback", [])
+        value = getattr(sys, "last_value", None)
+        if value is not None:
+            self._add(value, "sys.last_value")
+
+    def _traceback(self, tb, root, links):
+        """Name the tracebacks from `tb` down, their frames and the frames' locals, under `root` + `links`.
+
+        The locals of memdiag's and IPython's own frames are left alone. Each frame's label names the locals that keep
+        the most (`frame f (big 30.0 MB)`).
+        """
+        depth = 0
+        while type(tb) is types.TracebackType and depth < MAX_TRACEBACK:
+            if depth:
+                links = links + [{"label": "traceback", "edge": ".tb_next"}]
+            if id(tb) not in self.named:
+                self.named[id(tb)] = (root, links)
+                self._keep.append(tb)
+            frame = _TB_FRAME.__get__(tb)
+            at_frame = links + [{"label": label(frame), "edge": ".tb_frame"}]
+            if id(frame) not in self.named:
+                self.named[id(frame)] = (root, at_frame)
+                self._keep.append(frame)
+            if not _internal_frame(frame):
+                for name, value in frame_locals(frame):
+                    if id(value) not in self.named:
+                        edge = f".f_locals[{protocol.key_repr(name)}]"
+                        self.named[id(value)] = (root, at_frame + [{"label": label(value), "edge": edge}])
+                        self._keep.append(value)
+            tb = _TB_NEXT.__get__(tb)
+            depth += 1
 
     def _add(self, obj, name):
+        self._root_objs.setdefault(name, obj)
         if id(obj) not in self.named:
             self.named[id(obj)] = (name, [])
             self._keep.append(obj)
@@ -117,7 +217,16 @@ class Roots:
         describe = self.containers.get(id(container))
         return describe(child) if describe is not None else None
 
+    def root_label(self, name):
+        """The label of the root object called `name` (`ValueError` for sys.last_exc), or None when `name` is not one
+        of the roots found by identity. A chain that resolve() gave with links starts at this object, not at the one
+        resolved."""
+        if name not in self._root_objs:
+            return None
+        return label(self._root_objs[name])
+
     def release(self):
+        self._root_objs.clear()
         self.named.clear()
         self.containers.clear()
         self._keep.clear()
