@@ -41,6 +41,14 @@ export function renderWhy(result: unknown): HTMLElement {
       facts.append(dt, dd);
     }
   }
+  if (result.immortal === true) {
+    // PEP 683 (Python 3.12+): the refcount of an immortal object is a sentinel, not a count of references.
+    const dt = document.createElement('dt');
+    dt.textContent = 'References';
+    const dd = document.createElement('dd');
+    dd.textContent = 'immortal (never freed)';
+    facts.append(dt, dd);
+  }
   root.appendChild(facts);
   const section = (title: string, lines: string[]): void => {
     if (!lines.length) {

@@ -161,6 +161,7 @@ class MemdiagMagics(Magics):
             print("\n".join(lines.summary_lines({"lines": rows, "lines_basis": profiler.basis})))
             return
         ctx.report["lines"] = rows
+        ctx.report["lines_backend"] = profiler.backend_name
         ctx.report["lines_basis"] = profiler.basis
         if profiler.error:
             ctx.errors.append(protocol.short(f"lines: {profiler.error}"))
