@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 
-from . import cellargs, protocol
+from . import cellargs, machinery, protocol
 
 MISSING = "memdiag: --native needs memray, which is not installed: pip install memray (Linux and macOS)."
 TOP_N = 10
@@ -20,10 +20,10 @@ _PLUMBING_PREFIXES = ("_PyEval_", "_PyObject_Vectorcall", "PyObject_Vectorcall",
                       "_PyFunction_Vectorcall", "cfunction_", "method_vectorcall", "trace_call_function",
                       "PyEval_EvalCode", "tracemalloc_", "_PyObject_Call", "PyObject_Call", "object_vacall")
 # tracemalloc's own bookkeeping (a %%memdiag cell traces): not the cell's memory.
+# Frames where the kernel's own work starts (runners, such as contextlib or threading, run anyone's code).
+_KERNEL_KINDS = (machinery.KIND_KERNEL, machinery.KIND_OWN)
 _BOOKKEEPING = frozenset({"traceback_new", "tracemalloc_add_trace", "raw_malloc", "hashtable_new", "_Py_hashtable_set",
                           "_Py_hashtable_new_full"})
-_MACHINERY = tuple(os.sep + name + os.sep for name in ("IPython", "ipykernel", "zmq", "tornado", "traitlets", "memdiag",
-                                                       "jupyter_client", "comm", "asyncio"))
 
 
 def load():
@@ -97,13 +97,17 @@ def _frame_text(frame, cell_file, offset):
 
 def _stack(frames, cell_file, offset):
     """The record's frames worth reading, innermost first, down to the cell's own frame."""
+    kind_of = machinery.file_kinds()
     shown = []
     for frame in frames:
         function, filename = str(frame[0]), str(frame[1])
         if function.startswith(_PLUMBING_PREFIXES):
             continue
-        if any(part in filename for part in _MACHINERY):
+        kind = kind_of(filename)
+        if kind in _KERNEL_KINDS:
             break
+        if kind is not None:  # a runner's frame (contextlib, threading, importlib): it called someone's code
+            continue
         shown.append(_frame_text(frame, cell_file, offset))
         if cell_file and filename == cell_file or len(shown) >= MAX_FRAMES:
             break
@@ -118,7 +122,8 @@ def _is_noise(frames, cell_file):
     if cell_file and cell_file in files:
         return False
     # Allocations by the kernel's own Python code while the tracker ran (sending the output, the magic itself).
-    return any(part in name for name in files for part in _MACHINERY)
+    kind_of = machinery.file_kinds()
+    return any(kind_of(name) in _KERNEL_KINDS for name in files)
 
 
 def summarise(path, cell_file=None, offset=1):

@@ -10,11 +10,9 @@ import gc
 import time
 import types
 
-from .. import protocol
+from .. import machinery, protocol
 from ..gcguard import RAW
-import os
-
-from .census import INTERNAL_MODULES, _internal_type, array_base
+from .census import array_base
 from .cycles import attribute_edge
 from .roots import Roots, label
 
@@ -27,7 +25,6 @@ MAX_FRONTIER = 1024
 NARROW_FRONTIER = 768
 MAX_PARENTS = 256
 MAX_SAME_TYPE_PARENTS = 4
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET_S = 1.0
 DEEP_BUDGET_S = 3.0
 
@@ -45,7 +42,7 @@ def _edge(src, dst):
 
 def _ours(ref):
     # Frames of memdiag itself (materialized by a traceback or a debugger) hold our locals, not the user's data.
-    return type(ref) is types.FrameType and ref.f_code.co_filename.startswith(_PACKAGE)
+    return type(ref) is types.FrameType and machinery.file_kind(ref.f_code.co_filename) == machinery.KIND_OWN
 
 
 def search(shell, targets, budget_s=BUDGET_S, walk=True):
@@ -119,7 +116,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                         mine.add(id(link))  # our own tuples hold referrers: never a holder at the next level
                         holders.append(link)
                 if (kept_as_parent and id(ref) not in seen and not roots.is_container(ref)
-                        and len(frontier) < MAX_FRONTIER and not _internal_type(type(ref))):
+                        and len(frontier) < MAX_FRONTIER and not machinery.is_machinery_type(type(ref))):
                     seen.add(id(ref))
                     frontier.append(ref)
             # Every target has its chain: further levels would only widen the frontier (a level costs a heap pass).
@@ -186,7 +183,7 @@ def _chains(targets, parent, resolved):
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
             chain.append({"label": f"{label(base)} ({base.nbytes:,} bytes)", "edge": ".base"})
         key = (root, tuple(link["edge"] for link in chain))
-        if root.split(".")[0].split("[")[0] in INTERNAL_MODULES:
+        if machinery.is_machinery_module(root.split("[")[0]):
             continue  # reached through IPython's or our own machinery: not an answer a user can act on
         if key not in keys:
             keys.add(key)

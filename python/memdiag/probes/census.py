@@ -10,7 +10,7 @@ import itertools
 import sys
 from collections import Counter
 
-from .. import protocol
+from .. import machinery, protocol
 from ..gcguard import RAW
 
 TOP_N = 20
@@ -20,14 +20,9 @@ SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
 REFERENTS_SAMPLED = 512
 TARGETS_KEPT = 24
 MIN_TARGET_SIZE = 4096  # smaller survivors are IPython's bookkeeping far more often than the user's data
-# Objects of these packages are the machinery around the cell, not what the user keeps.
-INTERNAL_MODULES = ("IPython", "ipykernel", "memdiag", "traitlets", "jupyter_client", "zmq", "tornado", "asyncio",
-                    "comm", "linecache", "stack_data", "executing", "pygments", "prompt_toolkit")
-
-
-def _internal_type(tp):
-    module = protocol.type_attr(tp, "__module__")
-    return isinstance(module, str) and module.split(".")[0] in INTERNAL_MODULES
+# Kept for modules that still import the name (probes/roots.py): the one list is machinery.py's.
+INTERNAL_MODULES = machinery.MODULES
+_internal_type = machinery.is_machinery_type
 
 
 def untracked_size(obj):
@@ -134,12 +129,17 @@ def after(ctx):
     types = dict(zip(map(id, map(type, objs)), map(type, objs)))
     sizes = _sampled_sizes(objs, counts)
     del objs
-    growth = sorted(((sizes.get(tid, 0), n, tid) for tid, n in counts.items()), key=lambda g: g[:2], reverse=True)
+    # What IPython, ipykernel, asyncio and memdiag made around the cell (handles, futures, tokens of a formatted
+    # traceback) is not the user's: counted apart, never a row.
+    internal = {tid for tid, tp in types.items() if machinery.is_machinery_type(tp)}
+    growth = sorted(((sizes.get(tid, 0), n, tid) for tid, n in counts.items() if tid not in internal),
+                    key=lambda g: g[:2], reverse=True)
     data["census_types"] = [types[tid] for _, _, tid in growth[:8]]
     ctx.report["objects"] = {
-        "new": sum(counts.values()),
-        "size": sum(sizes.values()),
+        "new": sum(n for _, n, _ in growth),
+        "size": sum(s for s, _, _ in growth),
         "growth": [{"type": protocol.type_name(tp=types[tid]), "count": n, "size": s} for s, n, tid in growth[:TOP_N]],
+        "machinery": {"count": sum(counts[tid] for tid in internal), "size": sum(sizes.get(tid, 0) for tid in internal)},
     }
 
 
@@ -148,7 +148,7 @@ def keep_targets(ctx):
     data = ctx.data
     if not data.get("frozen") or not data.get("census_types") or not data.get("interesting"):
         return
-    wanted = {id(tp) for tp in data["census_types"] if not _internal_type(tp)}
+    wanted = {id(tp) for tp in data["census_types"] if not machinery.is_machinery_type(tp)}
     picked = []
     objs = RAW.get_objects()
     # Our own young containers are in that list too: keeping one in `picked` would make a cycle holding the user's data.

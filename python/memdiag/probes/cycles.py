@@ -9,18 +9,15 @@ import itertools
 import types
 from collections import Counter
 
-from .. import protocol
+from .. import machinery, protocol
 from ..gcguard import RAW
-from .census import INTERNAL_MODULES, USER_FROZEN, sizeof, untracked_size
+from .census import USER_FROZEN, sizeof, untracked_size
 
 MAX_ANALYSED = 50_000
 MAX_GROUPS = 10
 MAX_EDGES = 6
 # Items looked through to name a dict's key for an edge: a registry of 24,000 loggers holds the newest at its end.
 EDGE_SCAN = 1_000_000
-# Garbage IPython makes on its own (formatting a traceback, running the displayhook) is not the user's problem.
-_INTERNAL_PREFIXES = INTERNAL_MODULES + ("pure_eval", "traceback")
-_INTERNAL_TYPES = {"frame", "traceback", "cell", "code", "generator", "coroutine"}
 
 
 def after(ctx):
@@ -53,7 +50,10 @@ def _collect_saved(generation, section):
         del gc.garbage[start:]  # even when interrupted: gc.garbage would keep the cell's garbage forever
         gc.set_debug(0)
     try:
-        section["cycles"] = describe(garbage[:MAX_ANALYSED])
+        hidden = {}
+        section["cycles"] = describe(garbage[:MAX_ANALYSED], hidden)
+        if hidden.get("groups"):
+            section["machinery"] = hidden
     finally:
         garbage.clear()
         # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects count.
@@ -61,13 +61,21 @@ def _collect_saved(generation, section):
     return found
 
 
-def _is_internal(types):
-    # One IPython/pygments type in a cycle group is enough: users don't build cycles through IPython's objects.
-    return any(t.startswith(_INTERNAL_PREFIXES) for t in types) or all(t in _INTERNAL_TYPES for t in types)
+def is_internal(types):
+    """Garbage IPython makes on its own (formatting a traceback, running the displayhook) is not the user's problem.
+
+    One type of the kernel's (IPython, pygments, stack_data, memdiag...) in a cycle group is enough: users don't build
+    cycles through IPython's objects. Runners' types (an asyncio future, a thread's lock) and the objects that make
+    cycles in anyone's hands (frames, tracebacks, cells, code, generators) only when the group has nothing else."""
+    return any(machinery.is_kernel_type(tp) for tp in types) or all(
+        machinery.is_cycle_only_type(tp) or machinery.is_machinery_type(tp) for tp in types)
 
 
-def describe(garbage):
-    """Group garbage into connected components, then by type signature; name the edges that close each cycle."""
+def describe(garbage, hidden=None):
+    """Group garbage into connected components, then by type signature; name the edges that close each cycle.
+
+    With `hidden` (a dict), the kernel's own groups (`internal`) are left out and only counted into it: {"groups",
+    "objects", "size"}. Without, every group is described, flagged."""
     index = {id(o): i for i, o in enumerate(garbage)}
     parent = list(range(len(garbage)))
 
@@ -91,15 +99,22 @@ def describe(garbage):
         members.setdefault(find(i), []).append(i)
     groups = {}
     for comp in members.values():
-        types = tuple(sorted({protocol.type_name(garbage[i]) for i in comp}))
-        group = groups.setdefault(types, {"types": list(types), "objects": 0, "size": 0, "sample": comp})
+        by_name = {protocol.type_name(garbage[i]): type(garbage[i]) for i in comp}
+        types = tuple(sorted(by_name))
+        group = groups.setdefault(types, {"types": list(types), "objects": 0, "size": 0, "sample": comp,
+                                          "internal": is_internal(by_name.values())})
         group["objects"] += len(comp)
         group["size"] += sum(sizeof(garbage[i]) + untracked_size(garbage[i]) for i in comp)
-    result = sorted(groups.values(), key=lambda g: (g["size"], g["objects"]), reverse=True)[:MAX_GROUPS]
+    result = sorted(groups.values(), key=lambda g: (g["size"], g["objects"]), reverse=True)
+    if hidden is not None:
+        internal = [g for g in result if g["internal"]]
+        hidden.update(groups=len(internal), objects=sum(g["objects"] for g in internal),
+                      size=sum(g["size"] for g in internal))
+        result = [g for g in result if not g["internal"]]
+    result = result[:MAX_GROUPS]
     for group in result:
         sample = set(group.pop("sample"))
         group["edges"] = _edges(garbage, [(i, j) for i, j in links if i in sample], index)
-        group["internal"] = _is_internal(group["types"])
     return result
 
 
