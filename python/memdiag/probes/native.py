@@ -53,8 +53,10 @@ def after(ctx):
         names = list(sys.modules)[-added:]
         report["imports"] = {"count": added, "modules": [protocol.short(n, 80) for n in names[:20]]}
     rss = report["rss"]
-    # Everything Python holds explains RSS: the cell's objects, and IPython's output cache and history of it.
-    explained = python_gross(report)
+    # Everything Python holds explains RSS: the cell's objects, and IPython's output cache and history of it. So does
+    # output in flight: the bundles displayed this run are still being serialized and sent on iopub (a 10 MB
+    # bytearray's repr is a 40 MB string, copied again into the message) when RSS is read.
+    explained = python_gross(report) + ((report.get("ipython") or {}).get("history") or 0)
     growth = run_growth(report, trimmed=False)
     section = {"unexplained": max(growth - explained, 0), "explained": explained, "trimmed": None}
     cfg = ctx.recorder.config
