@@ -2,8 +2,9 @@
 
 The interpreter runs with PYTHONMALLOC=malloc so that every Python allocation is a malloc valgrind sees. Only definitely
 and indirectly lost blocks are records; the interpreter's own start-up and shutdown are skipped (their stacks go through
-Py_InitializeFromConfig / Py_FinalizeEx and never through the running program), and so are the frames of the eval loop
-inside each stack, which say nothing about who allocated.
+Py_InitializeFromConfig / Py_FinalizeEx and never through the running program), as are, on 3.12+, the immortal interned
+strings of the code it loads and compiles; so are the frames of the eval loop inside each stack, which say nothing
+about who allocated.
 """
 import os
 import shutil
@@ -137,6 +138,17 @@ def _stack(frames):
     return shown
 
 
+# Python 3.12+ makes interned strings immortal: the identifiers of every module it unmarshals or compiles (the cell
+# included) are never freed, and memcheck calls each one definitely lost. They are the interpreter's, not a leak.
+_INTERNING_SOURCES = frozenset({"r_object", "_PyPegen_new_identifier", "PyUnicode_InternFromString",
+                                "PyDict_SetItemString", "PyObject_SetAttrString", "PyObject_GetAttrString"})
+
+
+def _interned_by_interpreter(names):
+    """A str the interpreter made for code it loaded or compiled (names and constants): immortal on 3.12+."""
+    return "PyUnicode_New" in names and any(fn in _INTERNING_SOURCES or fn.startswith("_PyPegen_") for fn in names)
+
+
 def parse(xml_path):
     """The leak records of a memcheck XML file: totals of the kept records and the biggest of them."""
     section = empty()
@@ -151,7 +163,8 @@ def parse(xml_path):
         nbytes = int(error.findtext("xwhat/leakedbytes") or 0)
         blocks = int(error.findtext("xwhat/leakedblocks") or 0)
         frames = error.findall("stack/frame")
-        if any((f.findtext("fn") or "") in _OUTSIDE_PROGRAM for f in frames):
+        names = [f.findtext("fn") or "" for f in frames]
+        if any(fn in _OUTSIDE_PROGRAM for fn in names) or _interned_by_interpreter(names):
             section["skipped"]["records"] += 1
             section["skipped"]["bytes"] += nbytes
         else:
