@@ -1,7 +1,8 @@
 """tracemalloc scoped to one cell: what the cell allocated and still holds, at the cell line that allocated it.
 
 An allocation inside numpy or pandas is shown at the cell line that called it, with the library frame folded under it
-(`via`): tracing keeps TRACE_FRAMES frames per allocation, enough to reach the cell through most library calls.
+(`via`): tracing keeps up to TRACE_FRAMES frames per allocation, enough to reach the cell through most library calls
+(fewer for a cell that would take too long with them: each frame has a cost, see SLOWDOWN).
 When no frame is in the cell (a function an earlier cell defined, a library stack deeper than the frames kept), the
 innermost frame that is not the kernel's machinery is the site. Allocations of the machinery (IPython's output cache,
 history and formatter, ipykernel's messages: machinery.py) are no site and don't count as the cell's `retained`, but
@@ -15,24 +16,31 @@ it runs. A user who traces on their own keeps their tracing: then we only read, 
 import linecache
 import os
 import sysconfig
+import tempfile
 import tracemalloc
 
 from .. import cellargs, machinery, protocol
 from .native import malloc_trim
 
 # Frames kept per allocation. 1 frame names only the innermost line (a pandas line, not the cell's). Each further frame
-# costs a line-number lookup per allocation that grows with the size of the function it is in, and above a cell's
-# frame are IPython's biggest functions. CPU time of a traced cell against the same cell untraced (3.11, ipykernel 7,
-# 2026-11-29): a pandas-heavy cell 2.9x with 1 frame, 4.3x with 2, 14x with 4, 28x with 8; the same cell building its
-# 250k strings and dicts in list comprehensions 4.9x, 6.9x, 30x, 75x (a %%memdiag cell: 3.1x with 1, 21x with 8).
-# 8 frames reach the cell from DataFrame(), read_csv, .str, concat; groupby allocates 10-15 frames deep.
-# So the depth is chosen per run, within a time budget, from what the cell's previous run took (SLOWDOWN: worst case).
+# costs a line-number lookup per allocation, which grows with the size of the function the frame is in, and right
+# above a cell's frame are IPython's biggest (run_code, run_ast_nodes, run_cell_async). Measured on 3.11, ipykernel 7,
+# 2026-11-29, wall time of the traced cell against the same cell untraced:
+#   frames                                        1     2     3     4     5     8
+#   `[str(i) for i in range(600_000)]` (65 ms)   12x   16x   29x   98x  220x  254x
+#   pandas-heavy cell (DataFrame, concat, groupby, .str, merge, from_records; 0.18 s, CPU)
+#                                                 4.9x  6.9x 13.5x   30x     -   75x
+#   the same pandas work with its inputs built beforehand (0.16 s)
+#                                                 2.9x  4.3x     -  14x      -   28x  (%%memdiag: 3.1x, 21x with 8)
+# 8 frames reach the cell from DataFrame(), read_csv, .str, concat; groupby allocates 10-15 frames deep. So the depth
+# is chosen per run, within a time budget, from what the cell's previous run took (SLOWDOWN: the worst case above).
 TRACE_FRAMES = 8
-SLOWDOWN = {8: 75, 6: 56, 4: 30, 2: 7, 1: 5}
+SLOWDOWN = {8: 254, 4: 98, 3: 29, 2: 16, 1: 12}
 # A cell traced on its first run (%%memdiag, or policy `always`) has no duration to go by yet: traced in full, so
 # that what IPython does around it (the first traceback imports a dozen modules) is told apart from the cell's.
+# Policy `suspect` traces re-runs only.
 FIRST_FRAMES = TRACE_FRAMES
-BUDGET_S = 10.0  # a traced run of a policy-traced cell should take about this long at most
+BUDGET_S = 10.0  # a policy-traced run should take about this long at most: 8 frames up to 39 ms, 3 up to 0.34 s
 DEEP_BUDGET_S = 60.0  # %%memdiag: the user asked for depth
 TOP_N = 5
 MIN_SITE_BYTES = 1024
@@ -143,8 +151,10 @@ class Cells:
         return f"In[{number}]" if type(number) is int else display_path(filename)
 
 
-_TMP = os.environ.get("TMPDIR") or "/tmp"
+_TMP = tempfile.gettempdir()  # where ipykernel names its cells' files
 _STDLIB = sysconfig.get_paths().get("stdlib") or os.path.dirname(os.__file__)
+_STDLIB_DIR = _STDLIB + os.sep
+_SITE = os.sep + "site-packages" + os.sep
 
 
 def display_path(filename):
@@ -153,8 +163,8 @@ def display_path(filename):
         at = filename.rfind(marker)
         if at >= 0:
             return protocol.short(filename[at + len(marker):])
-    if filename.startswith(_STDLIB + os.sep):
-        return protocol.short(filename[len(_STDLIB) + 1:])
+    if filename.startswith(_STDLIB_DIR):
+        return protocol.short(filename[len(_STDLIB_DIR):])
     return protocol.short(filename)
 
 
@@ -227,6 +237,20 @@ def _stitch(rows, cells):
             row[0], row[1], row[2] = CELL, max(lines, key=lines.get), site
 
 
+def _stdlib_only(frames):
+    return all(_neutral(filename) or filename.startswith(_STDLIB_DIR) and _SITE not in filename
+               for filename, _ in frames)
+
+
+def _unplaced(rows):
+    """A stack cut short in the standard library alone that was not joined to the cell (regular expressions compiled
+    for a traceback's colours, a deep `copy.deepcopy`): whose it is cannot be told. It still counts, but names no
+    site (`sre_parse.py:113` is nothing a user can act on)."""
+    for row in rows:
+        if row[0] == USER and row[6] and _stdlib_only(row[3]):
+            row[1] = row[2] = None
+
+
 def after(ctx):
     if not ctx.data.pop("tracing_started", False):
         return
@@ -254,6 +278,7 @@ def after(ctx):
         rows.append([owner, site, via, frames, stat.size, stat.count, len(frames) >= depth])
     del stats
     _stitch(rows, cells)
+    _unplaced(rows)
     retained = retained_all = 0
     sites = {}
     for owner, site, via, _frames, size, count, _cut in rows:
