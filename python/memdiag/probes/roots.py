@@ -12,6 +12,7 @@ import sys
 import types
 
 from .. import protocol
+from ..machinery import is_machinery_module
 from ..verdict import format_bytes
 from .census import INTERNAL_MODULES, sizeof, untracked_size
 from .variables import is_ipython_name
@@ -107,7 +108,9 @@ class Roots:
             self._add(ns["_"], "_")
         for modname, module in list(sys.modules.items()):
             mdict = getattr(module, "__dict__", None) if module is not None else None
-            if type(mdict) is dict and mdict is not ns:
+            # The kernel's machinery modules are no root a user can act on (ipykernel's own `logger` leads to every
+            # Logger): the search goes on past them to the user's or a library's name.
+            if type(mdict) is dict and mdict is not ns and not is_machinery_module(modname):
                 self.containers.setdefault(id(mdict), lambda child, d=mdict, m=modname: self._key_in(d, child, m, "."))
         for name, value in list(ns.items()):
             if type(name) is str and not is_ipython_name(name):
