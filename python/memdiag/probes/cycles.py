@@ -119,8 +119,21 @@ def describe(garbage, hidden=None):
 
 
 def _edges(garbage, links, index):
+    # An instance whose __dict__ is an object of its own (3.10; 3.11+ once materialized): `Node.__dict__ -> dict`,
+    # `dict['peer'] -> Node` is said as Python spells it, `Node.peer -> Node`.
+    owners = {}
+    for i, j in links:
+        if type(garbage[j]) is dict and attribute_edge(garbage[i], garbage[j]) == ".__dict__":
+            owners[j] = i
     names = Counter()
     for i, j in links:
+        if j in owners and owners[j] == i:
+            continue
+        if i in owners:
+            key = attribute_edge(garbage[i], garbage[j])
+            if key.startswith("['") and key.endswith("']") and key[2:-2].isidentifier():
+                names[f"{protocol.type_name(garbage[owners[i]])}.{key[2:-2]} -> {protocol.type_name(garbage[j])}"] += 1
+                continue
         names[_edge_label(garbage[i], garbage[j])] += 1
         if len(names) >= MAX_EDGES:
             break

@@ -14,7 +14,7 @@ import types
 from .. import protocol
 from ..machinery import is_machinery_module
 from ..verdict import format_bytes
-from .census import INTERNAL_MODULES, sizeof, untracked_size
+from .census import sizeof, untracked_size
 from .variables import is_ipython_name
 
 DESCEND_ITEMS = 100_000
@@ -65,7 +65,7 @@ def _frame_label(frame):
 
 def _internal_frame(frame):
     module = frame.f_globals.get("__name__") if type(frame.f_globals) is dict else None
-    return isinstance(module, str) and module.split(".")[0] in INTERNAL_MODULES
+    return is_machinery_module(module)
 
 
 def label(obj):
