@@ -175,14 +175,7 @@ BUILD = {
     "payload": "Payload()",  # (b) one instance holding 5 MB in an attribute
     "slots": "[Slotted(i) for i in range(100_000, 200_000)]",  # (c) 100k instances of a __slots__ class
 }
-NO_DICT_FOLLOWED = pytest.mark.xfail(
-    PY < (3, 11), strict=True,
-    reason="3.10: the instance's __dict__ is a real dict, untracked when all its values are (the 5 MB bytes): "
-           "census.untracked_size stops at the dict (~2 kB counted of 5 MB); it would have to add the values of "
-           "untracked dict and tuple referents")
-
-
-@pytest.mark.parametrize("case", ["plain", pytest.param("payload", marks=NO_DICT_FOLLOWED), "slots"])
+@pytest.mark.parametrize("case", ["plain", "payload", "slots"])
 def test_census_size_is_within_a_factor_of_tracemalloc(shared_kernel, report_validator, case):
     k = shared_kernel
     k.execute(CLASSES)

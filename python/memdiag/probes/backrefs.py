@@ -112,7 +112,9 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                         if holders is None:
                             holders = parent[cid] = []
                             mine.add(id(holders))
-                        link = (ref, _edge(ref, child))
+                        # The edge is named only for the chains returned: naming it can read an instance's
+                        # __dict__, which on 3.11+ builds that dict (memory, and a holder later searches miss).
+                        link = (ref, None)
                         mine.add(id(link))  # our own tuples hold referrers: never a holder at the next level
                         holders.append(link)
                 if (kept_as_parent and id(ref) not in seen and not roots.is_container(ref)
@@ -130,7 +132,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
                 resolved[tid] = hit
-        return _chains(targets, parent, resolved)
+        return _chains(targets, parent, resolved, roots)
     finally:
         roots.release()
         parent.clear()
@@ -153,23 +155,23 @@ def _by_id(objs, wanted):
 
 
 def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
-    """[(node, edge into node)] from just under a resolved ancestor down to obj, or None (depth-first over parents)."""
+    """(resolved ancestor, [(node, its holder)] from just under it down to obj), or None (depth-first over parents)."""
     if id(obj) in resolved:
         return obj, []
     if depth > MAX_DEPTH:
         return None
     visiting = visiting if visiting is not None else set()
     visiting.add(id(obj))
-    for ref, edge in parent.get(id(obj), ()):
+    for ref, _ in parent.get(id(obj), ()):
         if id(ref) in visiting:
             continue
         found = _path_to_root(ref, parent, resolved, depth + 1, visiting)
         if found is not None:
-            return found[0], found[1] + [(obj, edge)]
+            return found[0], found[1] + [(obj, ref)]
     return None
 
 
-def _chains(targets, parent, resolved):
+def _chains(targets, parent, resolved, roots):
     chains, keys = [], set()
     for target in targets:
         found = _path_to_root(target, parent, resolved)
@@ -177,8 +179,9 @@ def _chains(targets, parent, resolved):
             continue
         root_obj, path = found
         root, links = resolved[id(root_obj)]
-        chain = [{"label": label(root_obj), "edge": ""}] + list(links)
-        chain += [{"label": label(obj), "edge": protocol.short(edge, 60)} for obj, edge in path]
+        # A root resolved with links (Out[3] -> its items) starts at the root object, not at the one resolved.
+        chain = [{"label": (roots.root_label(root) if links else None) or label(root_obj), "edge": ""}] + list(links)
+        chain += [{"label": label(obj), "edge": protocol.short(_edge(holder, obj), 60)} for obj, holder in path]
         base = array_base(target)
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
             chain.append({"label": f"{label(base)} ({base.nbytes:,} bytes)", "edge": ".base"})
