@@ -245,6 +245,16 @@ def from_raw_cell(raw_cell):
 
 def body_offset(raw_cell):
     """How many lines of the cell come before the body of `%%memdiag` (its line 1 is the cell's line 1 + offset);
-    1 when the cell has no `%%memdiag` header."""
+    1 when the cell has no `%%memdiag` header.
+
+    IPython hands the cell magic its body without the blank lines that follow the header, so they count as before
+    the body: `%%memdiag`, two blank lines, `x = ...` puts the body's line 1 on the cell's line 4 (offset 3).
+    """
     found = header(raw_cell)
-    return found[0] + 1 if found is not None else 1
+    if found is None:
+        return 1
+    lines = (raw_cell or "").split("\n")
+    offset = found[0] + 1
+    while offset < len(lines) - 1 and not lines[offset].strip():
+        offset += 1
+    return offset

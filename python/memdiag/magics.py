@@ -121,7 +121,7 @@ class MemdiagMagics(Magics):
         if not opts.lines:
             return self._exec(code, last_code)
         profiler = lines.LineProfiler(self.recorder.rss_reader.rss, filename, [c for c in (code, last_code) if c],
-                                      body.splitlines(), offset, funcs, deferred)
+                                      transformed.splitlines(), offset, funcs, deferred)
         try:
             with profiler:
                 return self._exec(code, last_code)

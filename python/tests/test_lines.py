@@ -42,6 +42,17 @@ def test_cell_lines_get_their_increments(shared_kernel, report_validator):
     assert "Memory per line" in text and "30.0 MB" in text
 
 
+def test_blank_lines_after_the_header_keep_line_numbers(shared_kernel):
+    """IPython drops the blank lines between `%%memdiag` and the body: lines and sites still name the cell's own."""
+    out = shared_kernel.execute("%%memdiag --lines\n\n\nkept_blank = bytearray(10_000_000)\nafter = 1",
+                                cell_id="ln-blank")
+    report = deep_report(out)
+    assert row(report["lines"], 4)["code"] == "kept_blank = bytearray(10_000_000)"
+    assert row(report["lines"], 5)["code"] == "after = 1"
+    site = next(s for s in report["traced"]["top"] if s["file"] == "cell")
+    assert site["line"] == 4 and site["code"] == "kept_blank = bytearray(10_000_000)"
+
+
 def test_notebook_function(shared_kernel, report_validator):
     k = shared_kernel
     k.execute("def build():\n    small = bytearray(10_000_000)\n    big = bytearray(30_000_000)\n    return small, big")
