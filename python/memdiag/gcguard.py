@@ -20,8 +20,8 @@ RAW = types.SimpleNamespace(**{name: getattr(gc, name) for name in _WRAPPED + ("
 # gc.freeze / gc.unfreeze. A count above 0 alone proves nothing: CPython 3.12 starts with objects in the permanent
 # generation (375 in a fresh 3.12.1 interpreter or ipykernel) though nobody froze anything.
 _user = {"frozen": False, "baseline": 0, "startup": 0}
-# The running deep cell's data while it holds collections off: a user's own gc.enable()/disable() then takes over.
-_hold = {"data": None}
+# The running deep cell's GcState while it holds collections off: a user's own gc.enable()/disable() then takes over.
+_hold = {"state": None}
 
 
 def startup_freeze_count():
@@ -78,9 +78,9 @@ def _wrap_toggle(name):
     original = getattr(gc, name)
 
     def wrapper(_original=original):
-        data = _hold["data"]
-        if data is not None:
-            data.pop("held_off", None)
+        state = _hold["state"]
+        if state is not None:
+            state.held_off = False  # the user's own gc.enable()/disable() takes over from the deep cell's hold
         return _original()
 
     functools.update_wrapper(wrapper, original)
@@ -112,45 +112,45 @@ class _Counter:
 
 
 def enter(ctx):
-    data = ctx.data
-    may_freeze = data.get("may_freeze", True)
-    data["gc_enabled"] = gc.isenabled()
-    data["gc_debug"] = gc.get_debug()
-    data["gc_garbage_len"] = len(gc.garbage)
-    data["user_frozen"] = user_frozen()
-    counter = _Counter()
-    gc.callbacks.append(counter)
-    data["gc_counter"] = counter
-    data["frozen"] = False
-    if may_freeze and not data["user_frozen"]:
+    """Before the cell: note the gc's state, count automatic collections, freeze what exists (unless the user froze
+    it, or the cell runs heap-wide magics) and, for a deep cell, hold automatic collections off."""
+    state = ctx.gc
+    state.enabled = gc.isenabled()
+    state.debug = gc.get_debug()
+    state.user_frozen = user_frozen()
+    state.counter = _Counter()
+    gc.callbacks.append(state.counter)
+    state.frozen = False
+    if state.may_freeze and not state.user_frozen:
         RAW.freeze()
-        data["frozen"] = True
-    if ctx.deep and data["gc_enabled"]:
+        state.frozen = True
+    if ctx.deep and state.enabled:
         RAW.disable()
-        data["held_off"] = True
-        _hold["data"] = data
+        state.held_off = True
+        _hold["state"] = state
 
 
 def thaw(ctx):
     """Unfreeze now (a heap-wide magic runs inside the cell); the census of this cell is then skipped."""
-    if ctx is not None and ctx.data.get("frozen"):
+    if ctx is not None and ctx.gc.frozen:
         RAW.unfreeze()
-        ctx.data["frozen"] = False
-        ctx.data["thawed"] = True
+        ctx.gc.frozen = False
 
 
 def restore(ctx):
     """Give the gc back as the user left it. Idempotent; runs in a finally."""
-    data = ctx.data
-    counter = data.pop("gc_counter", None)
+    state = ctx.gc
+    counter, state.counter = state.counter, None
     if counter is not None:
         while counter in gc.callbacks:
             gc.callbacks.remove(counter)
-        data["collected_during"] = counter.collected
-    if data.pop("frozen", False):
+    if state.frozen:
         # Still ours: a user's gc.freeze()/unfreeze() during the cell would have thawed it first (wrappers above).
+        state.frozen = False
         RAW.unfreeze()
-    if _hold["data"] is data:
-        _hold["data"] = None
-    if data.pop("held_off", False) and not gc.isenabled():
-        RAW.enable()
+    if _hold["state"] is state:
+        _hold["state"] = None
+    if state.held_off:
+        state.held_off = False
+        if not gc.isenabled():
+            RAW.enable()

@@ -117,7 +117,7 @@ class MemdiagMagics(Magics):
         last_code = shell.compile(last, filename, "eval") if last is not None else None
         offset = cellargs.body_offset(ctx.raw_cell) if ctx is not None else 1
         if ctx is not None:
-            ctx.data["cell_file"], ctx.data["cell_offset"] = filename, offset
+            ctx.cell_file, ctx.cell_offset = filename, offset
         if not opts.lines:
             return self._exec(code, last_code)
         profiler = lines.LineProfiler(self.recorder.rss_reader.rss, filename, [c for c in (code, last_code) if c],

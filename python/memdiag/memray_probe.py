@@ -50,27 +50,27 @@ def before(ctx):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    ctx.data["memray"] = (tracker, tmp, path)
+    ctx.memray = (tracker, tmp, path)
 
 
 def after(ctx):
     """Leave the tracker, first thing after the cell; the capture is read later, when RSS has been measured."""
-    held = ctx.data.pop("memray", None)
+    held, ctx.memray = ctx.memray, None
     if held is None:
         return
     tracker, tmp, path = held
-    ctx.data["memray_capture"] = (tmp, path)
+    ctx.memray_capture = (tmp, path)
     tracker.__exit__(None, None, None)
 
 
 def merge(ctx):
     """After the native probe wrote its section: add what memray saw to it."""
-    capture = ctx.data.pop("memray_capture", None)
+    capture, ctx.memray_capture = ctx.memray_capture, None
     if capture is None:
         return
     tmp, path = capture
     try:
-        section = summarise(path, ctx.data.get("cell_file"), ctx.data.get("cell_offset", 1))
+        section = summarise(path, ctx.cell_file, ctx.cell_offset if ctx.cell_offset is not None else 1)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ctx.report.setdefault("native", {"unexplained": None}).update(section)
@@ -81,7 +81,7 @@ def release(ctx):
     try:
         after(ctx)
     finally:
-        capture = ctx.data.pop("memray_capture", None)
+        capture, ctx.memray_capture = ctx.memray_capture, None
         if capture is not None:
             shutil.rmtree(capture[0], ignore_errors=True)
 

@@ -7,7 +7,8 @@ import threading
 import time
 import tracemalloc
 
-from . import gcguard, memray_probe, protocol, verdict
+from . import cellargs, gcguard, memray_probe, protocol, verdict
+from .context import CellContext
 from .runlog import History, cell_key, source_hash
 from .probes import backrefs, census, cycles, heap, ipcache, native, rss, traced, variables
 
@@ -24,10 +25,6 @@ _AFTER_THAWED = (("variables", variables.after), ("ipython", ipcache.after), ("c
                  ("native", native.after), ("memray", memray_probe.merge))
 
 
-def is_deep(raw_cell):
-    return (raw_cell or "").lstrip().startswith("%%memdiag")
-
-
 def _is_memdiag_line_magic(raw_cell):
     # `%memdiag types/growth/why` walk the whole heap: a frozen gc would hide it from them.
     return (raw_cell or "").lstrip().startswith("%memdiag")
@@ -39,44 +36,6 @@ def _only_memdiag_line_magics(raw_cell):
     lines = [line.strip() for line in (raw_cell or "").splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
     return bool(lines) and all(line == "%memdiag" or line.startswith(("%memdiag ", "%memdiag\t")) for line in lines)
-
-
-def _message(exc):
-    # str() of an exception that came out of user code is user code too.
-    try:
-        return protocol.safe_repr(str(exc), 150)
-    except Exception:  # noqa: BLE001
-        return "(no message)"
-
-
-class CellContext:
-    def __init__(self, recorder, key, cell_id, raw_cell, deep):
-        self.recorder = recorder
-        self.key = key
-        self.cell_id = cell_id
-        self.raw_cell = raw_cell
-        self.deep = deep
-        self.trace = False
-        self.run = 1
-        self.previous_runs = []
-        self.data = {}  # per-probe scratch: numbers and ids, objects only until the report is built
-        self.report = protocol.empty_report()
-        self.errors = []
-        self.rss_before = 0
-        self.heap_before = None  # glibc's in-use bytes before the cell (probes/heap.py), None where unavailable
-        self.blocks_before = None  # sys.getallocatedblocks() before the cell
-        self.cache_lens = None  # sizes of IPython's result caches before the cell (probes/ipcache.py)
-        self.out_value = None  # Out[n] when the cell displayed a result: a backref target, dropped with the context
-        self.untracked = []  # (type, bytes) of untracked values the cell bound (names, Out[n]): no census sees them
-        self.t_start = 0.0
-        self.overhead = 0.0
-
-    def attempt(self, name, step):
-        """Run one probe step; a failure becomes a line of the report, never an exception in the user's cell."""
-        try:
-            step(self)
-        except Exception as exc:  # noqa: BLE001
-            self.errors.append(protocol.short(f"{name}: {protocol.type_name(exc)}: {_message(exc)}"))
 
 
 class Recorder:
@@ -138,14 +97,14 @@ class Recorder:
         with self.lock:
             requested = cell_id is not None and cell_id in self._deep_next
             self._deep_next.discard(cell_id)
-        deep = is_deep(raw) or requested
+        deep = cellargs.is_deep(raw) or requested
         if not (self.config.enabled or deep) or _only_memdiag_line_magics(raw):
             return
         with self.lock:
             if self._ctx is not None:  # a nested run_cell: the outer cell owns the measurement
                 return
             ctx = CellContext(self, cell_key(cell_id, raw), cell_id, raw, deep)
-            ctx.data["may_freeze"] = not _is_memdiag_line_magic(raw)
+            ctx.gc.may_freeze = not _is_memdiag_line_magic(raw)
             policy = self.config.trace
             ctx.trace = deep or policy == "always" or (policy != "off" and self.history.trace_requested(ctx.key)) \
                 or self.history.trace_requested("explicit:" + ctx.key)
@@ -190,7 +149,7 @@ class Recorder:
         try:
             for name, step in _AFTER_FROZEN:
                 ctx.attempt(name, step)
-            ctx.data["interesting"] = self._interesting(ctx)
+            ctx.interesting = self._interesting(ctx)
             ctx.attempt("backrefs", census.keep_targets)
         finally:
             gcguard.restore(ctx)
@@ -242,11 +201,10 @@ class Recorder:
             memray_probe.release(ctx)
             gcguard.restore(ctx)
         finally:
-            if ctx.data.pop("tracing_started", False) and tracemalloc.is_tracing():
+            if ctx.tracing and tracemalloc.is_tracing():
                 tracemalloc.stop()
-            ctx.data.clear()
-            ctx.out_value = None
-            ctx.untracked = []
+            ctx.tracing = False
+            ctx.release()
 
     # -- requests from the comm --------------------------------------------------------------------------------
     def when_idle(self, job):

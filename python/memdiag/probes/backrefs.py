@@ -200,12 +200,12 @@ def _targets(ctx):
     from .variables import newest_items
 
     picked = [] if ctx.out_value is None else [ctx.out_value]  # the cell's result, held by Out[n]
-    for name, status, added in ctx.data.get("names_changed", []):
+    for name, status, added in ctx.names_changed:
         if name not in ns:
             continue
         value = ns[name]
         picked.extend(newest_items(value, max(added, 1)) if status == "grown" else [value])
-    extra = ctx.data.pop("targets", [])  # a list of ours: it must not be found as a referrer
+    extra, ctx.targets = ctx.targets, []  # a list of ours: it must not be found as a referrer
     picked.extend(extra)
     extra.clear()
     unique, ids = [], set()

@@ -129,9 +129,8 @@ def _sampled_sizes(objs, counts):
 
 
 def after(ctx):
-    data = ctx.data
-    if not data.get("frozen"):
-        reason = USER_FROZEN if data.get("user_frozen") else "the gc was not frozen for this cell"
+    if not ctx.gc.frozen:
+        reason = USER_FROZEN if ctx.gc.user_frozen else "the gc was not frozen for this cell"
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
     objs = RAW.get_objects()
@@ -145,7 +144,7 @@ def after(ctx):
     internal = {tid for tid, tp in types.items() if machinery.is_machinery_type(tp)}
     growth = sorted(((sizes.get(tid, 0), n, tid) for tid, n in counts.items() if tid not in internal),
                     key=lambda g: g[:2], reverse=True)
-    data["census_types"] = [types[tid] for _, _, tid in growth[:8]]
+    ctx.census_types = [types[tid] for _, _, tid in growth[:8]]
     ctx.report["objects"] = {
         "new": sum(n for _, n, _ in growth),
         "size": sum(s for s, _, _ in growth),
@@ -156,14 +155,13 @@ def after(ctx):
 
 def keep_targets(ctx):
     """Keep a few of the biggest survivors as backref targets, for cells that may be flagged (after cycles freed garbage)."""
-    data = ctx.data
-    if not data.get("frozen") or not data.get("census_types") or not data.get("interesting"):
+    if not ctx.gc.frozen or not ctx.census_types or not ctx.interesting:
         return
-    wanted = {id(tp) for tp in data["census_types"] if not machinery.is_machinery_type(tp)}
+    wanted = {id(tp) for tp in ctx.census_types if not machinery.is_machinery_type(tp)}
     picked = []
     objs = RAW.get_objects()
     # Our own young containers are in that list too: keeping one in `picked` would make a cycle holding the user's data.
-    mine = {id(ctx), id(data), id(ctx.report), id(picked), id(objs)}
+    mine = {id(ctx), id(ctx.gc), id(ctx.report), id(ctx.census_types), id(picked), id(objs)}
     for obj in objs[::max(1, len(objs) // SAMPLE_TARGET)]:
         if id(type(obj)) in wanted and id(obj) not in mine:
             picked.append((sizeof(obj) + untracked_size(obj), id(obj), obj))
@@ -173,6 +171,6 @@ def keep_targets(ctx):
     del objs
     picked.sort(key=lambda p: p[:2], reverse=True)
     # Small survivors are kept too when their type is not a builtin: 8,000 Loggers of 500 B each are the leak.
-    data["targets"] = [obj for size, _, obj in picked[:TARGETS_KEPT]
+    ctx.targets = [obj for size, _, obj in picked[:TARGETS_KEPT]
                        if size >= MIN_TARGET_SIZE or protocol.type_attr(type(obj), "__module__") != "builtins"]
     picked.clear()

@@ -21,16 +21,16 @@ EDGE_SCAN = 1_000_000
 
 
 def after(ctx):
-    data = ctx.data
-    counter = data.get("gc_counter")
+    state = ctx.gc
+    counter = state.counter
     during = counter.collected if counter is not None else 0
     section = {"collected": during, "during": during, "cycles": []}
     ctx.report["gc"] = section
-    if not data.get("frozen"):
+    if not state.frozen:
         # without our freeze a collection would walk the user's whole heap
-        section["skipped"] = USER_FROZEN if data.get("user_frozen") else "the gc was not frozen for this cell"
+        section["skipped"] = USER_FROZEN if state.user_frozen else "the gc was not frozen for this cell"
         return
-    if not data["gc_enabled"] and not data.get("held_off") or data["gc_debug"] or gc.get_debug():
+    if not state.enabled and not state.held_off or state.debug or gc.get_debug():
         # the user turned the gc off or is debugging it: leave their garbage alone
         section["skipped"] = "the gc is disabled or in debug mode (the user's gc.disable() or gc.set_debug())"
         return

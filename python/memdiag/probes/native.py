@@ -43,12 +43,12 @@ def malloc_trim():
 
 
 def before(ctx):
-    ctx.data["modules_before"] = len(sys.modules)
+    ctx.modules_before = len(sys.modules)
 
 
 def after(ctx):
     report = ctx.report
-    added = len(sys.modules) - ctx.data.get("modules_before", len(sys.modules))
+    added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
     if added > 0:
         names = list(sys.modules)[-added:]
         report["imports"] = {"count": added, "modules": [protocol.short(n, 80) for n in names[:20]]}

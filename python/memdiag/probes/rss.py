@@ -135,7 +135,7 @@ def memory_limit():
 
 def before(ctx):
     reader = ctx.recorder.rss_reader
-    ctx.data["peak_marker"] = reader.reset_peak()
+    ctx.peak_marker = reader.reset_peak()
     ctx.rss_before = reader.rss()
 
 
@@ -145,6 +145,6 @@ def after(ctx):
     ctx.report["rss"] = {
         "before": ctx.rss_before,
         "after": after_,
-        "peak": reader.peak(ctx.data.get("peak_marker"), ctx.rss_before, after_),
+        "peak": reader.peak(ctx.peak_marker, ctx.rss_before, after_),
         "limit": ctx.recorder.memory_limit,
     }

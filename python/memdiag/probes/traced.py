@@ -58,10 +58,10 @@ def before(ctx):
         return
     shell = getattr(ctx.recorder, "shell", None)
     count = getattr(shell, "execution_count", None)
-    ctx.data["trace_count"] = count if type(count) is int else None
+    ctx.trace_count = count if type(count) is int else None
     frames = frames_for(ctx.deep, previous_duration(ctx))
-    ctx.data["trace_frames"] = frames
-    ctx.data["tracing_started"] = True
+    ctx.trace_frames = frames
+    ctx.tracing = True
     tracemalloc.start(frames)
 
 
@@ -115,18 +115,18 @@ class Cells:
         compiler = getattr(getattr(ctx.recorder, "shell", None), "compile", None)
         numbers = getattr(compiler, "_filename_map", None)  # IPython's CachingCompiler: filename -> In[n]
         self.numbers = numbers if isinstance(numbers, dict) else {}
-        count = ctx.data.get("trace_count")
+        count = ctx.trace_count
         self.current = {name for name, n in list(self.numbers.items()) if n == count} if count is not None else set()
         if not self.current:
             self.current = _cell_files(ctx)
         # %%memdiag runs its body under a file of its own: the body's line 1 is the cell's line 1 + offset, and the
         # cell's own file is only the call of the magic. A deep run asked for by the frontend runs the cell as is.
-        self.body = ctx.data.get("cell_file")
+        self.body = ctx.cell_file
         self.wrappers = set()
         if self.body is not None:
             self.wrappers = self.current - {self.body}
             self.current = {self.body}
-        self.offset = ctx.data.get("cell_offset") or 0
+        self.offset = ctx.cell_offset or 0
         self.unmapped = cellargs.body_offset(ctx.raw_cell) if ctx.raw_cell.lstrip().startswith("%%memdiag") else 0
 
     def is_cell(self, filename):
@@ -252,8 +252,9 @@ def _unplaced(rows):
 
 
 def after(ctx):
-    if not ctx.data.pop("tracing_started", False):
+    if not ctx.tracing:
         return
+    ctx.tracing = False
     try:
         snapshot = tracemalloc.take_snapshot()
         own = tracemalloc.get_tracemalloc_memory()
@@ -261,8 +262,7 @@ def after(ctx):
         tracemalloc.stop()
     # tracemalloc's own tables (~60 B per live block) were resident when RSS was read: not the cell's memory. Give
     # them back to the OS now, or the next run's `before` would carry them into the slope.
-    ctx.data["tracing_overhead"] = own
-    depth = ctx.data.get("trace_frames", 1)
+    depth = ctx.trace_frames
     malloc_trim()
     # One row per distinct stack (tracemalloc shares them): classifying costs a few lookups per frame of a distinct
     # stack, never a pass per live block in Python beyond the grouping itself.

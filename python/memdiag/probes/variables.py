@@ -83,11 +83,11 @@ def _user_names(ns):
 
 def before(ctx):
     ns = ctx.recorder.shell.user_ns
-    ctx.data["names"] = {name: (id(value), length(value)) for name, value in _user_names(ns)}
+    ctx.names = {name: (id(value), length(value)) for name, value in _user_names(ns)}
 
 
 def after(ctx):
-    seen = ctx.data.pop("names", None)
+    seen, ctx.names = ctx.names, None
     if seen is None:
         return
     rows = []
@@ -108,7 +108,7 @@ def after(ctx):
                          "delta": delta, "added": now - old[1]})
     rows.sort(key=lambda r: r["delta"], reverse=True)
     ctx.report["variables"] = rows[:TOP_N]
-    ctx.data["names_changed"] = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]
+    ctx.names_changed = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]
 
 
 def add_untracked_growth(ctx):

@@ -1,0 +1,113 @@
+"""The state of one recorded cell, from `pre_run_cell` to the report: one typed field per thing a probe measures or
+hands to another probe. No IPython import.
+
+User objects (Out[n], survivors kept as backref targets, memray's tracker) live here only while `post_run_cell`
+works: `release()` drops them whatever happened, so memdiag never keeps a user's data alive.
+"""
+from . import protocol
+
+
+def _message(exc):
+    # str() of an exception that came out of user code is user code too.
+    try:
+        return protocol.safe_repr(str(exc), 150)
+    except Exception:  # noqa: BLE001
+        return "(no message)"
+
+
+class GcState:
+    """How the cell found the gc and what memdiag changed, so that everything is given back as found (gcguard)."""
+
+    __slots__ = ("may_freeze", "enabled", "debug", "user_frozen", "counter", "frozen", "held_off")
+
+    def __init__(self):
+        self.may_freeze = True  # False for a cell whose heap-wide magics must see the whole heap
+        self.enabled = True  # gc.isenabled() before the cell
+        self.debug = 0  # gc.get_debug() before the cell
+        self.user_frozen = False  # the user's own gc.freeze() holds (the census is then skipped)
+        self.counter = None  # gcguard's gc.callbacks hook while the cell runs
+        self.frozen = False  # memdiag froze the gc before the cell and has not unfrozen it yet
+        self.held_off = False  # deep mode disabled automatic collections during the cell
+
+
+class CellContext:
+    """One cell on its way through the probes (recorder.py runs them in order; each reads and writes its fields).
+
+    Units: bytes for memory, seconds for time, counts for objects and blocks.
+    """
+
+    __slots__ = (
+        "recorder", "key", "cell_id", "raw_cell", "deep", "trace", "run", "previous_runs", "report", "errors",
+        "overhead", "t_start", "gc",
+        # rss.py, heap.py: counters read just before the cell starts
+        "rss_before", "peak_marker", "heap_before", "blocks_before",
+        # native.py: len(sys.modules) before the cell (what it imported is not its retention)
+        "modules_before",
+        # variables.py: {name: (id, length)} before the cell; (name, status, items added) of changed names after it
+        "names", "names_changed",
+        # ipcache.py: lengths of IPython's result caches before the cell; the cell's Out[n] value
+        "cache_lens", "out_value",
+        # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
+        "untracked",
+        # census.py -> backrefs.py: the biggest survivors' types, survivors kept as targets, whether to keep any
+        "census_types", "targets", "interesting",
+        # traced.py: tracing started by memdiag for this cell, tracemalloc's trace count before it, frames traced
+        "tracing", "trace_count", "trace_frames",
+        # magics.py (%%memdiag body) -> traced.py, memray_probe.py: the body's compiled file name and line offset
+        "cell_file", "cell_offset",
+        # memray_probe.py: (tracker, tmpdir, path) while recording, (tmpdir, path) once the capture is complete
+        "memray", "memray_capture",
+    )
+
+    def __init__(self, recorder, key, cell_id, raw_cell, deep):
+        self.recorder = recorder
+        self.key = key  # runlog.cell_key: "id:<cell id>" or "src:<source hash>"
+        self.cell_id = cell_id
+        self.raw_cell = raw_cell
+        self.deep = deep  # %%memdiag, or "Diagnose This Cell" from the frontend
+        self.trace = False  # tracemalloc on for this run
+        self.run = 1  # the nth run of this cell (1-based)
+        self.previous_runs = []  # runlog records of this cell's earlier runs, oldest first
+        self.report = protocol.empty_report()
+        self.errors = []  # "probe: Type: message" lines for report["errors"]
+        self.overhead = 0.0  # seconds memdiag spent before the cell
+        self.t_start = 0.0  # perf_counter when the cell's own code started
+        self.gc = GcState()
+        self.rss_before = 0
+        self.peak_marker = None
+        self.heap_before = None  # glibc's in-use bytes (None where unavailable)
+        self.blocks_before = None  # sys.getallocatedblocks()
+        self.modules_before = None
+        self.names = None
+        self.names_changed = []
+        self.cache_lens = None
+        self.out_value = None
+        self.untracked = []
+        self.census_types = []
+        self.targets = []
+        self.interesting = False
+        self.tracing = False
+        self.trace_count = None
+        self.trace_frames = 1
+        self.cell_file = None
+        self.cell_offset = None
+        self.memray = None
+        self.memray_capture = None
+
+    def attempt(self, name, step):
+        """Run one probe step; a failure becomes a line of the report, never an exception in the user's cell."""
+        try:
+            step(self)
+        except Exception as exc:  # noqa: BLE001
+            self.errors.append(protocol.short(f"{name}: {protocol.type_name(exc)}: {_message(exc)}"))
+
+    def release(self):
+        """Drop every user object the probes held (the report keeps numbers and strings only)."""
+        self.names = None
+        self.names_changed = []
+        self.out_value = None
+        self.untracked = []
+        self.census_types = []
+        self.targets = []
+        self.memray = None
+        self.memray_capture = None
