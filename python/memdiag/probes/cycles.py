@@ -1,11 +1,14 @@
-"""Cyclic garbage the cell made: how much automatic collections freed, and the types, sizes and closing edges of the rest.
+"""Cyclic garbage the cell made: how much automatic collections freed, and the types, sizes and closing edges of the
+rest.
 
 The gc is frozen, so collections only look at the cell's own objects. Default mode collects generation 0 only (its size
-is bounded by the gc threshold, not by the cell); traced and deep runs collect every young generation. DEBUG_SAVEALL
-keeps the garbage for a moment so it can be named, then it is released and really freed.
+is bounded by the gc threshold, not by the cell); traced and deep runs, and CPython 3.14.0-3.14.4 (incremental GC),
+collect every generation, which is still only the cell's objects. DEBUG_SAVEALL keeps the garbage for a moment so it
+can be named, then it is released and really freed.
 """
 import gc
 import itertools
+import sys
 import types
 from collections import Counter
 
@@ -13,6 +16,7 @@ from .. import machinery, protocol
 from ..gcguard import RAW
 from .census import USER_FROZEN, sizeof, untracked_size
 
+INCREMENTAL_GC = sys.implementation.name == "cpython" and (3, 14, 0) <= sys.version_info[:3] < (3, 14, 5)
 MAX_ANALYSED = 50_000
 MAX_GROUPS = 10
 MAX_EDGES = 6
@@ -34,7 +38,9 @@ def after(ctx):
         # the user turned the gc off or is debugging it: leave their garbage alone
         section["skipped"] = "the gc is disabled or in debug mode (the user's gc.disable() or gc.set_debug())"
         return
-    generation = 2 if (ctx.trace or ctx.deep) else 0
+    # CPython 3.14.0-3.14.4 collect in increments (two generations): a cycle an automatic collection moved to the old
+    # generation during the cell is found only by a full collection, which, with the gc frozen, is of the cell's own.
+    generation = 2 if (ctx.trace or ctx.deep or INCREMENTAL_GC) else 0
     found = _collect_saved(generation, section)
     section["collected"] = during + found
 
