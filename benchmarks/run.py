@@ -55,9 +55,8 @@ def child(size, quick, backrefs):
     sys.path.insert(0, str(HERE))
     real_stdout = sys.stdout
     sys.stdout = open(os.devnull, "w")  # the peers print a line (or a flame graph) per cell
-    from IPython.core.interactiveshell import InteractiveShell
-
     import tools as toolbox
+    from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
     shell.run_cell("import numpy as np\nimport pandas as pd", store_history=True)
@@ -126,7 +125,7 @@ def child(size, quick, backrefs):
     if backrefs:
         row["backrefs"] = bench_backrefs(shell, quick)
     os.chdir(HERE)
-    shell.run_cell("import shutil; shutil.rmtree(%r, ignore_errors=True)" % workdir)
+    shell.run_cell(f"import shutil; shutil.rmtree({workdir!r}, ignore_errors=True)")
     sys.stdout = real_stdout
     return row
 
@@ -285,7 +284,8 @@ def verdicts(summary):
     t, s = TARGETS, summary
     out = [
         (f"naive triage / memdiag default, added time per cell at 1M objects: {s['naive_over_memdiag_at_1M']:.0f}x "
-         f"(target >= {t['naive_over_memdiag_at_1M']}x)", s["naive_over_memdiag_at_1M"] >= t["naive_over_memdiag_at_1M"]),
+         f"(target >= {t['naive_over_memdiag_at_1M']}x)",
+         s["naive_over_memdiag_at_1M"] >= t["naive_over_memdiag_at_1M"]),
         (f"memdiag default, added time per cell, largest / smallest heap: {s['cost_growth']:.2f}x "
          f"(hooks' own clock {s['cost_growth_hooks_clock']:.2f}x; target <= {t['cost_growth']:.0f}x)",
          s["cost_growth"] <= t["cost_growth"]),
@@ -349,9 +349,9 @@ def markdown(result):
     k = result.get("kernel_memory")
     if k:
         md = k["memdiag"]
-        lines += ["", f"memdiag's own memory after {k['cells']:,} cells in a kernel (distinct cell ids, reports sent on "
-                  f"the comm): RSS +{k['own_rss_raw_bytes'] / 2 ** 20:.1f} MB against the same cells without memdiag "
-                  f"({k['own_rss_bytes'] / 2 ** 20:.1f} MB after gc.collect + malloc_trim); history "
+        lines += ["", f"memdiag's own memory after {k['cells']:,} cells in a kernel (distinct cell ids, reports sent "
+                  f"on the comm): RSS +{k['own_rss_raw_bytes'] / 2 ** 20:.1f} MB against the same cells without "
+                  f"memdiag ({k['own_rss_bytes'] / 2 ** 20:.1f} MB after gc.collect + malloc_trim); history "
                   f"{md['history_n']} reports (limit {md['history_limit']}), {md['history_json'] / 2 ** 20:.2f} MB "
                   f"as JSON; a cell round trip {k['per_cell_ms_memdiag']:.1f} ms with memdiag, "
                   f"{k['per_cell_ms_control']:.1f} ms without."]

@@ -20,7 +20,8 @@ CELLS = [
     ("retains", "big", "data = bytearray(30_000_000)", 1),
     (None, "setup", "cache = []", 1),
     ("leak", "leaky", "cache.append(bytearray(8_000_000))", 4),
-    (None, "cls", "class Node:\n    def __init__(self):\n        self.peer = None\n        self.blob = bytearray(20_000)", 1),
+    (None, "cls", "class Node:\n    def __init__(self):\n        self.peer = None\n"
+                  "        self.blob = bytearray(20_000)", 1),
     ("cycles", "cyc", "for _ in range(500):\n    a, b = Node(), Node()\n    a.peer, b.peer = b, a\ndel a, b", 1),
     ("deep", "deep", "%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]\ncache.append(kept)", 1),
 ]

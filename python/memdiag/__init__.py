@@ -15,25 +15,32 @@ def _jupyter_labextension_paths():
 
 
 def load_ipython_extension(ip):
+    """`%load_ext memdiag`: record every cell of the shell `ip` (cell hooks, comm bridge, magics: session.load).
+
+    Loading again in the same shell only re-opens the comm with a hello; loading in another shell unloads the first.
+    """
     from . import session
 
     session.load(ip, _state, config, __version__)
 
 
 def unload_ipython_extension(ip):
+    """`%unload_ext memdiag`: remove the cell hooks, the gc wrappers, the comm and the magics (session.unload)."""
     from . import session
 
     session.unload(ip, _state)
 
 
 def history():
-    """Reports of recorded cells, oldest first (JSON-serialisable, bounded by config.history_limit)."""
+    """Reports of the recorded cells, oldest first: a list of JSON-serialisable dicts (the report schema: memory in
+    bytes, times in seconds), at most config.history_limit of them; [] when the extension is not loaded."""
     recorder = _state["recorder"]
     return recorder.history.reports() if recorder is not None else []
 
 
 def last():
-    """The newest report, or None."""
+    """The newest report (a dict, as in history()), or None when no cell was recorded or the extension is not
+    loaded."""
     recorder = _state["recorder"]
     return recorder.history.last() if recorder is not None else None
 

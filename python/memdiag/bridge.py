@@ -16,6 +16,10 @@ def _in_kernel(shell):
 
 
 class Bridge:
+    """The comm on target `memdiag`: sends the hello, every report and every config change to the frontend, and
+    answers its requests (config, history, why, trace_next, deep_next) with {"type": "reply", "request_id", "ok",
+    "result" or "error"}."""
+
     def __init__(self, shell, recorder, config, version, inspector):
         self.shell = shell
         self.recorder = recorder
@@ -30,11 +34,14 @@ class Bridge:
 
     # -- opening and closing -----------------------------------------------------------------------------------
     def hello(self):
+        """The hello message: {"type": "hello", "protocol": PROTOCOL_VERSION, "version": memdiag's version, "config":
+        the settings dict, "history": the kept reports, oldest first}."""
         return {"type": "hello", "protocol": protocol.PROTOCOL_VERSION, "version": self.version,
                 "config": self.config.as_dict(), "history": self.recorder.history.reports()}
 
     def announce(self):
-        """(Re)open the comm with a hello; closes the previous one. Without a kernel (terminal IPython) nothing happens."""
+        """(Re)open the comm with a hello, closing the previous one; returns the new comm. Without a kernel (terminal
+        IPython) nothing happens and it returns None."""
         if not _in_kernel(self.shell):
             return None
         import comm  # at call time: ipykernel installs its own create_comm when the kernel starts
@@ -47,6 +54,7 @@ class Bridge:
             return new
 
     def register_target(self):
+        """Let a frontend open the comm to target `memdiag` itself (registered once; nothing without a kernel)."""
         if self._target_registered or not _in_kernel(self.shell):
             return
         import comm
@@ -80,6 +88,7 @@ class Bridge:
                 pass
 
     def close(self):
+        """Close the comm, unregister the target and stop listening to reports and config changes."""
         with self._lock:
             self._close_locked()
         if self._target_registered:
@@ -96,6 +105,7 @@ class Bridge:
 
     @property
     def is_open(self):
+        """True while a comm is open (ours, or one a frontend opened)."""
         return self._comm is not None
 
     # -- outgoing ----------------------------------------------------------------------------------------------

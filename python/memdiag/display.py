@@ -5,7 +5,8 @@ names, reprs and paths in it are attacker-controlled.
 """
 from html import escape
 
-from . import lines as per_line, memray_probe, protocol, valgrind
+from . import lines as per_line
+from . import memray_probe, protocol, valgrind
 from .verdict import format_bytes
 
 
@@ -14,11 +15,13 @@ def _mb(n):
 
 
 def summary_lines(report):
-    """The report as short lines of text, shared by text/plain, text/html and the magics."""
+    """The report as short lines of text (a list of str; sizes in decimal units, durations in seconds), shared by
+    text/plain, text/html and the magics."""
     rss = report["rss"]
     verdict = report["verdict"]
     lines = [
-        f"memdiag: In[{report['execution_count']}] run {report['run']}: {verdict['kind'].upper()} - {verdict['reason']}",
+        f"memdiag: In[{report['execution_count']}] run {report['run']}: "
+        f"{verdict['kind'].upper()} - {verdict['reason']}",
         f"RSS {_mb(rss['before'])} -> {_mb(rss['after'])} ({_mb(rss['after'] - rss['before'])}), "
         f"peak {_mb(rss['peak'])}" + (f", limit {_mb(rss['limit'])}" if rss.get("limit") else "")
         + f"; cell {report['duration_s']:.3f} s, memdiag {report['overhead_s']:.3f} s",
@@ -59,10 +62,13 @@ def summary_lines(report):
 
 
 def to_text(report):
+    """The report as text/plain: summary_lines, one per line."""
     return "\n".join(summary_lines(report))
 
 
 def to_html(report):
+    """The report as text/html: the first summary line in bold, the others in a <pre>, all of it escaped; the
+    verdict's kind in the data-memdiag-verdict attribute."""
     lines = summary_lines(report)
     kind = escape(report["verdict"]["kind"])
     body = escape("\n".join(lines[1:]))
@@ -71,10 +77,12 @@ def to_html(report):
 
 
 def bundle(report):
+    """A mime bundle: {protocol.MIME: the report dict, "text/plain": to_text, "text/html": to_html}."""
     return {protocol.MIME: report, "text/plain": to_text(report), "text/html": to_html(report)}
 
 
 def show(report):
+    """Display the report's mime bundle (raw) in the current output area."""
     from IPython.display import display
 
     display(bundle(report), raw=True)

@@ -50,6 +50,10 @@ def freeze_state():
 
 
 def wrap_user_calls(thaw):
+    """Replace gc.collect, get_objects, get_referrers, freeze, unfreeze and get_freeze_count with wrappers that call
+    `thaw()` first (the running cell's freeze would hide the heap from them), and gc.enable and gc.disable with ones
+    that end a deep cell's hold on collections. Decides, once, whether the user froze the gc before memdiag loaded
+    (a freeze count above the interpreter's start-up count)."""
     baseline = RAW.get_freeze_count()
     startup = startup_freeze_count() if baseline > 0 else 0
     _user.update(frozen=baseline > startup, baseline=baseline, startup=startup)
@@ -89,6 +93,7 @@ def _wrap_toggle(name):
 
 
 def unwrap_user_calls():
+    """Put back the gc functions wrap_user_calls replaced."""
     for name in ("enable", "disable"):
         original = getattr(getattr(gc, name), "__memdiag_original__", None)
         if original is not None:

@@ -22,11 +22,15 @@ def _type_counts():
 
 
 def most_common_types(limit=20):
+    """[(type name, live count)] of the `limit` most common types among the gc-tracked objects of the whole heap,
+    most first (untracked objects, such as ints, str and bytes, are not counted)."""
     return _type_counts().most_common(limit)
 
 
 def growth(baseline):
-    """Types whose live count grew since `baseline` (None: since nothing); returns (rows, new baseline)."""
+    """Types whose live count grew since `baseline` (None: since nothing), after a full collection; returns (rows,
+    new baseline): rows are (type name, count now, increase), biggest increase first, at most 30; the baseline is
+    {type name: count} of every gc-tracked type."""
     gc.collect()
     counts = _type_counts()
     old = baseline or {}
@@ -57,6 +61,8 @@ IMMORTAL_SUMMARY = ("immortal: the interpreter never frees it, whatever refers t
 
 
 def is_immortal(obj):
+    """True for an object the interpreter never frees: sys._is_immortal on 3.14+, else a refcount at or above
+    IMMORTAL_REFCOUNT (3.11-3.13); always False on 3.10."""
     check = getattr(sys, "_is_immortal", None)  # 3.14+
     if check is not None:
         return bool(check(obj))
@@ -66,8 +72,12 @@ def is_immortal(obj):
 def why(shell, expr):
     """Refcount, size, direct referrers and a backref chain of the value of `expr` in the user's namespace.
 
+    Returns a JSON-safe dict {"name": expr, "type", "refcount" (int: references, why's own left out), "immortal":
+    False, "size" (bytes: getsizeof plus the untracked payload it holds), "referrers" (up to 20 gc-tracked holders as
+    "type.edge", then untracked dicts and tuples under the user's names), "backrefs" (chains, as backrefs.search)}.
     An immortal object (None, True, small ints, the empty tuple; on 3.12 interned strings) gets "refcount": None,
     "immortal": True and a summary instead: its count is a constant, and nothing that refers to it keeps it alive.
+    Raises ValueError when `expr` cannot be evaluated.
     """
     try:
         value = eval(expr, shell.user_global_ns, shell.user_ns)  # noqa: S307 - the user's own expression
@@ -123,7 +133,8 @@ def _untracked_holders(shell, value):
 
 
 def cycles_now():
-    """Cyclic garbage in the whole heap right now, named (DEBUG_SAVEALL), then freed."""
+    """Cyclic garbage in the whole heap right now, named (DEBUG_SAVEALL), then freed: returns (groups, as
+    cycles.describe for up to cycles.MAX_ANALYSED objects, number of objects found)."""
     debug = gc.get_debug()
     start = len(gc.garbage)
     try:
@@ -141,6 +152,8 @@ def cycles_now():
 
 
 def install_malloc_debug_kernelspec(user=False, prefix=None):
+    """Install the kernelspec 'memdiag-malloc-debug' (this Python with PYTHONMALLOC=debug) through jupyter_client,
+    for this user, under `prefix` or system-wide; returns the directory it was installed in."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = {
@@ -158,16 +171,19 @@ def install_malloc_debug_kernelspec(user=False, prefix=None):
 
 # -- text for the magics ---------------------------------------------------------------------------------------------
 def format_types(rows):
+    """Text of most_common_types' rows, one line per type: count, name."""
     return "\n".join(f"{n:>10,}  {name}" for name, n in rows)
 
 
 def format_growth(rows):
+    """Text of growth()'s rows, one line per type: name, count, increase; a sentence when nothing grew."""
     if not rows:
         return "no type grew since the previous call"
     return "\n".join(f"{name:<40} {n:>10,} {delta:>+10,}" for name, n, delta in rows)
 
 
 def format_why(result):
+    """Text of a why() result: type, refcount and size, then its referrers and chains (or that none was found)."""
     if result.get("immortal"):
         return (f"{result['name']}: {result['type']}, immortal, {format_bytes(result['size'])}\n"
                 f"  {result.get('summary') or IMMORTAL_SUMMARY}")
@@ -182,6 +198,7 @@ def format_why(result):
 
 
 def format_cycles(found):
+    """Text of cycles_now()'s result: the number of objects, then each group's objects, size, types and edges."""
     groups, total = found
     if not total:
         return "no cyclic garbage right now"

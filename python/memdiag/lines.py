@@ -33,7 +33,11 @@ class _Open:
 
 
 class LineStats:
-    """The accounting, independent of how line events arrive."""
+    """The accounting, independent of how line events arrive.
+
+    stats: {(code, lineno): [hits, increment, peak, rss_increment]}, in bytes: increment and peak on tracemalloc's
+    traced total when tracing was on when the profiler was made, else on RSS (`rss()`, bytes); rss_increment on RSS.
+    """
 
     def __init__(self, rss):
         self.rss = rss
@@ -72,15 +76,18 @@ class LineStats:
         state.start_rss = self.rss()
 
     def enter(self, code):
+        """A frame of `code` starts: returns its state, handed back to line() and leave()."""
         state = _Open(code)
         self.open.append(state)
         return state
 
     def line(self, state, lineno):
+        """The frame reached `lineno`: close the line it was on (hits, increment, peak) and start this one."""
         self._close(state)
         self._start(state, (state.code, lineno))
 
     def leave(self, state):
+        """The frame returned, yielded or unwound: close its line; the caller's line keeps the peak."""
         self._close(state)
         if state in self.open:
             self.open.remove(state)
@@ -89,6 +96,7 @@ class LineStats:
             tracemalloc.reset_peak()
 
     def finish(self):
+        """Close every frame still open (the profiler stopped while they ran)."""
         while self.open:
             self.leave(self.open[-1])
 
@@ -283,7 +291,8 @@ def _functions_in(value):
 
 
 def code_of(value):
-    """The code object of a Python function (methods, functools.wraps-decorated and partial functions included)."""
+    """The code object of a Python function (methods, functools.wraps-decorated and partial functions included),
+    followed through __wrapped__, __func__ and .func up to 20 levels; None when there is none."""
     seen = 0
     while seen < 20:
         seen += 1
@@ -321,6 +330,7 @@ class LineProfiler:
 
     @property
     def basis(self):
+        """What increments and peaks are measured on: "tracemalloc" (traced bytes) or "rss" (resident bytes)."""
         return "tracemalloc" if self.stats.traced else "rss"
 
     def __enter__(self):
@@ -344,6 +354,10 @@ class LineProfiler:
         return protocol.short(name, 120)
 
     def rows(self):
+        """One dict per line that ran: {"line", "code", "increment" (bytes), "peak" (bytes above the line's start;
+        None on the RSS basis), "rss_increment" (bytes), "hits"}, plus "func" and "file" ("cell" for a function the
+        cell defines) for a function's lines. Cell lines are numbered as the editor shows them. At most MAX_ROWS (the
+        largest increments and peaks); the cell's lines first, then each function's, in line order."""
         rows = []
         codes = {code for code, _ in self.stats.stats}
         names = {} if all(hasattr(code, "co_qualname") for code in codes) else qualnames(codes, self.cell_codes)

@@ -66,6 +66,8 @@ def is_kernel_type(tp):
 
 
 def is_cycle_only_type(tp):
+    """True for the types that make cycles in anyone's hands (CYCLE_ONLY_TYPES: frames, tracebacks, cells, code,
+    generators, coroutines)."""
     return tp in CYCLE_ONLY_TYPES
 
 

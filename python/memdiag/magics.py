@@ -29,7 +29,7 @@ class MemdiagMagics(Magics):
 
     @line_cell_magic
     @no_var_expand  # `why` takes a Python expression: `{...}` and `$x` are the user's, not IPython's to expand
-    def memdiag(self, line, cell=None):
+    def memdiag(self, line, cell=None):  # noqa: D102 - the docstring is set below the class
         # The docstring, shown by `%memdiag?` and `%%memdiag?`, is set below the class from cellargs.USAGE.
         try:
             if cell is not None:
@@ -132,7 +132,7 @@ class MemdiagMagics(Magics):
         shell = self.shell
         exec(code, shell.user_global_ns, shell.user_ns)
         if last_code is not None:
-            return eval(last_code, shell.user_global_ns, shell.user_ns)
+            return eval(last_code, shell.user_global_ns, shell.user_ns)  # noqa: S307 - the user's own expression
         return None
 
     def _functions(self, exprs):

@@ -36,6 +36,9 @@ def load():
 
 
 def before(ctx):
+    """Before a `%%memdiag --native` cell (any other cell: nothing): start a memray Tracker with native traces,
+    writing to a capture file in a new temporary directory; ctx.memray = (tracker, tmpdir, path). Nothing when
+    memray is missing (the magic prints MISSING)."""
     opts = cellargs.from_raw_cell(ctx.raw_cell)
     if opts is None or not opts.native:
         return
@@ -64,7 +67,8 @@ def after(ctx):
 
 
 def merge(ctx):
-    """After the native probe wrote its section: add what memray saw to it."""
+    """After the native probe wrote its section: add what memray saw to it (summarise's keys into report["native"])
+    and remove the capture."""
     capture, ctx.memray_capture = ctx.memray_capture, None
     if capture is None:
         return
@@ -127,7 +131,10 @@ def _is_noise(frames, cell_file):
 
 
 def summarise(path, cell_file=None, offset=1):
-    """What the cell allocated and still held when it ended, from a memray capture file."""
+    """What the cell allocated and still held when it ended, from a memray capture file: {"allocations": the
+    TOP_N biggest, [{"size" (bytes), "count" (allocations), "stack" (frame texts, innermost first)}], "held": bytes,
+    "tracked_peak": memray's peak (bytes), "tracked_allocations": a count, "kernel_noise": bytes left out as the
+    kernel's own or tracemalloc's}."""
     import memray
 
     reader = memray.FileReader(path)

@@ -27,14 +27,16 @@ _repr.maxlevel = 2
 
 
 def short(text, limit=MAX_STR):
-    """Cap a string that is already a str (names, paths, source lines)."""
+    """Cap a string that is already a str (names, paths, source lines); anything else is str()'d first: at most
+    `limit` characters, the last one "…" when cut."""
     if not isinstance(text, str):
         text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def safe_repr(obj, limit=MAX_STR):
-    """A capped repr that survives raising, slow-to-build and huge reprs."""
+    """A capped repr (at most `limit` characters, reprlib's) that survives raising, slow-to-build and huge reprs;
+    KeyboardInterrupt still propagates."""
     try:
         text = _repr.repr(obj)
     except BaseException as exc:  # noqa: BLE001 - a hostile __repr__ may raise anything, even SystemExit
@@ -57,7 +59,8 @@ def _is_plain(value):
 
 
 def type_attr(tp, attr):
-    # Read through type's own descriptors: a metaclass may shadow __qualname__/__module__ with anything.
+    """`tp.<attr>` read through type's own descriptors (a metaclass may shadow __qualname__/__module__ with anything):
+    the str, or None when it cannot be read or is not a str."""
     try:
         value = type.__dict__[attr].__get__(tp, type)
     except Exception:  # noqa: BLE001
@@ -76,7 +79,8 @@ def type_name(obj=None, tp=None):
 
 
 def empty_report():
-    """Every required section with neutral values, so a probe that fails still leaves a valid report."""
+    """Every required section with neutral values, so a probe that fails still leaves a valid report (a new dict;
+    memory in bytes, durations in seconds)."""
     return {
         "schema": SCHEMA_VERSION,
         "cell_id": None,
@@ -96,7 +100,11 @@ def empty_report():
 
 
 def json_safe(value, depth=0):
-    """Copy `value` into plain JSON types: finite floats, capped strings, str keys, bounded depth."""
+    """Copy `value` into plain JSON types: finite floats, capped strings, str keys, bounded depth.
+
+    Ints beyond ±2**63 and NaN or infinite floats become None, and so does anything but a scalar or a str more than
+    12 levels deep; other objects become their capped repr.
+    """
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -119,11 +127,13 @@ def json_safe(value, depth=0):
 
 
 def dumps(report):
+    """Compact JSON text of a report (str); raises ValueError on NaN or infinity (json_safe the report first)."""
     return json.dumps(report, allow_nan=False, separators=(",", ":"))
 
 
 def cap_report(report, limit=MAX_REPORT_BYTES):
-    """Make the report JSON-safe and at most `limit` bytes, halving detail lists until it fits."""
+    """Make the report JSON-safe and at most `limit` bytes of compact JSON, halving detail lists until it fits;
+    returns the copy. As a last resort "variables" and "imports" are dropped and errors becomes ["report truncated"]."""
     report = json_safe(report)
     for path in _TRIM_ORDER * 8:
         if len(dumps(report)) <= limit:

@@ -1,4 +1,5 @@
-"""The cell hooks: before/after every cell, run the probes under try/except, decide the verdict, keep and send the report.
+"""The cell hooks: before/after every cell, run the probes under try/except, decide the verdict, keep and send the
+report.
 
 The recorder holds user objects only while `post_run_cell` works; a CellContext is dropped when the report is built.
 Comm requests that need the heap (why) wait for the end of a running cell, because gc is frozen while a cell runs.
@@ -9,8 +10,8 @@ import tracemalloc
 
 from . import cellargs, gcguard, memray_probe, protocol, verdict
 from .context import CellContext
-from .runlog import History, cell_key, source_hash
 from .probes import backrefs, census, cycles, heap, ipcache, native, rss, traced, variables
+from .runlog import History, cell_key, source_hash
 
 # The order matters: RSS and tracing are read before the other probes allocate; the census and the cycle collection
 # need the gc still frozen; backrefs need it unfrozen and run last, for flagged cells only.
@@ -39,6 +40,9 @@ def _only_memdiag_line_magics(raw_cell):
 
 
 class Recorder:
+    """The cell hooks of one shell: runs the probes around every cell, decides the verdict, keeps the reports
+    (`history`) and hands each one to every `report_listeners` callable as listener(report, deep)."""
+
     def __init__(self, shell, config):
         self.shell = shell
         self.config = config
@@ -46,7 +50,7 @@ class Recorder:
         self.rss_reader = rss.RssReader()
         self.memory_limit = rss.memory_limit()
         self.lock = threading.RLock()
-        self.report_listeners = []  # callables(report): the comm bridge, the display of deep reports
+        self.report_listeners = []  # callables(report, deep): the comm bridge, the display of deep reports
         self._ctx = None
         self._pending = []
         self._deep_next = set()  # cell ids whose next run is deep
@@ -55,12 +59,15 @@ class Recorder:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def register(self):
+        """Register pre_run_cell and post_run_cell with the shell's events (once)."""
         if not self._registered:
             self.shell.events.register("pre_run_cell", self.pre_run_cell)
             self.shell.events.register("post_run_cell", self.post_run_cell)
             self._registered = True
 
     def unregister(self):
+        """Remove the hooks, give back what a running cell's probes changed (gc, tracemalloc, memray), stop listening
+        to the config and close the RSS reader's files."""
         if self._registered:
             for name, hook in (("pre_run_cell", self.pre_run_cell), ("post_run_cell", self.post_run_cell)):
                 try:
@@ -79,9 +86,12 @@ class Recorder:
 
     @property
     def in_cell(self):
+        """True while a recorded cell runs (from its pre_run_cell to its post_run_cell)."""
         return self._ctx is not None
 
     def thaw_current(self):
+        """Unfreeze the gc for the running cell (a heap-wide magic needs the whole heap); its census is then skipped.
+        Nothing outside a recorded cell."""
         gcguard.thaw(self._ctx)
 
     def current(self):
@@ -90,6 +100,12 @@ class Recorder:
 
     # -- hooks -------------------------------------------------------------------------------------------------
     def pre_run_cell(self, info):
+        """IPython's pre_run_cell hook: start recording the cell (a CellContext) and run the before-probes in the order
+        of _BEFORE, then register the run with the history.
+
+        Not recorded: any cell while memdiag is off (unless it runs in depth), a cell of `%memdiag` line magics only,
+        and a nested run_cell (the outer cell measures). A KeyboardInterrupt in the probes skips the cell.
+        """
         t0 = time.perf_counter()
         raw = getattr(info, "raw_cell", "") or ""
         cell_id = getattr(info, "cell_id", None)
@@ -122,6 +138,10 @@ class Recorder:
         ctx.t_start = time.perf_counter()
 
     def post_run_cell(self, result):
+        """IPython's post_run_cell hook: run the after-probes, give the gc back, decide the verdict, keep the report
+        (capped to protocol.MAX_REPORT_BYTES) in the history and pass it to every listener(report, deep) (their
+        exceptions are ignored); then run the jobs that waited for the cell (when_idle). A KeyboardInterrupt during
+        memdiag's own work keeps a partial report."""
         t_end = time.perf_counter()
         with self.lock:
             ctx, self._ctx = self._ctx, None
@@ -231,4 +251,6 @@ class Recorder:
             self._deep_next.add(cell_id)
 
     def trace_next(self, cell_id):
+        """The frontend's request: trace the next run of the cell `cell_id` with tracemalloc whatever the policy (even
+        "off"); the request is dropped once that run's verdict is decided."""
         self.history.request_trace("explicit:" + cell_key(cell_id, ""))

@@ -12,16 +12,21 @@ CELLS_KEPT = 2000
 
 
 def cell_key(cell_id, raw_cell):
+    """The history's key of a cell: "id:<cell id>", or "src:<source_hash>" when the frontend sent no id."""
     if cell_id:
         return "id:" + cell_id
     return "src:" + source_hash(raw_cell)
 
 
 def source_hash(raw_cell):
+    """The first 16 hex digits of the SHA-1 of the cell's source (None counts as "")."""
     return hashlib.sha1((raw_cell or "").encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class History:
+    """Thread-safe: the last `limit` reports (oldest first), the run records of each cell (RUNS_KEPT runs of the last
+    CELLS_KEPT cells, numbers only) and the cells whose next run is to be traced."""
+
     def __init__(self, limit):
         self._lock = threading.Lock()
         self._reports = deque(maxlen=limit)
@@ -30,6 +35,7 @@ class History:
         self._last_key = None
 
     def resize(self, limit):
+        """Keep at most `limit` reports from now on (shrinking drops the oldest)."""
         with self._lock:
             if limit != self._reports.maxlen:
                 self._reports = deque(self._reports, maxlen=limit)
@@ -62,26 +68,33 @@ class History:
                 runs[-1].update(record)
 
     def add_report(self, report):
+        """Append a report; beyond the limit the oldest is dropped."""
         with self._lock:
             self._reports.append(report)
 
     def reports(self):
+        """A new list of the kept reports, oldest first (the report dicts themselves, not copies)."""
         with self._lock:
             return list(self._reports)
 
     def last(self):
+        """The newest report, or None."""
         with self._lock:
             return self._reports[-1] if self._reports else None
 
     def request_trace(self, key, wanted=True):
+        """Mark `key` (unmark it with wanted=False) for tracing on its next run; the mark stays until unmarked. The
+        recorder keys the frontend's explicit requests as "explicit:" + the cell's key."""
         with self._lock:
             (self._trace_next.add if wanted else self._trace_next.discard)(key)
 
     def trace_requested(self, key):
+        """True while `key` is marked by request_trace."""
         with self._lock:
             return key in self._trace_next
 
     def clear(self):
+        """Forget every report, run record and trace request."""
         with self._lock:
             self._reports.clear()
             self._runs.clear()

@@ -6,6 +6,11 @@ from .recorder import Recorder
 
 
 def load(ip, state, config, version):
+    """Load memdiag into the shell `ip`: a Recorder (the cell hooks), a comm Bridge and the magics, kept in `state`
+    (memdiag._state); the user's gc calls are wrapped (gcguard).
+
+    Already loaded in `ip`: only re-opens the comm with a hello. Loaded in another shell: that one is unloaded first.
+    """
     if state["recorder"] is not None:
         if state["shell"] is ip:
             state["bridge"].announce()
@@ -25,6 +30,10 @@ def load(ip, state, config, version):
 
 
 def unload(ip, state):
+    """Undo `load` completely (gc wrappers, cell hooks, comm, magics) and empty `state`; nothing when not loaded.
+
+    The shell cleaned up is the one recorded in `state`; `ip` is not used.
+    """
     recorder, bridge, magic_obj = state["recorder"], state["bridge"], state["magics"]
     if recorder is None:
         return

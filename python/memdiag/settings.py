@@ -24,7 +24,12 @@ _POSITIVE = {"history_limit", "leak_runs"}
 
 
 class Config:
-    """Validated settings with change listeners; safe to update from the comm thread."""
+    """Validated settings with change listeners; safe to update from the comm thread.
+
+    Read as attributes (config.retain_bytes); setting one goes through update(). Keys (DEFAULTS): enabled (bool),
+    trace ("off", "suspect" or "always"), history_limit (reports kept), retain_bytes, leak_bytes_per_run, cycle_bytes
+    and native_bytes (bytes), leak_runs (consecutive re-runs), cycle_objects (objects).
+    """
 
     def __init__(self):
         self._values = dict(DEFAULTS)
@@ -44,18 +49,26 @@ class Config:
             self.update({name: value})
 
     def as_dict(self):
+        """A copy of every setting, {key: value}."""
         with self._lock:
             return dict(self._values)
 
     def add_listener(self, callback):
+        """Call `callback(settings dict)` after every update() that sets at least one key (reset() calls none)."""
         self._listeners.append(callback)
 
     def remove_listener(self, callback):
+        """Stop calling `callback`; nothing when it was not registered."""
         if callback in self._listeners:
             self._listeners.remove(callback)
 
     def update(self, changes):
-        """Apply a mapping of changes atomically; raise ValueError naming the first bad key."""
+        """Apply a dict of changes atomically (every key is validated before any is set) and return the full settings
+        dict; the listeners are called when at least one key was set.
+
+        Raises ValueError, naming the first bad key, when `changes` is not a dict, a key is unknown or a value is of
+        the wrong type or out of range (integers in [0, 2**53]; history_limit and leak_runs at least 1).
+        """
         if not isinstance(changes, dict):
             raise ValueError("config changes must be an object")
         clean = {key: _validate(key, value) for key, value in changes.items()}
@@ -67,6 +80,7 @@ class Config:
         return self.as_dict()
 
     def reset(self):
+        """Back to DEFAULTS (the listeners are not called)."""
         with self._lock:
             self._values = dict(DEFAULTS)
 

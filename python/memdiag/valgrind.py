@@ -53,10 +53,13 @@ _RUNNER_FRAMES = frozenset({"builtin_exec_impl", "builtin_exec", "run_eval_code_
 
 
 def find():
+    """The path of the valgrind executable on PATH, or None."""
     return shutil.which("valgrind")
 
 
 def command(valgrind, xml_path, cell_path):
+    """argv that runs `cell_path` in this Python under memcheck (full leak check: definite, indirect and possible
+    leaks, 50 callers), its XML written to `xml_path`."""
     return [valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
             "--num-callers=50", "--xml=yes", f"--xml-file={xml_path}", "-q",
             sys.executable, "-c", _RUNNER, cell_path]
@@ -64,7 +67,12 @@ def command(valgrind, xml_path, cell_path):
 
 def run(source, progress=None, poll_s=1.0):
     """Run `source` under valgrind; returns the `valgrind` report section. `progress(elapsed_s)` is called while it
-    runs. KeyboardInterrupt stops valgrind and its interpreter, then propagates."""
+    runs (every `poll_s` seconds). KeyboardInterrupt stops valgrind and its interpreter, then propagates; raises
+    FileNotFoundError when valgrind is missing.
+
+    The section: parse()'s (or empty()'s when memcheck wrote no XML), plus "exit_code", "duration_s" (seconds) and
+    "output" (the last OUTPUT_TAIL characters of what the run printed).
+    """
     valgrind = find()
     if valgrind is None:
         raise FileNotFoundError(MISSING)
@@ -111,6 +119,7 @@ def _kill(proc):
 
 
 def empty():
+    """A section with nothing found: 0 bytes lost of each kind, no records, nothing skipped."""
     return {"definitely_lost": 0, "indirectly_lost": 0, "possibly_lost": 0, "records": [],
             "skipped": {"records": 0, "bytes": 0}}
 
@@ -150,7 +159,12 @@ def _interned_by_interpreter(names):
 
 
 def parse(xml_path):
-    """The leak records of a memcheck XML file: totals of the kept records and the biggest of them."""
+    """The leak records of a memcheck XML file: totals of the kept records and the biggest of them.
+
+    {"definitely_lost", "indirectly_lost", "possibly_lost": bytes; "records": the MAX_RECORDS biggest definite and
+    indirect ones, [{"bytes", "blocks", "kind" ("definitely" or "indirectly"), "stack": frame texts}]; "record_count";
+    "skipped": {"records", "bytes"} of the interpreter's start-up, shutdown and interned strings}.
+    """
     section = empty()
     records = []
     for _, error in ET.iterparse(xml_path):

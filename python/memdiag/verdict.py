@@ -109,8 +109,9 @@ def ipython_cache(report):
 _MODULE_MACHINERY = {"function", "type", "dict", "tuple", "code", "cell", "list", "set", "frozenset", "str",
                      "getset_descriptor", "method_descriptor", "member_descriptor", "wrapper_descriptor",
                      "builtin_function_or_method", "property", "classmethod", "staticmethod", "module", "weakref",
-                     "weakref.ReferenceType", "_frozen_importlib.ModuleSpec", "_frozen_importlib_external.SourceFileLoader",
-                     "_frozen_importlib_external.ExtensionFileLoader", "functools.partial", "re.Pattern",
+                     "weakref.ReferenceType", "_frozen_importlib.ModuleSpec",
+                     "_frozen_importlib_external.SourceFileLoader", "_frozen_importlib_external.ExtensionFileLoader",
+                     "functools.partial", "re.Pattern",
                      "classmethod_descriptor", "mappingproxy", "method", "enum.EnumType", "abc.ABCMeta"}
 
 
@@ -160,7 +161,10 @@ def cyclic_garbage(report):
 
 
 def run_record(report):
-    """What the history keeps of a run for the verdicts of later runs: numbers only, no user objects."""
+    """What the history keeps of a run for the verdicts of later runs: numbers only, no user objects.
+
+    {"gross": python_gross (bytes), "block_bytes": block_bytes, "after": marks_after, "churn": churn (bytes or None)}.
+    """
     return {"gross": python_gross(report), "block_bytes": block_bytes(report), "after": marks_after(report),
             "churn": churn(report)}
 
@@ -172,6 +176,8 @@ def _step(gross, start, end, per_block, moved):
 
 def rerun_steps(report, previous_runs):
     """Steps of each re-run of the cell, oldest first; the current run's own (from its start to its end) comes last.
+    Each is Step(gross, net, churn, basis): bytes, bytes (None when not measured), bytes (None without an exact
+    peak), "heap" or "rss" (net_growth's).
 
     A completed re-run is measured from its start to the next run's start when the next run followed it directly
     (its end still includes output in flight); else from its start to its end."""
@@ -203,11 +209,13 @@ def _is_step(step, threshold):
 
 # -- the verdict ---------------------------------------------------------------------------------------------------
 def decide(report, previous_runs, cfg):
-    """Verdict of one report, given the earlier run records of the same cell (oldest first) and the thresholds.
+    """Verdict of one report, given the earlier run records of the same cell (oldest first) and the thresholds
+    (`cfg`: the settings as a dict, Config.as_dict(); thresholds in bytes).
 
     Returns Outcome(verdict, suspect, record): `verdict` is the report's {"kind", "flags", "bytes_per_run",
-    "reason"}; `suspect` asks for the next run of the cell to be traced; `record` is what the history keeps of this
-    run (run_record plus the verdict's kind).
+    "reason"} (bytes_per_run: bytes each re-run kept, averaged over the last leak_runs re-runs, or None before any
+    re-run); `suspect` asks for the next run of the cell to be traced; `record` is what the history keeps of this
+    run (run_record plus the verdict's kind, flags and bytes_per_run).
     """
     flags, reasons = [], {}
     previous = previous_runs[-1] if previous_runs else {}

@@ -1,4 +1,5 @@
-"""Runs a leak-corpus case (../shared/leak-corpus/README.md format) through a real kernel and checks its expectations."""
+"""Runs a leak-corpus case (../shared/leak-corpus/README.md format) through a real kernel and checks its
+expectations."""
 import json
 import re
 

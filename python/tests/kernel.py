@@ -1,4 +1,5 @@
-"""A real IPython kernel driven like JupyterLab drives it: execute_request with metadata.cellId, comm traffic on iopub."""
+"""A real IPython kernel driven like JupyterLab drives it: execute_request with metadata.cellId, comm traffic on
+iopub."""
 import json
 import os
 import queue

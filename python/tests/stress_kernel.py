@@ -1,7 +1,8 @@
 """`make stress`, kernel part (issue 7, item 6): 1,000 cells on a 5M-object heap through a real kernel.
 
-Not collected by pytest (no test_ prefix): it takes a minute or two and ~1 GB. Asserts every cell ran, no report carries
-an error, and the kernel's memory and memdiag's history stay bounded. Run: .venv/bin/python python/tests/stress_kernel.py
+Not collected by pytest (no test_ prefix): it takes a minute or two and ~1 GB. Asserts every cell ran, no report
+carries an error, and the kernel's memory and memdiag's history stay bounded.
+Run: .venv/bin/python python/tests/stress_kernel.py
 """
 import json
 import sys
@@ -15,7 +16,8 @@ CELLS = 1000
 MiB = 2**20
 STATE = ("import json, os, gc, memdiag\n"
          "print(json.dumps([int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'), "
-         "len(memdiag.history()), len(json.dumps(memdiag.history())), gc.isenabled(), gc.get_debug(), len(gc.garbage)]))")
+         "len(memdiag.history()), len(json.dumps(memdiag.history())), gc.isenabled(), gc.get_debug(), "
+         "len(gc.garbage)]))")
 
 
 def cell(i):
@@ -43,7 +45,8 @@ def main():
         reports = [r for r in k.reports() if (r["cell_id"] or "").startswith("stress-")]
         errors = [(r["cell_id"], r["errors"]) for r in reports if r["errors"]]
         growth = after[0] - before[0]
-        print(f"{CELLS} cells on a 5M-object heap in {elapsed:.1f} s; RSS {before[0] / MiB:.0f} -> {after[0] / MiB:.0f} MiB;"
+        print(f"{CELLS} cells on a 5M-object heap in {elapsed:.1f} s; "
+              f"RSS {before[0] / MiB:.0f} -> {after[0] / MiB:.0f} MiB;"
               f" history {after[1]} reports, {after[2] / 1024:.0f} KiB; reports received {len(reports)}")
         assert not failed, f"{len(failed)} cells failed"
         assert len(reports) == CELLS, len(reports)

@@ -1,4 +1,5 @@
-"""Every leak-corpus case (the shared floor, plus our own real-world patterns) through a real kernel, one kernel each."""
+"""Every leak-corpus case (the shared floor, plus our own real-world patterns) through a real kernel, one kernel
+each."""
 import json
 from pathlib import Path
 

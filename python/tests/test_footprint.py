@@ -130,7 +130,8 @@ def test_reports_hold_plain_data_only_and_tracing_stops(shared_kernel):
     for _ in range(3):  # suspected, then traced: stopped after each traced run
         k.execute("keep_t.append(bytearray(3_000_000))", cell_id="fp-suspect")
         assert k.execute("print(tracemalloc.is_tracing())")["stdout"].strip() == "False"
-    plain = ("def plain(x):\n    if type(x) is dict:\n        return all(type(k) is str and plain(v) for k, v in x.items())\n"
+    plain = ("def plain(x):\n    if type(x) is dict:\n"
+             "        return all(type(k) is str and plain(v) for k, v in x.items())\n"
              "    if type(x) is list:\n        return all(plain(v) for v in x)\n"
              "    return x is None or type(x) in (str, int, float, bool)\n"
              "print(all(plain(r) for r in __import__('memdiag').history()))")

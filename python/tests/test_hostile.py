@@ -119,22 +119,24 @@ class Sneaky:
     __self__ = property(_count)
     __closure__ = property(_count)
 
-Markup = type("<img src=x onerror=alert(1)>", (), {"__repr__": lambda self: CALLS.__setitem__("repr", CALLS["repr"] + 1) or "m"})
+Markup = type("<img src=x onerror=alert(1)>", (),
+              {"__repr__": lambda self: CALLS.__setitem__("repr", CALLS["repr"] + 1) or "m"})
 globals()[BadStr("bad_name")] = Markup()  # once: re-binding it would compare names, in the user's own code
 '''
 
 CELLS = {
     "reprs": "kept_reprs = [SlowRepr(), RaisingRepr(), HugeRepr(), Counted()] * 3000",
     "attrs": "kept_attrs = [AnyAttr(), Liar(), ListLiar()] * 3000\nlone_liar = Liar()\nlone_any = AnyAttr()",
-    "eqhash": "kept_eq = [BadEq() for _ in range(3000)]\nkept_unhashable = [Unhashable() for _ in range(3000)]\nlone_unhashable = Unhashable()\nlone_eq = BadEq()",
+    "eqhash": "kept_eq = [BadEq() for _ in range(3000)]\nkept_unhashable = [Unhashable() for _ in range(3000)]\n"
+              "lone_unhashable = Unhashable()\nlone_eq = BadEq()",
     "keys": "reg = {BadKey(): bytearray(12_000_000), BadStr('k'): [Target() for _ in range(3000)]}",
     "recursive": "rl = []\nrl.append(rl)\nrd = {}\nrd['rd'] = rd\nrt = (rl, rd)\nfor _ in range(2000):\n"
                  "    rl.append([rl, rd])",
-    "proxies": "_t = Target()\ndead_proxy = weakref.proxy(_t)\ndead_proxies = [weakref.proxy(Target()) for _ in range(3000)]\n"
-               "dead_list = [dead_proxy] * 10\ndel _t",
+    "proxies": "_t = Target()\ndead_proxy = weakref.proxy(_t)\n"
+               "dead_proxies = [weakref.proxy(Target()) for _ in range(3000)]\ndead_list = [dead_proxy] * 10\ndel _t",
     "cobjects": "arr = np.empty(3000, dtype=object)\narr[:] = [SlowRepr() for _ in range(3000)]\narr[0] = arr\n"
-                "buf = mmap.mmap(-1, 20_000_000)\nbuf.write(b'x' * 20_000_000)\nview = memoryview(bytearray(12_000_000))\n"
-                "aa = array.array('d', range(1_000_000))",
+                "buf = mmap.mmap(-1, 20_000_000)\nbuf.write(b'x' * 20_000_000)\n"
+                "view = memoryview(bytearray(12_000_000))\naa = array.array('d', range(1_000_000))",
     "huge": "ten_m = [None] * 10_000_000\nten_m_t = (0,) * 10_000_000\nten_m_b = [b''] * 10_000_000",
     "markup": "markup = [Markup() for _ in range(3000)]",
     "garbage": "for _ in range(2000):\n    h = SlowRepr(); l = Liar(); h.me = h; h.l = l; l.__dict__['h'] = h\n"

@@ -69,7 +69,8 @@ def test_bootstrap_loads_then_reannounces(kernel):
 
 def test_unload_restores_hooks(kernel):
     code = ("import gc, sys; ip = get_ipython(); print(len(ip.events.callbacks['pre_run_cell']), "
-            "len(ip.events.callbacks['post_run_cell']), len(gc.callbacks), 'memdiag' in ip.magics_manager.magics['line'])")
+            "len(ip.events.callbacks['post_run_cell']), len(gc.callbacks), "
+            "'memdiag' in ip.magics_manager.magics['line'])")
     before = kernel.execute(code)["stdout"].split()
     kernel.execute("%load_ext memdiag")
     loaded = kernel.execute(code)["stdout"].split()

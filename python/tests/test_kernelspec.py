@@ -3,7 +3,6 @@ import json
 
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
-
 from kernel import TIMEOUT, kernel_env
 
 

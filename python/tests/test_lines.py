@@ -5,7 +5,6 @@ import sys
 import time
 
 import pytest
-
 from kernel import TIMEOUT
 
 MB = 1_000_000

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from memdiag import protocol
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "protocol" / "examples").glob("*.json"))

@@ -1,9 +1,11 @@
-"""Issue 7, item 5: the report builder's capping (protocol.py) against arbitrary nested junk, hostile objects included."""
+"""Issue 7, item 5: the report builder's capping (protocol.py) against arbitrary nested junk, hostile objects
+included."""
 import json
 import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from memdiag import protocol
 
 CALLS = []

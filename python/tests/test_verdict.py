@@ -30,7 +30,7 @@ def history(steps, gross, rss_steps=None, kind="ok"):
     """Records of consecutive runs 1..len(steps)+1 whose heap grew by steps[i] from run i's start to run i+1's."""
     records, heap, rss = [], 50 * MB, 100 * MB
     rss_steps = rss_steps or steps
-    for n, (step, rstep) in enumerate(zip(steps, rss_steps)):
+    for n, (step, rstep) in enumerate(zip(steps, rss_steps, strict=False)):
         start = {"rss": rss, "heap": heap, "blocks": 1000}
         heap, rss = heap + step, rss + rstep
         records.append({"run": n + 1, "start": start, "next": {"rss": rss, "heap": heap, "blocks": 1000},
@@ -137,7 +137,8 @@ def test_cycles_by_count_or_size_but_not_ipythons_own():
 
 
 def test_retained_where_the_census_is_blind_says_so():
-    """An lru_cache's C-level entries: malloc holds 12 MB more after malloc_trim, Python-level accounting sees little."""
+    """An lru_cache's C-level entries: malloc holds 12 MB more after malloc_trim, Python-level accounting sees
+    little."""
     out = decide(report(heap=(50 * MB, 62 * MB), rss=(100 * MB, 112 * MB)), [], DEFAULTS)
     assert out.verdict["kind"] == "retains" and "C-level" in out.verdict["reason"]
     assert "native" not in out.verdict["flags"]

@@ -46,7 +46,8 @@ def _ours(ref):
 
 
 def search(shell, targets, budget_s=BUDGET_S, walk=True):
-    """One chain per target, from a named root down to it: {"type", "root", "chain": [{"label", "edge"}]}.
+    """One chain per target, from a named root down to it: a list of {"type", "root", "chain": [{"label", "edge"}]}
+    (targets with no chain found are left out). `budget_s`: seconds the heap walk may take.
 
     A target that is simply the value of a user's name is searched further ("what else holds it?": a figure kept by
     pyplot, an instance kept by a class registry); when nothing else does, its chain is the name alone.
@@ -217,6 +218,10 @@ def _targets(ctx):
 
 
 def after(ctx):
+    """For a flagged or deep cell (the recorder decides): report["backrefs"] = chains (search) from named roots to
+    what the cell retained: Out[n], the values of new or rebound names, the newest items of grown containers and the
+    survivors the census kept, at most MAX_TARGETS. The heap is walked, within BUDGET_S seconds (DEEP_BUDGET_S deep),
+    for leaks, cycles, native memory, deep and traced runs and a cell's first run; otherwise roots by identity only."""
     targets = _targets(ctx)
     if targets:
         budget = DEEP_BUDGET_S if ctx.deep else BUDGET_S

@@ -14,8 +14,8 @@ from .. import machinery, protocol
 from ..gcguard import RAW
 
 TOP_N = 20
-USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their own, "
-               "so they are off until gc.unfreeze()")
+USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their "
+               "own, so they are off until gc.unfreeze()")
 SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
 REFERENTS_SAMPLED = 512
 TARGETS_KEPT = 24
@@ -24,7 +24,7 @@ _internal_type = machinery.is_machinery_type
 
 
 def untracked_size(obj):
-    """getsizeof of obj's direct untracked referents (the payload of containers: bytes, arrays, strings).
+    """getsizeof of obj's direct untracked referents (the payload of containers: bytes, arrays, strings), in bytes.
 
     A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the cost stays bounded.
     """
@@ -80,8 +80,8 @@ def _pandas_size(obj):
 
 
 def sizeof(obj):
-    """Cheap, honest size: getsizeof (pandas: shallow memory_usage), plus the base buffer of a numpy view (getsizeof
-    leaves it out)."""
+    """Cheap, honest size in bytes: getsizeof (pandas: shallow memory_usage), plus the base buffer of a numpy view
+    (getsizeof leaves it out); 0 when the object's own __sizeof__ raises."""
     try:
         size = _pandas_size(obj)
         if size is None:
@@ -129,6 +129,11 @@ def _sampled_sizes(objs, counts):
 
 
 def after(ctx):
+    """After the cell, the gc still frozen: report["objects"] = {"new": how many gc-tracked objects the cell created
+    survive it, "size": their bytes (sampled, extrapolated per type, with the untracked payload they hold), "growth":
+    the TOP_N biggest types, [{"type", "count", "size"}], "machinery": {"count", "size"} of the kernel's own, not
+    counted above}; or {"new": 0, "growth": [], "skipped": why} when the gc was not frozen for this cell.
+    ctx.census_types: the 8 biggest types, for keep_targets."""
     if not ctx.gc.frozen:
         reason = USER_FROZEN if ctx.gc.user_frozen else "the gc was not frozen for this cell"
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
@@ -136,7 +141,7 @@ def after(ctx):
     objs = RAW.get_objects()
     # Keyed by id: hashing a class runs its metaclass's __hash__/__eq__ (user code; None makes classes unhashable).
     counts = Counter(map(id, map(type, objs)))
-    types = dict(zip(map(id, map(type, objs)), map(type, objs)))
+    types = dict(zip(map(id, map(type, objs)), map(type, objs), strict=True))
     sizes = _sampled_sizes(objs, counts)
     del objs
     # What IPython, ipykernel, asyncio and memdiag made around the cell (handles, futures, tokens of a formatted
@@ -148,13 +153,16 @@ def after(ctx):
     ctx.report["objects"] = {
         "new": sum(n for _, n, _ in growth),
         "size": sum(s for s, _, _ in growth),
-        "growth": [{"type": protocol.type_name(tp=types[tid]), "count": n, "size": s} for s, n, tid in growth[:TOP_N]],
-        "machinery": {"count": sum(counts[tid] for tid in internal), "size": sum(sizes.get(tid, 0) for tid in internal)},
+        "growth": [{"type": protocol.type_name(tp=types[tid]), "count": n, "size": s}
+                   for s, n, tid in growth[:TOP_N]],
+        "machinery": {"count": sum(counts[tid] for tid in internal),
+                      "size": sum(sizes.get(tid, 0) for tid in internal)},
     }
 
 
 def keep_targets(ctx):
-    """Keep a few of the biggest survivors as backref targets, for cells that may be flagged (after cycles freed garbage)."""
+    """Keep a few of the biggest survivors as backref targets (ctx.targets, at most TARGETS_KEPT), for cells that may
+    be flagged (after cycles freed garbage)."""
     if not ctx.gc.frozen or not ctx.census_types or not ctx.interesting:
         return
     wanted = {id(tp) for tp in ctx.census_types if not machinery.is_machinery_type(tp)}

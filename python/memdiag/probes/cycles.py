@@ -25,6 +25,13 @@ EDGE_SCAN = 1_000_000
 
 
 def after(ctx):
+    """After the cell, the gc still frozen: collect the cell's cyclic garbage with DEBUG_SAVEALL, name it, free it.
+
+    report["gc"] = {"collected": objects automatic collections freed during the cell plus those this collection
+    found, "during": the automatic part, "cycles": describe()'s groups, the kernel's own left out}, plus "machinery":
+    {"groups", "objects", "size"} of the kernel's groups when there were any. "skipped": why, when the gc was not
+    frozen for the cell, or the user disabled it or set debug flags.
+    """
     state = ctx.gc
     counter = state.counter
     during = counter.collected if counter is not None else 0
@@ -80,8 +87,10 @@ def is_internal(types):
 def describe(garbage, hidden=None):
     """Group garbage into connected components, then by type signature; name the edges that close each cycle.
 
-    With `hidden` (a dict), the kernel's own groups (`internal`) are left out and only counted into it: {"groups",
-    "objects", "size"}. Without, every group is described, flagged."""
+    Returns at most MAX_GROUPS groups, biggest first: [{"types": type names, "objects": count, "size": bytes,
+    "internal": the kernel's own (is_internal), "edges": up to MAX_EDGES edge texts}]. With `hidden` (a dict), the
+    kernel's own groups are left out and only counted into it: {"groups", "objects", "size"}. Without, every group
+    is described, flagged."""
     index = {id(o): i for i, o in enumerate(garbage)}
     parent = list(range(len(garbage)))
 

@@ -46,7 +46,8 @@ def _mallinfo2():
 
 
 def free_threaded():
-    """True on a free-threaded build (PEP 703): objects live in mimalloc, which neither mallinfo2 nor malloc_trim see."""
+    """True on a free-threaded build (PEP 703): objects live in mimalloc, which neither mallinfo2 nor malloc_trim
+    see."""
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     return is_gil_enabled is not None and not is_gil_enabled()
 
@@ -70,11 +71,15 @@ def unavailable():
 
 
 def before(ctx):
+    """Before the cell: ctx.heap_before = in_use() (bytes, or None), ctx.blocks_before = sys.getallocatedblocks()."""
     ctx.heap_before = in_use()
     ctx.blocks_before = sys.getallocatedblocks()
 
 
 def after(ctx):
+    """After the cell's garbage was freed: report["heap"] = {"before", "after": glibc's in-use bytes (mallinfo2
+    uordblks + hblkhd; None where unavailable), "blocks_before", "blocks_after": sys.getallocatedblocks() counts},
+    plus "skipped": why, when mallinfo2 is missing or does not see Python's objects (free-threaded builds)."""
     section = {"before": ctx.heap_before, "after": in_use(),
                "blocks_before": ctx.blocks_before, "blocks_after": sys.getallocatedblocks()}
     why = unavailable()

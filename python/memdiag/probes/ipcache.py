@@ -41,12 +41,15 @@ def _caches(shell):
 
 
 def before(ctx):
+    """Before the cell: ctx.cache_lens = the lengths of Out, HistoryManager.outputs and output_hist_reprs (0 where
+    absent)."""
     ctx.cache_lens = tuple(len(c) if isinstance(c, dict) else 0 for c in _caches(ctx.recorder.shell))
 
 
 def after(ctx):
     """report["ipython"] = {"out": bytes of the values the cell left in Out[n], "history": bytes of the output
-    bundles and text reprs IPython keeps for it}."""
+    bundles and text reprs IPython keeps for it}. The Out value becomes ctx.out_value (a backref target); an untracked
+    one is added to ctx.untracked."""
     if ctx.cache_lens is None:
         return
     out, outputs, reprs = _caches(ctx.recorder.shell)

@@ -43,10 +43,16 @@ def malloc_trim():
 
 
 def before(ctx):
+    """Before the cell: ctx.modules_before = len(sys.modules), to tell what the cell imported."""
     ctx.modules_before = len(sys.modules)
 
 
 def after(ctx):
+    """After the cell, gc given back: report["native"] = {"unexplained": bytes of RSS growth that Python-level memory
+    (verdict.python_gross plus IPython's history of this run) does not explain, less what malloc_trim gave back; None
+    when it cannot be judged here, "explained": those Python-level bytes, "trimmed": bytes malloc_trim(0) gave back,
+    None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes)), "skipped": why,
+    when it cannot be judged}. report["imports"] = {"count", "modules": the first 20 names} when the cell imported."""
     report = ctx.report
     added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
     if added > 0:

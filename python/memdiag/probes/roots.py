@@ -29,6 +29,7 @@ _EXC_TB = BaseException.__traceback__
 
 
 def frame_name(frame):
+    """A frame's function name (co_qualname on 3.11+, else co_name), at most 60 characters."""
     code = frame.f_code
     name = getattr(code, "co_qualname", None) or code.co_name  # co_qualname: 3.11+
     return protocol.short(name, 60)
@@ -87,6 +88,11 @@ def label(obj):
 
 
 class Roots:
+    """The roots a user can name, found by identity when made: the user's names, Out[n], `_`, the last error and what
+    its traceback keeps, and the items of untracked containers and lru caches under the user's names; plus the
+    namespaces (user_ns, Out, modules' globals) that name a child found among their referents. Keeps the root
+    objects alive until release()."""
+
     def __init__(self, shell):
         self.named = {}  # id(obj) -> (root name, [links below the root object])
         self.containers = {}  # id(dict) -> callable(child) -> root name, for namespaces that are roots themselves
@@ -206,9 +212,11 @@ class Roots:
         return None
 
     def is_user_name(self, name):
+        """True for a name in the user's namespace that is neither IPython's (In, Out, _5...) nor a module."""
         return name in self._user_names
 
     def is_container(self, obj):
+        """True when `obj` is a namespace root (user_ns, Out, a module's globals): see container_root."""
         return id(obj) in self.containers
 
     def resolve(self, obj):
@@ -229,6 +237,7 @@ class Roots:
         return label(self._root_objs[name])
 
     def release(self):
+        """Drop every object and name held (the search is over)."""
         self._root_objs.clear()
         self.named.clear()
         self.containers.clear()

@@ -17,6 +17,10 @@ _UNLIMITED = 1 << 60  # cgroups write "max" or a huge page-aligned number for "n
 
 
 class RssReader:
+    """RSS of this process in bytes, and its peak during a cell: /proc/self/statm and /proc/self/status kept open and
+    read with pread, the peak reset through /proc/self/clear_refs; psutil and getrusage where those are missing. The
+    files are reopened after a fork."""
+
     def __init__(self):
         self._pid = None
         self._statm = self._status = self._clear = None
@@ -37,6 +41,7 @@ class RssReader:
             self._clear = None
 
     def close(self):
+        """Close the /proc files held open (idempotent)."""
         for fd in (self._statm, self._status, self._clear):
             if fd is not None:
                 try:
@@ -52,9 +57,12 @@ class RssReader:
 
     @property
     def exact_peak(self):
+        """True when the peak is exact per cell (clear_refs writable and /proc/self/status open: Linux)."""
         return self._clear is not None and self._status is not None
 
     def rss(self):
+        """Current RSS in bytes: resident pages in /proc/self/statm times the page size; psutil where /proc is
+        missing, or without psutil getrusage's lifetime peak (0 when there is none)."""
         self._check_pid()
         if self._statm is not None:
             fields = os.pread(self._statm, 128, 0).split()
@@ -62,7 +70,8 @@ class RssReader:
         return _psutil_rss()
 
     def reset_peak(self):
-        """Start a new high-water mark; returns the lifetime peak marker used by the fallback."""
+        """Start a new high-water mark (write "5" to /proc/self/clear_refs) and return None; where that cannot be
+        done, return the marker peak() compares with: getrusage's lifetime peak RSS in bytes (None without it)."""
         self._check_pid()
         if self._clear is not None:
             try:
@@ -73,7 +82,9 @@ class RssReader:
         return _maxrss()
 
     def peak(self, marker, before, after):
-        """The cell's peak RSS; with no exact source, the lifetime peak if it was reached during the cell."""
+        """The cell's peak RSS in bytes, never below `before` or `after`: VmHWM from /proc/self/status since
+        reset_peak; with no exact source, getrusage's lifetime peak if it rose above `marker` during the cell, else
+        max(before, after)."""
         if self._clear is not None and self._status is not None:
             for line in os.pread(self._status, 4096, 0).splitlines():
                 if line.startswith(b"VmHWM:"):
@@ -134,12 +145,15 @@ def memory_limit():
 
 
 def before(ctx):
+    """Before the cell: reset the peak (ctx.peak_marker), then ctx.rss_before = RSS in bytes."""
     reader = ctx.recorder.rss_reader
     ctx.peak_marker = reader.reset_peak()
     ctx.rss_before = reader.rss()
 
 
 def after(ctx):
+    """Right after the cell: report["rss"] = {"before", "after", "peak": RSS in bytes (RssReader), "limit": the cgroup
+    memory limit in bytes, or None}."""
     reader = ctx.recorder.rss_reader
     after_ = reader.rss()
     ctx.report["rss"] = {

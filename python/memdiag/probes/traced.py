@@ -51,6 +51,8 @@ CELL, USER, IMPORT, KERNEL, OWN = "cell", "user", "import", "kernel", "own"
 
 
 def before(ctx):
+    """Before a traced run (ctx.trace): start tracemalloc with frames_for() frames per allocation. A user's own
+    tracing is left alone (a line in report["errors"] says the run is not scoped to the cell)."""
     if not ctx.trace:
         return
     if tracemalloc.is_tracing():
@@ -78,7 +80,8 @@ def frames_for(deep, previous):
 
 
 def previous_duration(ctx):
-    """Seconds the previous run of this cell took, as if untraced; None when this is its first run (that we know)."""
+    """Seconds the previous run of this cell took, as if untraced (a traced run's duration divided by its SLOWDOWN);
+    None when this is its first run (that we know)."""
     history = getattr(ctx.recorder, "history", None)
     reports = history.reports() if history is not None else []
     kind, _, value = ctx.key.partition(":")
@@ -130,6 +133,7 @@ class Cells:
         self.unmapped = cellargs.body_offset(ctx.raw_cell) if ctx.raw_cell.lstrip().startswith("%%memdiag") else 0
 
     def is_cell(self, filename):
+        """True for a file IPython compiled a cell under (this cell's or an earlier one's)."""
         if filename in self.numbers or filename in self.current:
             return True
         entry = linecache.cache.get(filename)  # terminal IPython and other front ends: cached source, no file
@@ -145,6 +149,7 @@ class Cells:
         return lineno
 
     def label(self, filename):
+        """"cell" for this cell's file, "In[n]" for an earlier cell's, else display_path(filename)."""
         if filename in self.current:
             return "cell"
         number = self.numbers.get(filename)
@@ -252,6 +257,11 @@ def _unplaced(rows):
 
 
 def after(ctx):
+    """After the cell, when memdiag started tracing: snapshot and stop tracemalloc, attribute each traced stack, then
+    report["traced"] = {"enabled": True, "retained": bytes still held of what the run allocated, the kernel
+    machinery's left out, "retained_all": the machinery's included, "top": the biggest sites (_top: [{"file",
+    "line", "code", "size" (bytes), "count" (blocks), "in_cell", "via"}]), "overhead": bytes of tracemalloc's own
+    tables, "frames": frames traced per allocation}. memdiag's own and tracemalloc's allocations count nowhere."""
     if not ctx.tracing:
         return
     ctx.tracing = False

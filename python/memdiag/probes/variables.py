@@ -27,6 +27,8 @@ _LRU = functools._lru_cache_wrapper
 
 
 def is_ipython_name(name):
+    """True for IPython's own names in the user namespace (In, Out, _, _5, _i5, exit, __builtins__...): not the
+    user's variables."""
     if name in _IPYTHON_NAMES:
         return True
     # _5, _i5: output and input history entries
@@ -34,7 +36,8 @@ def is_ipython_name(name):
 
 
 def length(value):
-    """A cheap growth measure for known container types, None for anything else."""
+    """A cheap growth measure for known container types, by exact type (len(), an lru_cache's currsize), None for
+    anything else."""
     tp = type(value)
     if id(tp) in _SIZED_IDS:
         return len(value)
@@ -50,7 +53,8 @@ def length(value):
 
 
 def cheap_size(value):
-    """numpy nbytes, pandas memory_usage (shallow), otherwise getsizeof plus untracked payload."""
+    """Bytes: pandas memory_usage (shallow), otherwise census.sizeof (getsizeof; a numpy view with its base buffer)
+    plus the untracked payload."""
     tp = type(value)
     module = protocol.type_attr(tp, "__module__") or ""
     try:
@@ -82,11 +86,16 @@ def _user_names(ns):
 
 
 def before(ctx):
+    """Before the cell: ctx.names = {name: (id(value), length or None)} of the user's names (no reference kept)."""
     ns = ctx.recorder.shell.user_ns
     ctx.names = {name: (id(value), length(value)) for name, value in _user_names(ns)}
 
 
 def after(ctx):
+    """After the cell: report["variables"] = up to TOP_N rows, biggest delta first: {"name", "status" ("new",
+    "rebound" or "grown"), "type", "size" (bytes, cheap_size), "delta" (bytes the name added: its size when new or
+    rebound, its newest items' when grown), "added" (items; grown only)}. ctx.names_changed: (name, status, items
+    added, at most 8) of those rows, for the backrefs."""
     seen, ctx.names = ctx.names, None
     if seen is None:
         return
