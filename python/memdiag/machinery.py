@@ -68,7 +68,7 @@ def is_kernel_type(tp):
 def is_cycle_only_type(tp):
     """True for the types that make cycles in anyone's hands (CYCLE_ONLY_TYPES: frames, tracebacks, cells, code,
     generators, coroutines)."""
-    return tp in CYCLE_ONLY_TYPES
+    return any(tp is kind for kind in CYCLE_ONLY_TYPES)  # identity: `in` would run a user metaclass's __eq__
 
 
 class _Files:

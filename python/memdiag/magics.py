@@ -9,6 +9,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 
 from . import cellargs, display, inspect_heap, lines, memray_probe, protocol, valgrind
 from .cellargs import USAGE, HelpRequested, UsageError
+from .verdict import format_bytes
 
 
 def show_deep_report(report, deep):
@@ -80,12 +81,12 @@ class MemdiagMagics(Magics):
 
     def _status(self):
         cfg = self.settings.as_dict()
-        mb = 1024 * 1024
+        size = format_bytes  # the units reports use (decimal MB), so the status and the reports agree
         lines = [
             f"memdiag {'on' if cfg['enabled'] else 'off'}, tracing {cfg['trace']}, history {cfg['history_limit']}",
-            f"thresholds: retains {cfg['retain_bytes'] // mb} MiB, leak {cfg['leak_bytes_per_run'] // mb} MiB/run over "
-            f"{cfg['leak_runs']} re-runs, cycles {cfg['cycle_objects']} objects or {cfg['cycle_bytes'] // mb} MiB, "
-            f"native {cfg['native_bytes'] // mb} MiB",
+            f"thresholds: retains {size(cfg['retain_bytes'])}, leak {size(cfg['leak_bytes_per_run'])}/run over "
+            f"{cfg['leak_runs']} re-runs, cycles {cfg['cycle_objects']} objects or {size(cfg['cycle_bytes'])}, "
+            f"native {size(cfg['native_bytes'])}",
         ]
         recent = self.recorder.history.reports()[-5:]
         for report in recent:

@@ -19,9 +19,9 @@ MAX_FRAMES = 12
 _PLUMBING_PREFIXES = ("_PyEval_", "_PyObject_Vectorcall", "PyObject_Vectorcall", "_PyObject_MakeTpCall",
                       "_PyFunction_Vectorcall", "cfunction_", "method_vectorcall", "trace_call_function",
                       "PyEval_EvalCode", "tracemalloc_", "_PyObject_Call", "PyObject_Call", "object_vacall")
-# tracemalloc's own bookkeeping (a %%memdiag cell traces): not the cell's memory.
 # Frames where the kernel's own work starts (runners, such as contextlib or threading, run anyone's code).
 _KERNEL_KINDS = (machinery.KIND_KERNEL, machinery.KIND_OWN)
+# tracemalloc's own bookkeeping (a %%memdiag cell traces): not the cell's memory.
 _BOOKKEEPING = frozenset({"traceback_new", "tracemalloc_add_trace", "raw_malloc", "hashtable_new", "_Py_hashtable_set",
                           "_Py_hashtable_new_full"})
 

@@ -92,11 +92,3 @@ class History:
         """True while `key` is marked by request_trace."""
         with self._lock:
             return key in self._trace_next
-
-    def clear(self):
-        """Forget every report, run record and trace request."""
-        with self._lock:
-            self._reports.clear()
-            self._runs.clear()
-            self._trace_next.clear()
-            self._last_key = None

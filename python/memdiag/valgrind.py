@@ -120,7 +120,7 @@ def _kill(proc):
 
 def empty():
     """A section with nothing found: 0 bytes lost of each kind, no records, nothing skipped."""
-    return {"definitely_lost": 0, "indirectly_lost": 0, "possibly_lost": 0, "records": [],
+    return {"definitely_lost": 0, "indirectly_lost": 0, "possibly_lost": 0, "records": [], "record_count": 0,
             "skipped": {"records": 0, "bytes": 0}}
 
 

@@ -20,7 +20,6 @@ SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
 REFERENTS_SAMPLED = 512
 TARGETS_KEPT = 24
 MIN_TARGET_SIZE = 4096  # smaller survivors are IPython's bookkeeping far more often than the user's data
-_internal_type = machinery.is_machinery_type
 
 
 def untracked_size(obj):

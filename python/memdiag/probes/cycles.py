@@ -185,9 +185,9 @@ def attribute_edge(src, dst):
     if isinstance(attrs, dict):
         if attrs is dst:
             return ".__dict__"
-        for key, value in list(attrs.items())[:1000]:
+        for key, value in itertools.islice(dict.items(attrs), 1000):  # dict's own items: no subclass code runs
             if value is dst:
-                return f".{protocol.short(str(key), 40)}"
+                return f".{protocol.short(key, 40)}" if type(key) is str else f"[{protocol.key_repr(key)}]"
     for slot in ("__closure__", "__self__", "__func__", "cell_contents", "__defaults__", "__globals__",
                  "f_locals", "tb_frame", "tb_next", "f_back", "__wrapped__", "__traceback__", "__context__"):
         try:

@@ -10,13 +10,11 @@ leak) and calloc'd zero pages that are not touched yet (`bytes(5_000_000)`). Two
   are mmapped directly, so mallinfo2 never sees small objects; their count does (a few µs: it visits the arenas).
 
 The two are read before and after each cell; the verdict turns the block count into bytes with the mean size of the
-cell's own survivors (or BLOCK_BYTES when there is no census).
+cell's own survivors (verdict.block_bytes).
 """
 import ctypes
 import ctypes.util
 import sys
-
-BLOCK_BYTES = 64  # the mean size of a small Python object, when the cell's census gives none
 
 
 class _MallInfo2(ctypes.Structure):

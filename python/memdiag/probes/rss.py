@@ -33,11 +33,13 @@ class RssReader:
             self._statm = os.open("/proc/self/statm", os.O_RDONLY)
             self._status = os.open("/proc/self/status", os.O_RDONLY)
         except OSError:
-            self._statm = self._status = None
+            self.close()  # the one that did open is not leaked
         try:
             self._clear = os.open("/proc/self/clear_refs", os.O_WRONLY)
             os.write(self._clear, b"5")
-        except OSError:
+        except OSError:  # not writable here (some containers): no exact per-cell peak
+            if self._clear is not None:
+                os.close(self._clear)
             self._clear = None
 
     def close(self):

@@ -128,7 +128,7 @@ def add_untracked_growth(ctx):
         return
     rows = {row["type"]: row for row in objects.get("growth", [])}
     for tp, size in ctx.untracked:
-        if tp in (int, float, bool, type(None)) or size < 1024:
+        if any(tp is kind for kind in (int, float, bool, type(None))) or size < 1024:
             continue
         name = protocol.type_name(tp=tp)
         row = rows.get(name)
