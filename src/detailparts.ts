@@ -47,6 +47,11 @@ export function extraNumber(section: unknown, key: string): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** A boolean field the validator does not type (newer kernels): true only when it is exactly `true`. */
+export function extraFlag(section: unknown, key: string): boolean {
+  return typeof section === 'object' && section !== null && (section as Record<string, unknown>)[key] === true;
+}
+
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className?: string,
@@ -260,7 +265,20 @@ export function chainList(report: IReport, trans: TranslationBundle): HTMLElemen
   list.setAttribute('aria-label', trans.__('Reference chains from a root to a retained object'));
   for (const backref of report.backrefs ?? []) {
     const size = typeof backref.size === 'number' ? ` (${formatBytes(backref.size)})` : '';
-    list.appendChild(el('li', undefined, chainText(backref) + size));
+    const item = el('li', undefined, chainText(backref) + size);
+    if (backref.advice) {
+      item.appendChild(el('div', 'memdiag-Detail-advice', backref.advice));
+    }
+    list.appendChild(item);
+  }
+  if (extraFlag(report, 'backrefs_truncated')) {
+    list.appendChild(
+      el(
+        'li',
+        'memdiag-Detail-truncated',
+        trans.__('The search ran out of time before every object had its chain: other holders may exist.')
+      )
+    );
   }
   return list;
 }

@@ -60,7 +60,10 @@ export interface IChainLink {
 export interface IBackref {
   type: string;
   root: string;
+  /** Bytes the target keeps: its own size, its untracked payload, a view's base. */
   size?: number;
+  /** The standard fix for this root, when there is one (`%reset -f out`, `plt.close(fig)`...). */
+  advice?: string;
   chain: IChainLink[];
 }
 
@@ -241,7 +244,12 @@ function isChainLink(v: unknown): v is IChainLink {
 
 function isBackref(v: unknown): v is IBackref {
   return (
-    isDict(v) && isStr(v.type) && isStr(v.root) && optional(v.size, isInt) && isArrayOf(v.chain, isChainLink)
+    isDict(v) &&
+    isStr(v.type) &&
+    isStr(v.root) &&
+    optional(v.size, isInt) &&
+    optional(v.advice, isStr) &&
+    isArrayOf(v.chain, isChainLink)
   );
 }
 

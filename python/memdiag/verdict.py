@@ -165,8 +165,9 @@ def run_record(report):
 
     {"gross": python_gross (bytes), "block_bytes": block_bytes, "after": marks_after, "churn": churn (bytes or None)}.
     """
+    keys = (report.get("ipython") or {}).get("keys") or []
     return {"gross": python_gross(report), "block_bytes": block_bytes(report), "after": marks_after(report),
-            "churn": churn(report)}
+            "churn": churn(report), "out_keys": [k for k in keys if type(k) is int][:8]}
 
 
 def _step(gross, start, end, per_block, moved):

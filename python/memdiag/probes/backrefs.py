@@ -10,9 +10,9 @@ import gc
 import time
 import types
 
-from .. import machinery, protocol
+from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base
+from .census import array_base, sizeof, untracked_size
 from .cycles import attribute_edge
 from .roots import Roots, label
 
@@ -45,13 +45,14 @@ def _ours(ref):
     return type(ref) is types.FrameType and machinery.file_kind(ref.f_code.co_filename) == machinery.KIND_OWN
 
 
-def search(shell, targets, budget_s=BUDGET_S, walk=True):
+def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None):
     """One chain per target, from a named root down to it: a list of {"type", "root", "chain": [{"label", "edge"}]}
     (targets with no chain found are left out). `budget_s`: seconds the heap walk may take.
 
     A target that is simply the value of a user's name is searched further ("what else holds it?": a figure kept by
     pyplot, an instance kept by a class registry); when nothing else does, its chain is the name alone.
-    With walk=False only identity roots are tried (no heap pass).
+    With walk=False only identity roots are tried (no heap pass). `info` (a dict), when given, gets
+    "truncated": True when the time budget ran out before every target had its chain.
     """
     roots = Roots(shell)
     parent = {}  # id(child) -> [(referrer, edge), ...]: a few, since the first referrer found may lead nowhere
@@ -96,6 +97,12 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                     cid = id(child)
                     if cid not in wanted or cid in resolved or len(parent.get(cid, ())) >= MAX_PARENTS:
                         continue
+                    if ref is user_ns and cid in by_name:
+                        continue  # we know that name already; look for the other holders
+                    name = roots.container_root(ref, child)
+                    if name is not None:
+                        resolved[cid] = (name, [])
+                        continue
                     # 8,000 Loggers all point at one Manager: siblings of one type are one path, not 8,000; a few of
                     # them leave room in the frontier (and the budget) for the holder that leads to a root.
                     sibling = (cid, id(type(ref)))
@@ -103,23 +110,18 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
                         continue
                     fan_in[sibling] = fan_in.get(sibling, 0) + 1
                     kept_as_parent = True
-                    if ref is user_ns and cid in by_name:
-                        continue  # we know that name already; look for the other holders
-                    name = roots.container_root(ref, child)
-                    if name is not None:
-                        resolved[cid] = (name, [])
-                    else:
-                        holders = parent.get(cid)
-                        if holders is None:
-                            holders = parent[cid] = []
-                            mine.add(id(holders))
-                        # The edge is named only for the chains returned: naming it can read an instance's
-                        # __dict__, which on 3.11+ builds that dict (memory, and a holder later searches miss).
-                        link = (ref, None)
-                        mine.add(id(link))  # our own tuples hold referrers: never a holder at the next level
-                        holders.append(link)
+                    holders = parent.get(cid)
+                    if holders is None:
+                        holders = parent[cid] = []
+                        mine.add(id(holders))
+                    # The edge is named only for the chains returned: naming it can read an instance's __dict__,
+                    # which on 3.11+ builds that dict (memory, and a holder later searches miss).
+                    link = (ref, None)
+                    mine.add(id(link))  # our own tuples hold referrers: never a holder at the next level
+                    holders.append(link)
                 if (kept_as_parent and id(ref) not in seen and not roots.is_container(ref)
-                        and len(frontier) < MAX_FRONTIER and not machinery.is_machinery_type(type(ref))):
+                        and not roots.is_machinery(ref) and len(frontier) < MAX_FRONTIER
+                        and not machinery.is_machinery_type(type(ref))):
                     seen.add(id(ref))
                     frontier.append(ref)
             # Every target has its chain: further levels would only widen the frontier (a level costs a heap pass).
@@ -130,6 +132,8 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True):
             if time.perf_counter() + level_cost * len(frontier) / max(len(pending), 1) > deadline:
                 frontier = [o for o in frontier if roots.resolve(o) is not None]
             del referrers, pending, wanted
+        if info is not None and time.perf_counter() > deadline:
+            info["truncated"] = any(_path_to_root(t, parent, resolved) is None for t in targets)
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
                 resolved[tid] = hit
@@ -191,7 +195,14 @@ def _chains(targets, parent, resolved, roots):
             continue  # reached through IPython's or our own machinery: not an answer a user can act on
         if key not in keys:
             keys.add(key)
-            chains.append({"type": protocol.type_name(target), "root": protocol.short(root, 80), "chain": chain})
+            entry = {"type": protocol.type_name(target), "root": protocol.short(root, 80), "chain": chain,
+                     "size": sizeof(target) + untracked_size(target)}
+            tip = advice.for_root(root, chain)
+            if tip:
+                entry["advice"] = tip
+            chains.append(entry)
+    # The roots that keep the most first: that is what a user frees first.
+    chains.sort(key=lambda c: c["size"], reverse=True)
     return chains
 
 
@@ -201,10 +212,16 @@ def _targets(ctx):
     from .variables import newest_items
 
     picked = [] if ctx.out_value is None else [ctx.out_value]  # the cell's result, held by Out[n]
+    leak = "leak" in ctx.report["verdict"]["flags"]
+    if leak:
+        # What leaked is what the earlier runs left behind: their results still in Out[n] come first.
+        picked = _earlier_results(ctx) + picked
     for name, status, added in ctx.names_changed:
         if name not in ns:
             continue
         value = ns[name]
+        if status != "grown" and leak and picked:
+            continue  # a rebound name holds this run's new value, not what the earlier runs leaked
         picked.extend(newest_items(value, max(added, 1)) if status == "grown" else [value])
     extra, ctx.targets = ctx.targets, []  # a list of ours: it must not be found as a referrer
     picked.extend(extra)
@@ -215,6 +232,15 @@ def _targets(ctx):
             ids.add(id(obj))
             unique.append(obj)
     return unique[:MAX_TARGETS]
+
+
+def _earlier_results(ctx):
+    """The values earlier runs of this cell left in Out[n] (their execution counts are in the run records)."""
+    out = ctx.recorder.shell.user_ns.get("Out")
+    if not isinstance(out, dict):
+        return []
+    keys = [k for rec in ctx.previous_runs for k in rec.get("out_keys", ()) if type(k) is int]
+    return [out[k] for k in keys[-MAX_TARGETS // 2:] if k in out]
 
 
 def after(ctx):
@@ -229,5 +255,8 @@ def after(ctx):
         # A heap pass per level is paid for leaks, cycles, native memory, deep and traced runs, and a cell's first
         # run; a cell that merely keeps holding a lot on every re-run gets its cheap, identity-only answer.
         walk = ctx.deep or ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
-        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk)
+        info = {}
+        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info)
+        if info.get("truncated"):
+            ctx.report["backrefs_truncated"] = True
     targets.clear()

@@ -54,8 +54,10 @@ def after(ctx):
         return
     out, outputs, reprs = _caches(ctx.recorder.shell)
     old_out, old_outputs, old_reprs = ctx.cache_lens
-    section = {"out": 0, "history": 0}
-    for _, value in _newest(out, old_out):
+    section = {"out": 0, "history": 0, "keys": []}
+    for key, value in _newest(out, old_out):
+        if type(key) is int:
+            section["keys"].append(key)
         size = cheap_size(value)
         section["out"] += size
         if ctx.out_value is None:

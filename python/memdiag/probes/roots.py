@@ -18,6 +18,7 @@ from .census import sizeof, untracked_size
 from .variables import is_ipython_name
 
 DESCEND_ITEMS = 100_000
+_TYPE_DICT = type.__dict__["__dict__"]  # a class's namespace as a mappingproxy, read without the class's own code
 _LRU = functools._lru_cache_wrapper
 MAX_TRACEBACK = 64  # tracebacks followed down from the last error
 MAX_LOCALS = 200  # locals of one frame looked at
@@ -96,6 +97,7 @@ class Roots:
     def __init__(self, shell):
         self.named = {}  # id(obj) -> (root name, [links below the root object])
         self.containers = {}  # id(dict) -> callable(child) -> root name, for namespaces that are roots themselves
+        self.machinery = set()  # ids of machinery modules and their globals: no path to the user goes through them
         self._keep = []  # the root objects, alive while the search runs
         self._root_objs = {}  # root name -> the root object itself (resolve() may give an object below it)
         self._user_names = set()
@@ -116,12 +118,33 @@ class Roots:
             mdict = getattr(module, "__dict__", None) if module is not None else None
             # The kernel's machinery modules are no root a user can act on (ipykernel's own `logger` leads to every
             # Logger): the search goes on past them to the user's or a library's name.
-            if type(mdict) is dict and mdict is not ns and not is_machinery_module(modname):
+            if type(mdict) is dict and is_machinery_module(modname):
+                self.machinery.update((id(mdict), id(module)))  # searched past, never through
+            elif type(mdict) is dict and mdict is not ns:
                 self.containers.setdefault(id(mdict), lambda child, d=mdict, m=modname: self._key_in(d, child, m, "."))
+                self._class_namespaces(mdict, modname)
         for name, value in list(ns.items()):
             if type(name) is str and not is_ipython_name(name):
                 self._descend(value, name)
         self._last_error()
+
+    def _class_namespaces(self, mdict, modname):
+        """The namespaces of the classes a module defines are roots too (`logging.Logger.manager`): a class attribute
+        is found by identity, however many instances of the class point at the same object. Only the module's own
+        classes (their __module__ is the module), read through type's descriptors: no user code runs."""
+        for key, value in list(mdict.items()):
+            if type(key) is not str or not isinstance(value, type):
+                continue
+            if protocol.type_attr(value, "__module__") != modname:
+                continue
+            try:
+                namespace = gc.get_referents(_TYPE_DICT.__get__(value))
+            except Exception:  # noqa: BLE001 - a type without a namespace
+                continue
+            if len(namespace) == 1 and type(namespace[0]) is dict:
+                found = namespace[0]
+                self.containers.setdefault(
+                    id(found), lambda child, d=found, p=f"{modname}.{key}": self._key_in(d, child, p, "."))
 
     def _last_error(self):
         """The last error and what its traceback keeps alive: the exception, each traceback, frame and local.
@@ -215,6 +238,10 @@ class Roots:
         """True for a name in the user's namespace that is neither IPython's (In, Out, _5...) nor a module."""
         return name in self._user_names
 
+    def is_machinery(self, obj):
+        """True for a machinery module or its globals dict (probes search past them, never through them)."""
+        return id(obj) in self.machinery
+
     def is_container(self, obj):
         """True when `obj` is a namespace root (user_ns, Out, a module's globals): see container_root."""
         return id(obj) in self.containers
@@ -240,5 +267,6 @@ class Roots:
         """Drop every object and name held (the search is over)."""
         self._root_objs.clear()
         self.named.clear()
+        self.machinery.clear()
         self.containers.clear()
         self._keep.clear()

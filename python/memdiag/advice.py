@@ -1,0 +1,32 @@
+"""One line of advice for a root that keeps memory alive, where there is a standard fix. Pure: strings in, a string out.
+
+The roots are named as probes/roots.py names them (`Out[12]`, `_`, `_12`, `sys.last_exc`, `logging.Logger`, a user
+variable); the chain is the report's [{"label", "edge"}] from the root down to what it keeps.
+"""
+import re
+
+_OUTPUT_CACHE = re.compile(r"^(Out\[\d+\]|_oh|_+|_\d+)$")
+_LAST_ERROR = ("sys.last_traceback", "sys.last_value", "sys.last_exc")
+
+
+def for_root(root, chain=()):
+    """The advice for one chain (a sentence), or None when there is no standard fix to suggest."""
+    labels = " ".join(link.get("label", "") for link in chain if isinstance(link, dict))
+    if _OUTPUT_CACHE.match(root or ""):
+        return ("IPython's output cache keeps every displayed result: end the cell with `;` so that it keeps none, "
+                "or run `%reset -f out` to free what it holds.")
+    if root in _LAST_ERROR:
+        return ("The last error keeps its frames and their locals: `del sys.last_traceback, sys.last_value` "
+                "(and `sys.last_exc` on Python 3.12+), or let another error replace it.")
+    if (root or "").startswith("printed output"):
+        return "IPython keeps what cells print in its history: print less, or write long output to a file."
+    if "lru_cache" in labels:
+        name = next((link["label"].split(" ", 1)[1] for link in chain
+                     if isinstance(link, dict) and link.get("label", "").startswith("lru_cache ")), "the function")
+        return f"The cache keeps every result: `{name}.cache_clear()` empties it; a `maxsize` bounds it."
+    if "matplotlib.figure.Figure" in labels or "matplotlib.pyplot" in (root or ""):
+        return "pyplot keeps every figure it made: `plt.close(fig)` (or `plt.close('all')`) frees them."
+    if (root or "").startswith("logging."):
+        return ("The logging module keeps every logger ever named: reuse a few names (a per-job logger is a "
+                "LoggerAdapter or an `extra=`) instead of `getLogger(f'...{job}')`.")
+    return None

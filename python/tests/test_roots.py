@@ -1,0 +1,48 @@
+"""Issue 13: the roots of what leaked, each with the bytes it keeps and the standard fix, through a real kernel."""
+from kernel import new_id
+
+
+def _runs(k, code, n):
+    cell = new_id()
+    for _ in range(n):
+        k.execute(code, cell_id=cell)
+    return [r for r in k.reports() if r["cell_id"] == cell]
+
+
+def test_output_cache_leak_names_the_earlier_results_not_the_rebound_name(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import numpy as np")
+    reports = _runs(k, "raw = bytearray(20_000_000)\nnp.frombuffer(raw, dtype=np.uint8).reshape(5000, 4000)", 3)
+    last = reports[-1]
+    assert last["verdict"]["kind"] == "leak", last["verdict"]
+    roots = [chain["root"] for chain in last["backrefs"]]
+    earlier = {f"Out[{r['execution_count']}]" for r in reports[:-1]}
+    assert earlier & set(roots), roots
+    assert roots[0] != "raw", roots  # deleting `raw` frees nothing: the earlier results hold the buffers
+    cache = next(chain for chain in last["backrefs"] if chain["root"] in earlier)
+    assert "%reset -f out" in cache["advice"] and "`;`" in cache["advice"]
+    assert [c["size"] for c in last["backrefs"]] == sorted((c["size"] for c in last["backrefs"]), reverse=True)
+
+
+def test_last_error_root_comes_with_its_fix(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    code = "def clean():\n    tmp = bytearray(30_000_000)\n    raise ValueError('bad row')\nclean()"
+    cell = new_id()
+    k.execute(code, cell_id=cell, allow_error=True)
+    report = next(r for r in k.reports() if r["cell_id"] == cell)
+    chain = next(c for c in report["backrefs"] if c["root"].startswith("sys.last_"))
+    assert "del sys.last_traceback" in chain["advice"]
+    assert chain["size"] >= 30_000_000 or any("tmp" in link["edge"] for link in chain["chain"]), chain
+
+
+def test_logger_registry_root_and_advice(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import logging\nrun_id = 0")
+    reports = _runs(k, "for task in range(8_000):\n    logging.getLogger(f'job.run{run_id}.t{task}')\nrun_id += 1", 4)
+    chains = [c for r in reports for c in r["backrefs"] if c["root"].startswith("logging.")]
+    assert chains, [r["backrefs"] for r in reports]
+    assert any("loggerDict" in "".join(link["edge"] for link in c["chain"]) for c in chains), chains
+    assert all("getLogger" in c.get("advice", "") for c in chains)
