@@ -18,8 +18,9 @@ def for_root(root, chain=()):
     if root in _LAST_ERROR:
         return ("The last error keeps its frames and their locals: `del sys.last_traceback, sys.last_value` "
                 "(and `sys.last_exc` on Python 3.12+), or let another error replace it.")
-    if (root or "").startswith("printed output"):
-        return "IPython keeps what cells print in its history: print less, or write long output to a file."
+    if (root or "").startswith(("printed output", "HistoryManager.outputs")):
+        return ("IPython keeps every cell's output (printed text, displays) in its history for the whole session: "
+                "print less, or write long output to a file.")
     if "lru_cache" in labels:
         name = next((link["label"].split(" ", 1)[1] for link in chain
                      if isinstance(link, dict) and link.get("label", "").startswith("lru_cache ")), "the function")

@@ -129,9 +129,10 @@ def python_retained(report):
     """Bytes the cell holds at the Python level after it ended, as this run can tell (imported modules don't count):
     what a user's names and survivors hold; with tracing, what the cell's own lines allocated and still hold."""
     traced = report.get("traced", {})
+    cache = ipython_cache(report)  # Out[n] and the history of this cell's output: held for the cell, never an import's
     if traced.get("enabled") and traced.get("retained") is not None:
-        return traced["retained"]
-    return max(_named(report), _census_retained(report))
+        return max(traced["retained"], cache)
+    return max(_named(report) + cache, _census_retained(report))
 
 
 def python_gross(report):

@@ -46,3 +46,16 @@ def test_logger_registry_root_and_advice(kernel):
     assert chains, [r["backrefs"] for r in reports]
     assert any("loggerDict" in "".join(link["edge"] for link in c["chain"]) for c in chains), chains
     assert all("getLogger" in c.get("advice", "") for c in chains)
+
+
+def test_printed_output_is_named_with_its_cell(kernel):
+    """IPython 9 keeps every printed string in HistoryManager.outputs: the root says whose output it is."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    cell = new_id()
+    k.execute("for i in range(100_000):\n    print('row', i, 'x' * 300)", cell_id=cell)
+    report = next(r for r in k.reports() if r["cell_id"] == cell)
+    assert report["verdict"]["kind"] == "retains", report["verdict"]
+    assert report["ipython"]["history"] >= 30_000_000, report["ipython"]
+    chain = next(c for c in report["backrefs"] if c["root"].startswith("printed output of cell ["))
+    assert f"[{report['execution_count']}]" in chain["root"] and "print less" in chain["advice"]

@@ -21,6 +21,8 @@ def _bundle_size(bundle):
     for value in list(bundle.values()):
         if type(value) in (str, bytes):
             total += sys.getsizeof(value)
+        elif type(value) is list:  # a stream: the pieces of text the cell printed
+            total += sys.getsizeof(value) + sum(sys.getsizeof(v) for v in value if type(v) in (str, bytes))
     return total
 
 

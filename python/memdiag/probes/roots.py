@@ -127,6 +127,7 @@ class Roots:
             if type(name) is str and not is_ipython_name(name):
                 self._descend(value, name)
         self._last_error()
+        self._history(getattr(shell, "history_manager", None))
 
     def _class_namespaces(self, mdict, modname):
         """The namespaces of the classes a module defines are roots too (`logging.Logger.manager`): a class attribute
@@ -193,6 +194,23 @@ class Roots:
                         self._keep.append(value)
             tb = _TB_NEXT.__get__(tb)
             depth += 1
+
+    def _history(self, history):
+        """What IPython's history keeps of each cell's output, named by identity: the text a cell printed ("printed
+        output of cell [n]") and the bundles it displayed (HistoryManager.outputs[n]). Their holders are IPython's own
+        objects, which the search never walks through."""
+        outputs = getattr(history, "outputs", None)
+        if not isinstance(outputs, dict):
+            return
+        for count, entries in list(outputs.items())[-DESCEND_ITEMS:]:
+            for entry in entries if type(entries) is list else ():
+                bundle = getattr(entry, "bundle", None)
+                if type(bundle) is not dict:
+                    continue
+                stream = getattr(entry, "output_type", "") in ("out_stream", "err_stream")
+                name = f"printed output of cell [{count}]" if stream else f"HistoryManager.outputs[{count}]"
+                for value in bundle.values():
+                    self._add(value, name)
 
     def _add(self, obj, name):
         self._root_objs.setdefault(name, obj)
