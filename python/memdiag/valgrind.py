@@ -1,10 +1,17 @@
 """`%%memdiag --valgrind`: the cell's code in a fresh interpreter under valgrind memcheck, its leak records parsed.
 
-The interpreter runs with PYTHONMALLOC=malloc so that every Python allocation is a malloc valgrind sees. Only definitely
+The interpreter runs with PYTHONMALLOC=malloc so that every Python allocation is a malloc valgrind sees. Definitely
 and indirectly lost blocks are records; the interpreter's own start-up and shutdown are skipped (their stacks go through
 Py_InitializeFromConfig / Py_FinalizeEx and never through the running program), as are, on 3.12+, the immortal interned
 strings of the code it loads and compiles; so are the frames of the eval loop inside each stack, which say nothing
 about who allocated.
+
+Possibly lost blocks are mostly the interpreter's own: every object with a gc header is reached through an interior
+pointer, so whatever lives until exit is "possibly lost". They are counted, and a record only when the cell itself
+allocated them and they are big: POSSIBLY_LOST_MIN_BYTES or more, allocated under the cell's own code (between the
+runner's exec and the allocation: no import, no start-up, no shutdown). A block a C function returned to the cell
+(`libc.malloc(2_000_000)` through ctypes, its address kept in a Python int) is one: memcheck calls it definitely lost
+on some Pythons and possibly lost on others, depending on what stale copies of its address it finds.
 """
 import os
 import shutil
@@ -19,8 +26,13 @@ from . import protocol
 MISSING = ("memdiag: --valgrind needs valgrind, which is not installed. On Debian or Ubuntu: "
            "apt-get install valgrind (as root, or with sudo).")
 MAX_RECORDS = 15
+# A possibly lost record of the cell's own code is kept from this size (bytes, all its blocks): far above what the
+# interpreter leaves possibly lost per call site under a cell (objects and dict keys, at most a few kB), far below
+# what a C allocation that matters takes.
+POSSIBLY_LOST_MIN_BYTES = 64 * 1024
 MAX_FRAMES = 12
 OUTPUT_TAIL = 2000
+NUM_CALLERS = 50  # memcheck's stack depth: a deeper stack is cut before the runner's frames
 
 # The cell runs from a file so that tracebacks show its lines; `python -c` keeps the kernel's working directory as
 # sys.path[0], as in the notebook.
@@ -50,6 +62,14 @@ _PLUMBING = frozenset({
 })
 # Where the runner's own frames begin: nothing below is the cell's.
 _RUNNER_FRAMES = frozenset({"builtin_exec_impl", "builtin_exec", "run_eval_code_obj", "run_mod", "main"})
+# The runner's `python -c` program: the exec just above it in the stack is the one that runs the cell (an import in
+# the cell execs the module's code too, above it).
+_PROGRAM_FRAMES = frozenset({"run_eval_code_obj", "run_mod"})
+_EXEC_FRAMES = frozenset({"builtin_exec_impl", "builtin_exec"})
+# An import inside the cell: what the module keeps until exit is the interpreter's, not the cell's.
+_IMPORT_FRAMES = frozenset({"import_find_and_load", "PyImport_ImportModuleLevelObject", "PyImport_Import",
+                            "PyImport_ImportModule", "_imp_create_dynamic", "_imp_exec_dynamic", "_imp_exec_builtin",
+                            "_PyImport_LoadDynamicModuleWithSpec", "exec_builtin_or_dynamic"})
 
 
 def find():
@@ -59,9 +79,9 @@ def find():
 
 def command(valgrind, xml_path, cell_path):
     """argv that runs `cell_path` in this Python under memcheck (full leak check: definite, indirect and possible
-    leaks, 50 callers), its XML written to `xml_path`."""
+    leaks, NUM_CALLERS callers), its XML written to `xml_path`."""
     return [valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
-            "--num-callers=50", "--xml=yes", f"--xml-file={xml_path}", "-q",
+            f"--num-callers={NUM_CALLERS}", "--xml=yes", f"--xml-file={xml_path}", "-q",
             sys.executable, "-c", _RUNNER, cell_path]
 
 
@@ -158,11 +178,24 @@ def _interned_by_interpreter(names):
     return "PyUnicode_New" in names and any(fn in _INTERNING_SOURCES or fn.startswith("_PyPegen_") for fn in names)
 
 
+def _by_cell_code(names):
+    """Whether a stack (function names, innermost first) was allocated by the cell's own code: it reaches the exec
+    that runs the cell, and no import lies between that exec and the allocation. A stack memcheck cut at NUM_CALLERS
+    frames (deep library code) is the cell's when no import shows in what is left."""
+    program = next((i for i, fn in enumerate(names) if fn in _PROGRAM_FRAMES), None)
+    if program is None:
+        cell_exec = len(names) if len(names) >= NUM_CALLERS else None
+    else:
+        cell_exec = next((i for i in range(program - 1, -1, -1) if names[i] in _EXEC_FRAMES), None)
+    return cell_exec is not None and not any(fn in _IMPORT_FRAMES for fn in names[:cell_exec])
+
+
 def parse(xml_path):
     """The leak records of a memcheck XML file: totals of the kept records and the biggest of them.
 
     {"definitely_lost", "indirectly_lost", "possibly_lost": bytes; "records": the MAX_RECORDS biggest definite and
-    indirect ones, [{"bytes", "blocks", "kind" ("definitely" or "indirectly"), "stack": frame texts}]; "record_count";
+    indirect ones and the possibly lost ones of the cell's own code from POSSIBLY_LOST_MIN_BYTES, [{"bytes",
+    "blocks", "kind" ("definitely", "indirectly" or "possibly"), "stack": frame texts}]; "record_count";
     "skipped": {"records", "bytes"} of the interpreter's start-up, shutdown and interned strings}.
     """
     section = empty()
@@ -183,7 +216,7 @@ def parse(xml_path):
             section["skipped"]["bytes"] += nbytes
         else:
             section[kind] += nbytes
-            if kind != "possibly_lost":
+            if kind != "possibly_lost" or nbytes >= POSSIBLY_LOST_MIN_BYTES and _by_cell_code(names):
                 records.append({"bytes": nbytes, "blocks": blocks, "kind": kind.split("_")[0],
                                 "stack": _stack(frames)})
         error.clear()
