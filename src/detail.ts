@@ -1,6 +1,7 @@
 /**
  * The detail of one execution: summary, allocation sites, names, type growth, per-line
- * increments, cycles, backref chains and, for native verdicts, the step-5 actions.
+ * increments, cycles, backref chains, for native verdicts the step-5 actions, and the native
+ * stacks of memray and valgrind (nativeview.ts).
  * Shared by the sidebar (DetailView) and the inline mime renderer (renderReport).
  *
  * Text goes in with textContent only; charts are specs built in charts.ts from data.
@@ -21,10 +22,10 @@ import {
   sitesSection,
   summarySection,
   table,
-  valgrindSection,
   variablesSection
 } from './detailparts';
 import { formatBytes, formatCount, formatDelta } from './format';
+import { leakedBlocksSection, nativeAllocationsSection } from './nativeview';
 import { IReport } from './protocol';
 import { IVegaHandle, readPalette, RenderVega, renderVega } from './vega';
 
@@ -190,7 +191,10 @@ namespace Private {
         node.appendChild(chainList(report, trans));
         parts.push(node);
       }
-      parts.push(valgrindSection(report, trans));
+      parts.push(
+        nativeAllocationsSection(report, trans, options.onJumpToLine),
+        leakedBlocksSection(report, trans, options.onJumpToLine)
+      );
       host.replaceChildren(...parts.filter((part): part is HTMLElement => part !== null));
       this.ready = this._draw();
       // Charts take their colours from the theme: redraw them when the user switches it.

@@ -320,35 +320,3 @@ export function nativeSection(report: IReport, trans: TranslationBundle): HTMLEl
   node.appendChild(steps);
   return node;
 }
-
-/** A `%%memdiag --valgrind` run's findings. */
-export function valgrindSection(report: IReport, trans: TranslationBundle): HTMLElement | null {
-  const valgrind = report.valgrind;
-  if (!valgrind) {
-    return null;
-  }
-  const node = section('valgrind', trans.__('valgrind'));
-  node.appendChild(
-    el(
-      'p',
-      undefined,
-      trans.__(
-        'Definitely lost: %1; indirectly lost: %2.',
-        formatBytes(valgrind.definitely_lost),
-        formatBytes(valgrind.indirectly_lost)
-      )
-    )
-  );
-  node.appendChild(
-    table(
-      trans.__('Leak records'),
-      [trans.__('Bytes'), trans.__('Blocks'), trans.__('Stack')],
-      valgrind.records.map(record => [
-        formatBytes(record.bytes),
-        formatCount(record.blocks),
-        record.stack.slice(0, 6).join(' ← ')
-      ])
-    )
-  );
-  return node;
-}

@@ -96,16 +96,44 @@ export interface IIPythonCache {
   history?: number;
 }
 
+export type ValgrindKind = 'definitely' | 'indirectly' | 'possibly';
+
+export const VALGRIND_KINDS: ReadonlyArray<ValgrindKind> = ['definitely', 'indirectly', 'possibly'];
+
 export interface IValgrindRecord {
   bytes: number;
   blocks: number;
+  /** memcheck's kind of loss; `possibly`: a big block the cell's own code allocated. */
+  kind?: ValgrindKind;
+  /** Frame texts, innermost first. */
   stack: string[];
 }
 
 export interface IValgrind {
   definitely_lost: number;
   indirectly_lost: number;
+  possibly_lost?: number;
   records: IValgrindRecord[];
+}
+
+/** One stack memray saw allocate what the cell still held (`%%memdiag --native`). */
+export interface INativeAllocation {
+  size: number;
+  count: number;
+  /** Frame texts, innermost first; the cell's own frames end in `(cell line N)`. */
+  stack: string[];
+}
+
+export interface INative {
+  unexplained: number | null;
+  /** Why RSS Python does not explain cannot be judged native on this build, in words. */
+  skipped?: string;
+  /** `%%memdiag --native`: memray's allocations still held at the cell's end, biggest first. */
+  allocations?: INativeAllocation[];
+  /** memray: bytes the cell allocated and still held. */
+  held?: number;
+  /** memray: the peak of tracked memory while the cell ran. */
+  tracked_peak?: number;
 }
 
 export interface IReport {
@@ -122,8 +150,7 @@ export interface IReport {
   /** `skipped`: why cyclic garbage was not looked for in this cell, in words. */
   gc?: { collected: number; cycles: ICycle[]; skipped?: string };
   backrefs?: IBackref[];
-  /** `skipped`: why RSS Python does not explain cannot be judged native on this build, in words. */
-  native?: { unexplained: number | null; skipped?: string };
+  native?: INative;
   verdict: IVerdict;
   errors: string[];
   lines?: ILineIncrement[];
@@ -283,7 +310,13 @@ function isIPythonCache(v: unknown): v is IIPythonCache {
 }
 
 function isValgrindRecord(v: unknown): v is IValgrindRecord {
-  return isDict(v) && isInt(v.bytes) && isInt(v.blocks) && isArrayOf(v.stack, isStr);
+  return (
+    isDict(v) &&
+    isInt(v.bytes) &&
+    isInt(v.blocks) &&
+    optional(v.kind, k => VALGRIND_KINDS.includes(k as ValgrindKind)) &&
+    isArrayOf(v.stack, isStr)
+  );
 }
 
 function isValgrind(v: unknown): v is IValgrind {
@@ -291,7 +324,23 @@ function isValgrind(v: unknown): v is IValgrind {
     isDict(v) &&
     isInt(v.definitely_lost) &&
     isInt(v.indirectly_lost) &&
+    optional(v.possibly_lost, isInt) &&
     isArrayOf(v.records, isValgrindRecord)
+  );
+}
+
+function isNativeAllocation(v: unknown): v is INativeAllocation {
+  return isDict(v) && isInt(v.size) && isInt(v.count) && isArrayOf(v.stack, isStr);
+}
+
+function isNative(v: unknown): v is INative {
+  return (
+    isDict(v) &&
+    isIntOrNull(v.unexplained) &&
+    optional(v.skipped, isStr) &&
+    optional(v.allocations, a => isArrayOf(a, isNativeAllocation)) &&
+    optional(v.held, isInt) &&
+    optional(v.tracked_peak, isInt)
   );
 }
 
@@ -319,7 +368,7 @@ export function isReport(v: unknown): v is IReport {
       g => isDict(g) && isInt(g.collected) && isArrayOf(g.cycles, isCycle) && optional(g.skipped, isStr)
     ) &&
     optional(v.backrefs, b => isArrayOf(b, isBackref)) &&
-    optional(v.native, n => isDict(n) && isIntOrNull(n.unexplained) && optional(n.skipped, isStr)) &&
+    optional(v.native, isNative) &&
     isVerdict(v.verdict) &&
     isArrayOf(v.errors, isStr) &&
     optional(v.lines, l => isArrayOf(l, isLine)) &&

@@ -34,6 +34,33 @@ describe('protocol examples', () => {
     expect(validate(bad)).toBe(false);
     expect(isReport(bad)).toBe(false);
   });
+
+  it('agrees with the guard on native stacks: valgrind kinds and memray allocations', () => {
+    const record = (kind: unknown) => ({
+      ...makeReport(),
+      valgrind: {
+        definitely_lost: 0,
+        indirectly_lost: 0,
+        possibly_lost: 2_000_000,
+        records: [{ bytes: 2_000_000, blocks: 1, kind, stack: ['malloc'] }]
+      }
+    });
+    for (const kind of ['definitely', 'indirectly', 'possibly']) {
+      expect(validate(record(kind))).toBe(true);
+      expect(isReport(record(kind))).toBe(true);
+    }
+    for (const kind of ['maybe', 3, null]) {
+      expect(validate(record(kind))).toBe(false);
+      expect(isReport(record(kind))).toBe(false);
+    }
+    const native = (allocations: unknown) => ({ ...makeReport(), native: { unexplained: null, allocations } });
+    expect(validate(native([{ size: 8, count: 1, stack: ['<module> (cell line 2)'] }]))).toBe(true);
+    expect(isReport(native([{ size: 8, count: 1, stack: ['<module> (cell line 2)'] }]))).toBe(true);
+    for (const bad of [[{ size: '8', count: 1, stack: [] }], [{ size: 8, count: 1, stack: [3] }], { size: 8 }]) {
+      expect(validate(native(bad))).toBe(false);
+      expect(isReport(native(bad))).toBe(false);
+    }
+  });
 });
 
 describe('isReport', () => {
