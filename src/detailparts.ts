@@ -265,7 +265,8 @@ export function chainList(report: IReport, trans: TranslationBundle): HTMLElemen
   list.setAttribute('aria-label', trans.__('Reference chains from a root to a retained object'));
   for (const backref of report.backrefs ?? []) {
     const size = typeof backref.size === 'number' ? ` (${formatBytes(backref.size)})` : '';
-    const item = el('li', undefined, chainText(backref) + size);
+    const count = typeof backref.count === 'number' && backref.count > 1 ? ` ×${backref.count}` : '';
+    const item = el('li', undefined, chainText(backref) + count + size);
     if (backref.advice) {
       item.appendChild(el('div', 'memdiag-Detail-advice', backref.advice));
     }

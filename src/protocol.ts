@@ -64,6 +64,8 @@ export interface IBackref {
   size?: number;
   /** The standard fix for this root, when there is one (`%reset -f out`, `plt.close(fig)`...). */
   advice?: string;
+  /** Chains merged into this one (they differ only in their last step); `size` is their sum. */
+  count?: number;
   chain: IChainLink[];
 }
 
@@ -276,6 +278,7 @@ function isBackref(v: unknown): v is IBackref {
     isStr(v.root) &&
     optional(v.size, isInt) &&
     optional(v.advice, isStr) &&
+    optional(v.count, isInt) &&
     isArrayOf(v.chain, isChainLink)
   );
 }

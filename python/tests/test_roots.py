@@ -1,5 +1,9 @@
 """Issue 13: the roots of what leaked, each with the bytes it keeps and the standard fix, through a real kernel."""
+import IPython
+import pytest
 from kernel import new_id
+
+IPYTHON_MAJOR = int(IPython.__version__.split(".")[0])
 
 
 def _runs(k, code, n):
@@ -48,6 +52,7 @@ def test_logger_registry_root_and_advice(kernel):
     assert all("getLogger" in c.get("advice", "") for c in chains)
 
 
+@pytest.mark.skipif(IPYTHON_MAJOR < 9, reason="IPython 8 (the last for Python 3.10) keeps no printed output")
 def test_printed_output_is_named_with_its_cell(kernel):
     """IPython 9 keeps every printed string in HistoryManager.outputs: the root says whose output it is."""
     k = kernel
@@ -59,3 +64,22 @@ def test_printed_output_is_named_with_its_cell(kernel):
     assert report["ipython"]["history"] >= 30_000_000, report["ipython"]
     chain = next(c for c in report["backrefs"] if c["root"].startswith("printed output of cell ["))
     assert f"[{report['execution_count']}]" in chain["root"] and "print less" in chain["advice"]
+
+
+def test_traceback_chain_names_the_local_and_merges_its_blocks(kernel):
+    """An uncaught error keeps clean()'s local `tmp` (a DataFrame): the chain names the local, once, with its size."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import numpy as np, pandas as pd")
+    code = ("def clean(n):\n    tmp = pd.DataFrame(np.random.rand(n, 8))\n    tmp['x'] = tmp[0] * 2\n"
+            "    raise ValueError('bad row')\nclean(600_000)")
+    cell = new_id()
+    k.execute(code, cell_id=cell, allow_error=True)
+    report = next(r for r in k.reports() if r["cell_id"] == cell)
+    chains = [c for c in report["backrefs"] if c["root"].startswith("sys.last_")]
+    # The frame's function object and each pandas block are not separate answers (pandas < 3 also caches a column in
+    # `_item_cache`: one more path to one more block).
+    assert len(chains) <= 2 and chains[0].get("count", 1) >= 2, chains
+    assert any(link["label"].startswith("frame clean") for link in chains[0]["chain"]), chains[0]
+    assert any(link["edge"] == ".f_locals['tmp']" for link in chains[0]["chain"]), chains[0]
+    assert chains[0]["size"] >= 40_000_000 and "del sys.last_traceback" in chains[0]["advice"]

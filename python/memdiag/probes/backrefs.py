@@ -25,6 +25,7 @@ MAX_FRONTIER = 1024
 NARROW_FRONTIER = 768
 MAX_PARENTS = 256
 MAX_SAME_TYPE_PARENTS = 4
+MIN_CHAIN_BYTES = 1024  # a chain to less than this (or 1% of the biggest) is not what keeps the cell's memory
 BUDGET_S = 1.0
 DEEP_BUDGET_S = 3.0
 
@@ -201,9 +202,28 @@ def _chains(targets, parent, resolved, roots):
             if tip:
                 entry["advice"] = tip
             chains.append(entry)
-    # The roots that keep the most first: that is what a user frees first.
-    chains.sort(key=lambda c: c["size"], reverse=True)
-    return chains
+    return _rank(chains)
+
+
+def _rank(chains):
+    """Chains as a user reads them: the ones that differ only in their last step (a DataFrame's blocks `[0]`, `[1]`)
+    merged into one with a `count` and their bytes summed; the roots that keep the most first; chains that keep
+    next to nothing of what the others keep (a function object beside a 40 MB frame) left out."""
+    merged = {}
+    for entry in chains:
+        chain = entry["chain"]
+        key = (entry["root"], entry["type"], tuple((link["label"], link["edge"]) for link in chain[:-1]),
+               chain[-1]["label"] if chain else "")
+        if key in merged and len(chain) > 1:
+            merged[key]["size"] += entry["size"]
+            merged[key]["count"] = merged[key].get("count", 1) + 1
+        else:
+            merged[key] = entry
+    ranked = sorted(merged.values(), key=lambda c: c["size"], reverse=True)
+    if ranked:
+        floor = max(MIN_CHAIN_BYTES, ranked[0]["size"] // 100)
+        ranked = [c for c in ranked if c["size"] >= floor] or ranked[:1]
+    return ranked
 
 
 def _targets(ctx):
