@@ -96,7 +96,7 @@ def run(source, progress=None, poll_s=1.0):
     valgrind = find()
     if valgrind is None:
         raise FileNotFoundError(MISSING)
-    tmp = tempfile.mkdtemp(prefix="memdiag-valgrind-")
+    tmp = _private_dir()
     try:
         cell_path = os.path.join(tmp, "cell.py")
         xml_path = os.path.join(tmp, "memcheck.xml")
@@ -128,6 +128,37 @@ def run(source, progress=None, poll_s=1.0):
         return section
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _private_dir():
+    """A new directory only this user can read, like tempfile.mkdtemp, without its module-level name generator:
+    the kernel's tempfile would keep a random.Random the cell's report then shows as retained by the cell."""
+    while True:
+        path = os.path.join(tempfile.gettempdir(), f"memdiag-valgrind-{os.urandom(8).hex()}")
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _errors(xml_path):
+    """The <error> elements of a memcheck XML file, each cleared once the caller is done with it. Not
+    ET.iterparse: it defines a class on every call, cyclic garbage the cell's report would show."""
+    parser = ET.XMLPullParser(events=("end",))
+    with open(xml_path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            parser.feed(chunk)
+            yield from _drain(parser)
+    parser.close()
+    yield from _drain(parser)
+
+
+def _drain(parser):
+    for _, element in parser.read_events():
+        if element.tag == "error":
+            yield element
+            element.clear()
 
 
 def _kill(proc):
@@ -200,12 +231,9 @@ def parse(xml_path):
     """
     section = empty()
     records = []
-    for _, error in ET.iterparse(xml_path):
-        if error.tag != "error":
-            continue
+    for error in _errors(xml_path):
         kind = _LEAK_KINDS.get(error.findtext("kind") or "")
         if kind is None:
-            error.clear()
             continue
         nbytes = int(error.findtext("xwhat/leakedbytes") or 0)
         blocks = int(error.findtext("xwhat/leakedblocks") or 0)
