@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from xml.parsers import expat  # noqa: F401  ET's parser imports it on first use: in the first --valgrind cell's report
 
 from . import protocol
 
