@@ -12,6 +12,7 @@ import ctypes.util
 import sys
 
 from .. import protocol
+from ..machinery import is_machinery_module
 from ..verdict import python_gross, run_growth
 from .heap import free_threaded
 
@@ -55,9 +56,11 @@ def after(ctx):
     when it cannot be judged}. report["imports"] = {"count", "modules": the first 20 names} when the cell imported."""
     report = ctx.report
     added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
-    if added > 0:
-        names = list(sys.modules)[-added:]
-        report["imports"] = {"count": added, "modules": [protocol.short(n, 80) for n in names[:20]]}
+    # What the kernel imports for itself while running a cell (IPython.core.logger on the first one) is not the cell's
+    # import: it must not excuse the cell's retention or cycles.
+    names = [n for n in list(sys.modules)[-added:] if not is_machinery_module(n)] if added > 0 else []
+    if names:
+        report["imports"] = {"count": len(names), "modules": [protocol.short(n, 80) for n in names[:20]]}
     rss = report["rss"]
     # Everything Python holds explains RSS: the cell's objects, and IPython's output cache and history of it. So does
     # output in flight: the bundles displayed this run are still being serialized and sent on iopub (a 10 MB
