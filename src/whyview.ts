@@ -1,6 +1,43 @@
 /**
  * The answer to "why is NAME alive?", rendered as text: the kernel's strings never become markup.
  */
+import { formatBytes } from './format';
+
+/** What the dialog says when it is accepted with nothing typed. */
+export const WHY_EMPTY_HINT = 'Type a name or expression, e.g. df or Out[3]';
+
+/** One answer of the name dialog: whether it was accepted, and the text typed. */
+export interface IWhyAnswer {
+  accept: boolean;
+  value: string | null | undefined;
+}
+
+/**
+ * The expression to ask about, trimmed, or null when the user cancelled. An empty answer is never
+ * taken silently: the dialog is asked again with `hint` (WHY_EMPTY_HINT, translated) as its label.
+ */
+export async function askWhyExpression(
+  ask: (label: string) => Promise<IWhyAnswer>,
+  label: string,
+  hint: string = WHY_EMPTY_HINT
+): Promise<string | null> {
+  for (let current = label; ; current = hint) {
+    const answer = await ask(current);
+    if (!answer.accept) {
+      return null;
+    }
+    const expression = (answer.value ?? '').trim();
+    if (expression) {
+      return expression;
+    }
+  }
+}
+
+/** `20 MB (itself 128 B)`: what the object keeps alive, and its own header when that differs. */
+function sizeText(size: number, own: unknown): string {
+  const text = formatBytes(size);
+  return typeof own === 'number' && own !== size ? `${text} (itself ${formatBytes(own)})` : text;
+}
 
 function isDict(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -29,7 +66,7 @@ export function renderWhy(result: unknown): HTMLElement {
     ['name', 'Name'],
     ['type', 'Type'],
     ['refcount', 'References'],
-    ['size', 'Size (bytes)'],
+    ['size', 'Keeps alive'],
     ['summary', 'Summary']
   ]) {
     const value = result[key];
@@ -37,7 +74,10 @@ export function renderWhy(result: unknown): HTMLElement {
       const dt = document.createElement('dt');
       dt.textContent = label;
       const dd = document.createElement('dd');
-      dd.textContent = String(value);
+      dd.textContent =
+        key === 'size' && typeof value === 'number' && Number.isFinite(value)
+          ? sizeText(value, result.own_size)
+          : String(value);
       facts.append(dt, dd);
     }
   }

@@ -13,7 +13,7 @@ from collections import Counter
 from . import protocol
 from .gcguard import RAW
 from .probes import backrefs, cycles
-from .probes.census import sizeof, untracked_size
+from .probes.census import own_size, retained_size
 from .verdict import format_bytes
 
 
@@ -73,7 +73,8 @@ def why(shell, expr):
     """Refcount, size, direct referrers and a backref chain of the value of `expr` in the user's namespace.
 
     Returns a JSON-safe dict {"name": expr, "type", "refcount" (int: references, why's own left out), "immortal":
-    False, "size" (bytes: getsizeof plus the untracked payload it holds), "referrers" (up to 20 gc-tracked holders as
+    False, "size" (bytes it keeps alive: census.retained_size, e.g. a numpy view's base buffer, a DataFrame's blocks, a
+    container's untracked payload), "own_size" (bytes: its getsizeof alone), "referrers" (up to 20 gc-tracked holders as
     "type.edge", then untracked dicts and tuples under the user's names), "backrefs" (chains, as backrefs.search)}.
     An immortal object (None, True, small ints, the empty tuple; on 3.12 interned strings) gets "refcount": None,
     "immortal": True and a summary instead: its count is a constant, and nothing that refers to it keeps it alive.
@@ -84,8 +85,9 @@ def why(shell, expr):
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"cannot evaluate {protocol.short(expr, 80)!r}: {type(exc).__name__}: {exc}") from None
     if is_immortal(value):
+        own = own_size(value)
         result = {"name": protocol.short(expr, 120), "type": protocol.type_name(value), "refcount": None,
-                  "immortal": True, "summary": IMMORTAL_SUMMARY, "size": sizeof(value), "referrers": [],
+                  "immortal": True, "summary": IMMORTAL_SUMMARY, "size": own, "own_size": own, "referrers": [],
                   "backrefs": []}
         return protocol.json_safe(result)
     # getrefcount counts its own argument and our local `value`
@@ -110,7 +112,7 @@ def why(shell, expr):
     holders.clear()
     referrers.extend(_untracked_holders(shell, value))
     result = {"name": protocol.short(expr, 120), "type": protocol.type_name(value), "refcount": refcount,
-              "immortal": False, "size": sizeof(value) + untracked_size(value), "referrers": referrers,
+              "immortal": False, "size": retained_size(value), "own_size": own_size(value), "referrers": referrers,
               "backrefs": chains}
     return protocol.json_safe(result)
 
@@ -187,7 +189,11 @@ def format_why(result):
     if result.get("immortal"):
         return (f"{result['name']}: {result['type']}, immortal, {format_bytes(result['size'])}\n"
                 f"  {result.get('summary') or IMMORTAL_SUMMARY}")
-    lines = [f"{result['name']}: {result['type']}, refcount {result['refcount']}, {format_bytes(result['size'])}"]
+    size = format_bytes(result["size"])
+    own = result.get("own_size")
+    if isinstance(own, int) and own != result["size"]:
+        size += f" (itself {format_bytes(own)}, the rest what it holds)"
+    lines = [f"{result['name']}: {result['type']}, refcount {result['refcount']}, {size}"]
     lines += [f"  referred to by {r}" for r in result["referrers"]]
     for chain in result["backrefs"]:
         path = "".join(link["edge"] or "" for link in chain["chain"][1:])

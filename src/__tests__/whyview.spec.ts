@@ -1,4 +1,4 @@
-import { renderWhy } from '../whyview';
+import { askWhyExpression, renderWhy, WHY_EMPTY_HINT } from '../whyview';
 
 describe('renderWhy', () => {
   it('says immortal instead of a sentinel refcount (PEP 683)', () => {
@@ -24,5 +24,38 @@ describe('renderWhy', () => {
     expect(node.querySelector('img')).toBeNull();
     expect(node.querySelector('b')).toBeNull();
     expect(node.textContent).toContain('<img src=x onerror=alert(1)>');
+  });
+
+  it('gives the size an object keeps alive in units, with its own header beside it', () => {
+    const node = renderWhy({ name: 'Out[3]', type: 'numpy.ndarray', refcount: 4, size: 20_000_185, own_size: 128 });
+    expect(node.textContent).toContain('Keeps alive20 MB (itself 128 B)');
+    const plain = renderWhy({ name: 'x', type: 'int', refcount: 2, size: 28, own_size: 28 });
+    expect(plain.textContent).toContain('Keeps alive28 B');
+    expect(plain.textContent).not.toContain('itself');
+  });
+});
+
+describe('askWhyExpression', () => {
+  const answers = (...values: Array<[boolean, string | null]>) => {
+    const labels: string[] = [];
+    const ask = async (label: string) => {
+      labels.push(label);
+      const [accept, value] = values.shift() ?? [false, null];
+      return { accept, value };
+    };
+    return { ask, labels };
+  };
+
+  it('asks again with a hint when the name is empty, instead of doing nothing', async () => {
+    const { ask, labels } = answers([true, '   '], [true, ''], [true, ' df ']);
+    expect(await askWhyExpression(ask, 'A variable name or an expression')).toBe('df');
+    expect(labels).toEqual(['A variable name or an expression', WHY_EMPTY_HINT, WHY_EMPTY_HINT]);
+    expect(WHY_EMPTY_HINT).toBe('Type a name or expression, e.g. df or Out[3]');
+  });
+
+  it('stops when the dialog is cancelled, even after an empty answer', async () => {
+    const { ask, labels } = answers([true, null], [false, 'ignored']);
+    expect(await askWhyExpression(ask, 'label', 'hint')).toBeNull();
+    expect(labels).toEqual(['label', 'hint']);
   });
 });

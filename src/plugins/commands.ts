@@ -10,7 +10,7 @@ import { Widget } from '@lumino/widgets';
 
 import { SIDEBAR_ID } from '../sidebar/panel';
 import { IMemdiagTracker, INotebookMemory } from '../tokens';
-import { renderWhy } from '../whyview';
+import { askWhyExpression, renderWhy } from '../whyview';
 import { PLUGIN_ID } from './core';
 
 namespace CommandIDs {
@@ -131,18 +131,26 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
         if (!memory) {
           return;
         }
-        const name = await InputDialog.getText({
-          title: trans.__('Why is … alive?'),
-          label: trans.__('A variable name or an expression'),
-          placeholder: 'df'
-        });
-        if (!name.button.accept || !name.value?.trim()) {
+        // An empty answer asks again, saying what to type: never silence.
+        const expression = await askWhyExpression(
+          async label => {
+            const answer = await InputDialog.getText({
+              title: trans.__('Why is … alive?'),
+              label,
+              placeholder: 'df'
+            });
+            return { accept: answer.button.accept, value: answer.value };
+          },
+          trans.__('A variable name or an expression'),
+          trans.__('Type a name or expression, e.g. df or Out[3]')
+        );
+        if (expression === null) {
           return;
         }
         try {
-          const result = await memory.bridge.request('why', { name: name.value.trim() });
+          const result = await memory.bridge.request('why', { name: expression });
           await showDialog({
-            title: trans.__('Why is %1 alive?', name.value.trim()),
+            title: trans.__('Why is %1 alive?', expression),
             body: new Widget({ node: renderWhy(result) }),
             buttons: [Dialog.okButton()]
           });

@@ -11,7 +11,7 @@ import itertools
 import types
 
 from .. import protocol
-from .census import sizeof, untracked_size
+from .census import limit_rows, sizeof, untracked_size
 
 TOP_N = 20
 NEW_ITEMS_SIZED = 1000
@@ -121,10 +121,12 @@ def after(ctx):
 
 
 def add_untracked_growth(ctx):
-    """Fold the untracked values the cell bound (names, Out[n]) into the census's type growth: an ndarray or a bytes
-    object never appears in gc lists, yet it is what the user made. Types merge by name; sizes are cheap_size's."""
+    """Fold the untracked values the cell bound (names, Out[n]) into the type growth when the census did not: it
+    counts them itself (its "bound" entry), each once together with the payload the survivors hold, so an ndarray both
+    named and held by a new list is one object. When the census failed part way, they are merged here by type name
+    with cheap_size's bytes (an object reached twice may then count twice), and the rows limited again."""
     objects = ctx.report.get("objects")
-    if not ctx.untracked or not isinstance(objects, dict) or "skipped" in objects:
+    if not ctx.untracked or not isinstance(objects, dict) or "skipped" in objects or "bound" in objects:
         return
     rows = {row["type"]: row for row in objects.get("growth", [])}
     for tp, size in ctx.untracked:
@@ -136,4 +138,4 @@ def add_untracked_growth(ctx):
             row = rows[name] = {"type": name, "count": 0, "size": 0}
         row["count"] += 1
         row["size"] += size
-    objects["growth"] = sorted(rows.values(), key=lambda r: (r["size"], r["count"]), reverse=True)[:TOP_N]
+    objects["growth"] = limit_rows(list(rows.values()), sum(row["size"] for row in rows.values()))

@@ -1,0 +1,123 @@
+"""Payload by its own type (issue 13, item 2) and true sizes in `why` (item 4), through a real kernel.
+
+The census counts the untracked objects a cell's survivors hold (bytes, bytearray, numpy buffers) under their own
+types with their own bytes, each once; the container keeps its own getsizeof. `why` gives what an object keeps alive:
+a view's base buffer (a bytearray read by np.frombuffer too), a DataFrame's blocks, a container's payload.
+"""
+import pytest
+from kernel import new_id
+
+MB = 1_000_000
+
+
+def _report(k, code):
+    cell = new_id()
+    k.execute(code, cell_id=cell)
+    return next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
+
+
+def _rows(report):
+    return {row["type"]: row for row in report["objects"]["growth"]}
+
+
+def _check_rows(report):
+    """What every growth holds: at most 8 rows and an "other" row last, each shown row taking or holding at least 1%
+    of the total, the survivors' counts adding up to objects.new."""
+    growth = report["objects"]["growth"]
+    shown = [row for row in growth if row["type"] != "other"]
+    assert len(shown) <= 8, growth
+    assert all(row["type"] != "other" for row in growth[:-1]), growth
+    total = sum(row["size"] for row in growth)
+    assert all(max(row["size"], row.get("holds", 0)) >= total / 100 for row in shown), growth
+    assert sum(row["count"] - row.get("payload", 0) for row in growth) == report["objects"]["new"], growth
+
+
+@pytest.fixture(scope="module")
+def k(shared_kernel):
+    pytest.importorskip("numpy")
+    shared_kernel.execute("import numpy as np")
+    return shared_kernel
+
+
+def test_bytes_in_a_list_count_as_bytes(k, report_validator):
+    report = _report(k, "kept = [bytes(5_000_000) for _ in range(3)]")
+    report_validator(report)
+    rows = _rows(report)
+    assert 14.9 * MB <= rows["bytes"]["size"] <= 15.2 * MB, rows
+    # The three, and on 3.10 the byte code of the cell's own code object
+    assert 3 <= rows["bytes"]["payload"] == rows["bytes"]["count"] <= 4, rows
+    assert report["objects"]["growth"][0]["type"] == "bytes", rows
+    assert rows.get("list", {"size": 0})["size"] < 10_000, rows  # the list itself: a header and 3 pointers
+    assert 14.9 * MB <= report["objects"]["size"] <= 15.2 * MB  # the total still counts the payload, once
+    _check_rows(report)
+
+
+def test_frombuffer_view_counts_its_bytearray_once(k, report_validator):
+    report = _report(k, "raw = bytearray(20_000_000)\n"
+                        "view = np.frombuffer(raw, dtype=np.uint8).reshape(5000, 4000)")
+    report_validator(report)
+    growth = report["objects"]["growth"]
+    assert growth[0]["type"] != "managedbuffer", growth
+    assert "managedbuffer" not in _rows(report) or _rows(report)["managedbuffer"]["size"] < 1000, growth
+    big = [row for row in growth if row["size"] >= MB]
+    assert len(big) == 1 and big[0]["type"] in ("bytearray", "numpy.ndarray"), growth
+    assert 19.9 * MB <= big[0]["size"] <= 20.2 * MB, growth
+    assert sum(row["size"] for row in growth) <= 20.2 * MB, growth  # raw, the view and the memoryview: one buffer
+    _check_rows(report)
+
+
+def test_an_array_named_and_held_counts_once(k):
+    report = _report(k, "arr = np.ones(2_000_000)\nbox = [arr, arr[::2], {'again': arr}]")
+    rows = _rows(report)
+    assert 15.9 * MB <= rows["numpy.ndarray"]["size"] <= 16.2 * MB, rows
+    assert sum(row["size"] for row in report["objects"]["growth"]) <= 16.3 * MB, rows
+
+
+def test_a_view_of_an_older_named_array_is_not_new(k):
+    k.execute("older = np.ones(2_000_000)")
+    report = _report(k, "parts = [older[:10], older[5:20]]")
+    assert sum(row["size"] for row in report["objects"]["growth"]) < MB, report["objects"]
+    assert report["objects"]["size"] < MB, report["objects"]
+
+
+def test_a_survivor_holding_payload_stays_a_row(k):
+    """The holder's own bytes are small, yet what it holds keeps it among the rows (and in backref chains)."""
+    k.execute("class Holder:\n    def __init__(self):\n        self.payload = bytearray(3_000_000)")
+    report = _report(k, "h = Holder()")
+    rows = _rows(report)
+    assert 2.9 * MB <= rows["bytearray"]["size"] <= 3.1 * MB, rows
+    assert rows["Holder"]["size"] < 1000 and rows["Holder"]["holds"] >= 2.9 * MB, rows
+
+
+def test_many_types_make_eight_rows_and_other(k, report_validator):
+    k.execute("kinds = [type(f'Kind{i}', (), {}) for i in range(14)]")
+    report = _report(k, "flock = [[kind() for _ in range(1000 * (i + 1))] for i, kind in enumerate(kinds)]")
+    report_validator(report)
+    growth = report["objects"]["growth"]
+    assert len(growth) == 9 and growth[-1]["type"] == "other" and growth[-1]["types"] >= 6, growth
+    assert "Kind13" in _rows(report) and "Kind0" not in _rows(report), growth
+    _check_rows(report)
+
+
+def test_why_out_of_a_frombuffer_view_gives_its_buffer(k):
+    k.execute("raw2 = bytearray(20_000_000)")
+    result = k.execute("np.frombuffer(raw2, dtype=np.uint8).reshape(5000, 4000)")
+    n = next(o["content"]["execution_count"] for o in result["outputs"] if o["msg_type"] == "execute_result")
+    out = k.execute(f"%memdiag why Out[{n}]")["stdout"]
+    assert f"Out[{n}]: numpy.ndarray" in out and "20.0 MB" in out, out
+
+
+def test_why_sizes_containers_and_views(k):
+    k.execute("views = [np.ones(1_000_000)[::2] for _ in range(3)]\nsame = [raw2, raw2, memoryview(raw2)]")
+    assert "24.0 MB" in k.execute("%memdiag why views")["stdout"]
+    assert "20.0 MB" in k.execute("%memdiag why same")["stdout"]  # one bytearray, reached three ways
+
+
+def test_why_dataframe_is_its_memory_usage(k):
+    pytest.importorskip("pandas")
+    k.execute("import pandas as pd\n"
+              "frame = pd.DataFrame({'a': np.arange(1_000_000), 'b': np.ones(1_000_000), 'c': ['x'] * 1_000_000})")
+    usage = k.value("int(frame.memory_usage(deep=False).sum())")
+    size = k.value("__import__('memdiag.inspect_heap').inspect_heap.why(get_ipython(), 'frame')['size']")
+    assert size == usage, (size, usage)
+    assert "24.0 MB" in k.execute("%memdiag why frame")["stdout"]
