@@ -16,8 +16,9 @@ def for_root(root, chain=()):
         return ("IPython's output cache keeps every displayed result: end the cell with `;` so that it keeps none, "
                 "or run `%reset -f out` to free what it holds.")
     if root in _LAST_ERROR:
-        return ("The last error keeps its frames and their locals: `del sys.last_traceback, sys.last_value` "
-                "(and `sys.last_exc` on Python 3.12+), or let another error replace it.")
+        return ("The last error keeps its frames and their locals until the next error replaces it (IPython holds "
+                "it too, so deleting sys.last_traceback alone frees nothing): run any cell that raises a small "
+                "error, or restart the kernel.")
     if (root or "").startswith(("printed output", "HistoryManager.outputs")):
         return ("IPython keeps every cell's output (printed text, displays) in its history for the whole session: "
                 "print less, or write long output to a file.")

@@ -46,7 +46,7 @@ class CellContext:
         # variables.py: {name: (id, length)} before the cell; (name, status, items added) of changed names after it
         "names", "names_changed",
         # ipcache.py: lengths of IPython's result caches before the cell; the cell's Out[n] value
-        "cache_lens", "out_value",
+        "cache_lens", "out_value", "untracked_namespaces",
         # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
         "untracked",
         # census.py -> backrefs.py: the biggest survivors' types, survivors kept as targets, whether to keep any
@@ -81,7 +81,9 @@ class CellContext:
         self.names = None
         self.names_changed = []
         self.cache_lens = None
+        self.untracked_namespaces = []  # the kernel's containers untracked before the cell (probes/ipcache.py)
         self.out_value = None
+        self.untracked_namespaces = []
         self.untracked = []
         self.census_types = []
         self.targets = []
@@ -106,6 +108,7 @@ class CellContext:
         self.names = None
         self.names_changed = []
         self.out_value = None
+        self.untracked_namespaces = []
         self.untracked = []
         self.census_types = []
         self.targets = []

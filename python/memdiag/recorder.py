@@ -36,6 +36,9 @@ def _only_memdiag_line_magics(raw_cell):
     so it makes no report (what the magic itself allocates is memdiag's)."""
     lines = [line.strip() for line in (raw_cell or "").splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
+    # `%memdiag?` and `%%memdiag?` ask for the usage (IPython turns them into the pager, not the magic).
+    lines = [line.rstrip("?").rstrip() if line.endswith("?") else line for line in lines]
+    lines = ["%memdiag" if line == "%%memdiag" else line for line in lines]
     return bool(lines) and all(line == "%memdiag" or line.startswith(("%memdiag ", "%memdiag\t")) for line in lines)
 
 

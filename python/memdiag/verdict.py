@@ -168,7 +168,8 @@ def run_record(report):
     """
     keys = (report.get("ipython") or {}).get("keys") or []
     return {"gross": python_gross(report), "block_bytes": block_bytes(report), "after": marks_after(report),
-            "churn": churn(report), "out_keys": [k for k in keys if type(k) is int][:8]}
+            "churn": churn(report), "out_keys": [k for k in keys if type(k) is int][:8],
+            "raised": bool(report.get("raised"))}
 
 
 def _step(gross, start, end, per_block, moved):
@@ -185,11 +186,11 @@ def rerun_steps(report, previous_runs):
     (its end still includes output in flight); else from its start to its end."""
     steps = []
     for rec in previous_runs:
-        if rec.get("run", 1) < 2 or "gross" not in rec or "start" not in rec:
-            continue
+        if rec.get("run", 1) < 2 or "gross" not in rec or "start" not in rec or rec.get("raised"):
+            continue  # a run that raised is no step: the next error replaces what its error keeps
         steps.append(_step(rec["gross"], rec["start"], rec.get("next") or rec.get("after"), rec["block_bytes"],
                            rec.get("churn")))
-    if report.get("run", 1) >= 2:
+    if report.get("run", 1) >= 2 and not report.get("raised"):
         steps.append(_step(python_gross(report), marks_before(report), marks_after(report), block_bytes(report),
                            churn(report)))
     return steps
@@ -227,11 +228,14 @@ def decide(report, previous_runs, cfg):
     window = steps[-cfg["leak_runs"]:]
     per_run = [kept(s) for s in window]
     bytes_per_run = int(sum(per_run) / len(per_run)) if per_run else None
-    current = steps[-1] if steps and report.get("run", 1) >= 2 else None
+    current = steps[-1] if steps and report.get("run", 1) >= 2 and not report.get("raised") else None
     hold = max(threshold * HOLD_SHARE, HOLD_SHARE * (previous.get("bytes_per_run") or 0))
     leak = len(window) >= cfg["leak_runs"] and all(_is_step(s, threshold) for s in window)
     if not leak and was_leak and current is not None and _is_step(current, hold):
         leak = True  # still adding about what it added before: noise near the threshold does not flip it
+    if not leak:
+        # Not a leak: what this re-run kept, as the reason says it (an average of earlier runs would contradict it).
+        bytes_per_run = kept(current) if current is not None else None
     if leak:
         flags.append("leak")
         reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more that Python "
@@ -268,7 +272,8 @@ def decide(report, previous_runs, cfg):
     if kind == "ok":
         reason = "nothing above the thresholds"
         if report.get("imports"):
-            reason = (f"imported {report['imports']['count']} modules; their memory and cyclic garbage are the "
+            count = report["imports"]["count"]
+            reason = (f"imported {count} module{'s' if count != 1 else ''}; their memory and cyclic garbage are the "
                       "import's, not counted")
         elif native_suspect:
             reason = f"{format_bytes(native)} of RSS growth not explained by Python yet: the next run is traced"
@@ -277,7 +282,10 @@ def decide(report, previous_runs, cfg):
         others = [k for k in flags if k != kind]
         if others:
             reason += "; also " + ", ".join(others)
-    if was_leak and "leak" not in flags and current is not None:
+    if report.get("raised") and report.get("run", 1) >= 2:
+        reason += ("; this run raised: what its error keeps is replaced by the next error (earlier errors' frames "
+                   "wait, as cyclic garbage, for the next full collection), so a failing re-run counts toward no leak")
+    elif was_leak and "leak" not in flags and current is not None:
         reason += "; " + _no_longer_leak(current, previous)
     elif current is not None and current.net is not None and current.net <= -threshold:
         reason += f"; this re-run gave back {format_bytes(-current.net)}"

@@ -122,3 +122,37 @@ def test_memdiag_line_magics_are_not_recorded(kernel):
     k.execute("%memdiag types -n 3")
     k.execute("%memdiag")
     assert len(k.reports()) == before
+
+
+def test_a_small_result_is_not_charged_for_the_output_cache(kernel):
+    """Out holding only arrays is untracked; the first list put in it makes the gc track it: still not the cell's."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import numpy as np")
+    k.execute("np.ones(2_000_000)")
+    [report] = _runs(k, "[1, 2, 3]", 1)
+    assert report["verdict"]["kind"] == "ok" and report["objects"]["size"] < 100_000, _explain([report])
+    assert not report["backrefs"]
+
+
+def test_a_failing_rerun_is_not_a_leak(kernel):
+    """Each error replaces the last one; the earlier errors' frames are cyclic garbage, freed by the next full
+    collection: re-running a failing cell is no leak, and the reason says why."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    code = "def load():\n    raw = bytearray(20_000_000)\n    raise ValueError('bad file')\nload()"
+    cell = new_id()
+    for _ in range(5):
+        k.execute(code, cell_id=cell, allow_error=True)
+    reports = [r for r in k.reports() if r["cell_id"] == cell]
+    assert all("leak" not in _labels(r) for r in reports), _explain(reports)
+    assert "this run raised" in reports[-1]["verdict"]["reason"], reports[-1]["verdict"]
+
+
+def test_usage_help_is_not_recorded(kernel):
+    k = kernel
+    k.execute("%load_ext memdiag")
+    before = len(k.reports())
+    k.execute("%memdiag?")
+    k.execute("%%memdiag?")
+    assert len(k.reports()) == before

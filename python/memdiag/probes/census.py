@@ -384,6 +384,11 @@ def after(ctx):
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
     objs = RAW.get_objects()
+    # An old container the gc did not track (Out holding only arrays and numbers) is tracked from the moment the cell
+    # puts a list in it, and then looks new: it is the kernel's, not a survivor of this cell.
+    became = {id(c) for c in ctx.untracked_namespaces if gc.is_tracked(c)}
+    if became:
+        objs = [o for o in objs if id(o) not in became]
     # Keyed by id: hashing a class runs its metaclass's __hash__/__eq__ (user code; None makes classes unhashable).
     counts = Counter(map(id, map(type, objs)))
     types = dict(zip(map(id, map(type, objs)), map(type, objs), strict=True))
@@ -436,6 +441,7 @@ def keep_targets(ctx):
     objs = RAW.get_objects()
     # Our own young containers are in that list too: keeping one in `picked` would make a cycle holding the user's data.
     mine = {id(ctx), id(ctx.gc), id(ctx.report), id(ctx.census_types), id(picked), id(objs)}
+    mine.update(map(id, ctx.untracked_namespaces))  # Out, tracked since the cell put a list in it: a root, not a target
     for obj in objs[::max(1, len(objs) // SAMPLE_TARGET)]:
         if id(type(obj)) in wanted and id(obj) not in mine:
             picked.append((sizeof(obj) + untracked_size(obj), id(obj), obj))

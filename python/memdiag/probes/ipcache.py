@@ -42,10 +42,20 @@ def _caches(shell):
             getattr(history, "outputs", None), getattr(history, "output_hist_reprs", None))
 
 
+def namespaces(shell):
+    """The kernel's long-lived containers a cell adds to: user_ns, Out (also _oh) and IPython's history dicts."""
+    history = getattr(shell, "history_manager", None)
+    found = [shell.user_ns, *_caches(shell), getattr(history, "exceptions", None)]
+    return [c for c in found if isinstance(c, dict)]
+
+
 def before(ctx):
     """Before the cell: ctx.cache_lens = the lengths of Out, HistoryManager.outputs and output_hist_reprs (0 where
-    absent)."""
-    ctx.cache_lens = tuple(len(c) if isinstance(c, dict) else 0 for c in _caches(ctx.recorder.shell))
+    absent); ctx.untracked_namespaces = the kernel's containers the gc does not track yet (an Out of arrays and
+    numbers): one that becomes tracked during the cell is not one of the cell's survivors."""
+    shell = ctx.recorder.shell
+    ctx.cache_lens = tuple(len(c) if isinstance(c, dict) else 0 for c in _caches(shell))
+    ctx.untracked_namespaces = [c for c in namespaces(shell) if not gc.is_tracked(c)]
 
 
 def after(ctx):

@@ -9,6 +9,7 @@ imports, never as a leak. On free-threaded builds objects live in mimalloc, whic
 """
 import ctypes
 import ctypes.util
+import re
 import sys
 
 from .. import protocol
@@ -17,6 +18,8 @@ from ..verdict import python_gross, run_growth
 from .heap import free_threaded
 
 _trim = None
+_IMPORT_STATEMENT = re.compile(r"^\s*(import|from)\s|__import__\(|import_module\(|%pip|%conda", re.MULTILINE)
+MANY_IMPORTS = 20  # a cell without an import statement that still imports this many modules set something up
 
 
 def _load_trim():
@@ -59,7 +62,8 @@ def after(ctx):
     # What the kernel imports for itself while running a cell (IPython.core.logger on the first one) is not the cell's
     # import: it must not excuse the cell's retention or cycles.
     names = [n for n in list(sys.modules)[-added:] if not is_machinery_module(n)] if added > 0 else []
-    if names:
+    # An import cell imports: a groupby that pulls in two pandas modules lazily is not one, and its memory is its own.
+    if names and (_IMPORT_STATEMENT.search(ctx.raw_cell or "") or len(names) >= MANY_IMPORTS):
         report["imports"] = {"count": len(names), "modules": [protocol.short(n, 80) for n in names[:20]]}
     rss = report["rss"]
     # Everything Python holds explains RSS: the cell's objects, and IPython's output cache and history of it. So does
