@@ -44,8 +44,9 @@ def test_bytes_in_a_list_count_as_bytes(k, report_validator):
     report_validator(report)
     rows = _rows(report)
     assert 14.9 * MB <= rows["bytes"]["size"] <= 15.2 * MB, rows
-    # The three, and on 3.10 the byte code of the cell's own code object
-    assert 3 <= rows["bytes"]["payload"] == rows["bytes"]["count"] <= 4, rows
+    # The three, and small ones of the cell's own compiled code (byte code, line tables: how many varies by version
+    # and by what compiled the cell), all payload
+    assert 3 <= rows["bytes"]["payload"] == rows["bytes"]["count"] <= 16, rows
     assert report["objects"]["growth"][0]["type"] == "bytes", rows
     assert rows.get("list", {"size": 0})["size"] < 10_000, rows  # the list itself: a header and 3 pointers
     assert 14.9 * MB <= report["objects"]["size"] <= 15.2 * MB  # the total still counts the payload, once
