@@ -111,6 +111,13 @@ class Kernel:
         out = self.execute(f"import json as _j; print(_j.dumps({expr}))")["stdout"]
         return json.loads(out.strip().splitlines()[-1])
 
+    def rerun(self, code, runs):
+        """Run `code` `runs` times as one notebook cell (one new cell id); returns that cell's reports, oldest first."""
+        cell = new_id()
+        for _ in range(runs):
+            self.execute(code, cell_id=cell)
+        return [r for r in self.reports() if r["cell_id"] == cell]
+
     def reports(self):
         return [m["content"]["data"]["report"] for m in self.comm_messages
                 if m["msg_type"] == "comm_msg" and m["content"]["data"].get("type") == "report"]

@@ -6,18 +6,11 @@ from kernel import new_id
 IPYTHON_MAJOR = int(IPython.__version__.split(".")[0])
 
 
-def _runs(k, code, n):
-    cell = new_id()
-    for _ in range(n):
-        k.execute(code, cell_id=cell)
-    return [r for r in k.reports() if r["cell_id"] == cell]
-
-
 def test_output_cache_leak_names_the_earlier_results_not_the_rebound_name(kernel):
     k = kernel
     k.execute("%load_ext memdiag")
     k.execute("import numpy as np")
-    reports = _runs(k, "raw = bytearray(20_000_000)\nnp.frombuffer(raw, dtype=np.uint8).reshape(5000, 4000)", 3)
+    reports = k.rerun("raw = bytearray(20_000_000)\nnp.frombuffer(raw, dtype=np.uint8).reshape(5000, 4000)", 3)
     last = reports[-1]
     assert last["verdict"]["kind"] == "leak", last["verdict"]
     roots = [chain["root"] for chain in last["backrefs"]]
@@ -45,7 +38,7 @@ def test_logger_registry_root_and_advice(kernel):
     k = kernel
     k.execute("%load_ext memdiag")
     k.execute("import logging\nrun_id = 0")
-    reports = _runs(k, "for task in range(8_000):\n    logging.getLogger(f'job.run{run_id}.t{task}')\nrun_id += 1", 4)
+    reports = k.rerun("for task in range(8_000):\n    logging.getLogger(f'job.run{run_id}.t{task}')\nrun_id += 1", 4)
     chains = [c for r in reports for c in r["backrefs"] if c["root"].startswith("logging.")]
     assert chains, [r["backrefs"] for r in reports]
     assert any("loggerDict" in "".join(link["edge"] for link in c["chain"]) for c in chains), chains

@@ -17,13 +17,6 @@ def _labels(report):
     return {report["verdict"]["kind"], *report["verdict"]["flags"]}
 
 
-def _runs(k, code, n):
-    cell = new_id()
-    for _ in range(n):
-        k.execute(code, cell_id=cell)
-    return [r for r in k.reports() if r["cell_id"] == cell]
-
-
 def _explain(reports):
     return [(r["run"], r["mode"], r["verdict"]["kind"], r["verdict"]["bytes_per_run"], r["verdict"]["reason"],
              r["rss"]["after"] - r["rss"]["before"], r.get("heap")) for r in reports]
@@ -34,7 +27,7 @@ def test_warm_kernel_append_leak_is_a_leak_on_every_rerun(kernel):
     k.execute("%load_ext memdiag")
     k.execute(WARM)
     k.execute("results_cache = []")
-    reports = _runs(k, "payload = np.random.bytes(5_000_000)\nresults_cache.append(payload)", 6)
+    reports = k.rerun("payload = np.random.bytes(5_000_000)\nresults_cache.append(payload)", 6)
     assert all(r["verdict"]["kind"] == "leak" for r in reports[2:]), _explain(reports)
     for r in reports[2:]:
         assert 4_500_000 <= r["verdict"]["bytes_per_run"] <= 6_500_000, _explain(reports)
@@ -47,7 +40,7 @@ def test_calloc_leak_with_flat_rss_is_a_leak(kernel):
     k.execute("%load_ext memdiag")
     k.execute(WARM)
     k.execute("zero_cache = []")
-    reports = _runs(k, "zero_cache.append(bytes(5_000_000))", 5)
+    reports = k.rerun("zero_cache.append(bytes(5_000_000))", 5)
     assert all(r["verdict"]["kind"] == "leak" for r in reports[2:]), _explain(reports)
     assert all(r["verdict"]["bytes_per_run"] >= 4_500_000 for r in reports[2:]), _explain(reports)
 
@@ -56,7 +49,7 @@ def test_ten_reruns_of_a_steady_leak_are_all_leak_from_the_third(kernel):
     k = kernel
     k.execute("%load_ext memdiag")
     k.execute("held = []")
-    reports = _runs(k, "held.append(bytearray(3_000_000))", 10)
+    reports = k.rerun("held.append(bytearray(3_000_000))", 10)
     kinds = [r["verdict"]["kind"] for r in reports]
     assert kinds[:2] != ["leak", "leak"] and all(kind == "leak" for kind in kinds[2:]), _explain(reports)
     slopes = [r["verdict"]["bytes_per_run"] for r in reports[2:]]
@@ -100,7 +93,7 @@ def test_displayed_result_is_held_by_python_not_native(kernel):
     k = kernel
     k.execute("%load_ext memdiag")
     k.execute("%memdiag trace always")
-    reports = _runs(k, "bytearray(10_000_000)", 3)
+    reports = k.rerun("bytearray(10_000_000)", 3)
     assert all("native" not in _labels(r) for r in reports), _explain(reports)
     assert reports[-1]["verdict"]["kind"] == "leak", _explain(reports)
     assert any("Out[" in chain["root"] for chain in reports[-1]["backrefs"]), reports[-1]["backrefs"]
@@ -110,7 +103,7 @@ def test_displayed_result_is_held_by_python_not_native(kernel):
 def test_import_cell_is_not_flagged(kernel):
     k = kernel
     k.execute("%load_ext memdiag")
-    [report] = _runs(k, "import numpy, pandas, matplotlib.pyplot", 1)
+    [report] = k.rerun("import numpy, pandas, matplotlib.pyplot", 1)
     assert report["verdict"]["kind"] == "ok" and report["verdict"]["flags"] == [], _explain([report])
     assert "imported" in report["verdict"]["reason"].lower()
 
@@ -130,7 +123,7 @@ def test_a_small_result_is_not_charged_for_the_output_cache(kernel):
     k.execute("%load_ext memdiag")
     k.execute("import numpy as np")
     k.execute("np.ones(2_000_000)")
-    [report] = _runs(k, "[1, 2, 3]", 1)
+    [report] = k.rerun("[1, 2, 3]", 1)
     assert report["verdict"]["kind"] == "ok" and report["objects"]["size"] < 100_000, _explain([report])
     assert not report["backrefs"]
 
