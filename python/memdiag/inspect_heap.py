@@ -104,7 +104,7 @@ def why(shell, expr):
     # turns its inline values into a dict, untracked when all its values are (bytes, numbers, str): gc.get_referrers
     # no longer sees that holder, and a search after it would find no chain.
     targets = [value]
-    chains = backrefs.search(shell, targets, backrefs.DEEP_BUDGET_S)
+    chains = backrefs.search(shell, targets, backrefs.DEEP_BUDGET_S, payloads=False)
     referrers = []
     for holder in holders:
         referrers.append(f"{protocol.type_name(holder)}{cycles.attribute_edge(holder, value)}")

@@ -5,6 +5,7 @@ targets comes from one `gc.get_referrers(*frontier)` call (0.44 s), under a time
 first (probes/roots.py), so the search stops as soon as a chain reaches a name a user knows. Runs with the gc unfrozen
 (get_referrers skips the permanent generation), for flagged or deep cells only, or on request.
 """
+import collections
 import functools
 import gc
 import time
@@ -12,10 +13,12 @@ import types
 
 from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base, sizeof, untracked_size
+from .census import array_base, retained_size, sizeof, untracked_size
 from .cycles import attribute_edge
-from .roots import Roots, label
+from .roots import Roots, frame_locals, label
 
+_CONTAINERS = (list, dict, set, collections.deque)
+_NAMED_PAYLOAD = (types.FrameType, list, tuple, dict)
 MAX_DEPTH = 12
 MAX_TARGETS = 12
 # gc.get_referrers(*objs) checks each heap edge against every object asked about: a level costs heap x frontier.
@@ -25,6 +28,7 @@ MAX_FRONTIER = 1024
 NARROW_FRONTIER = 768
 MAX_PARENTS = 256
 MAX_SAME_TYPE_PARENTS = 4
+PAYLOAD_REFERENTS = 256  # referents of a target looked at for the one that is its bytes
 MIN_CHAIN_BYTES = 1024  # a chain to less than this (or 1% of the biggest) is not what keeps the cell's memory
 BUDGET_S = 1.0
 DEEP_BUDGET_S = 3.0
@@ -38,7 +42,34 @@ def _edge(src, dst):
         return "." + protocol.short(next((k for k, v in vars(src).items() if v is dst), "?"), 60)
     if issubclass(type(src), type) and type(dst) is dict:
         return ".__dict__"  # a class's own namespace: its attributes follow as ['name']
+    if type(src) is types.FrameType:
+        name = next((n for n, v in frame_locals(src) if v is dst), None)
+        if name is not None:
+            return f".f_locals[{protocol.key_repr(name)}]"
     return attribute_edge(src, dst)
+
+
+def _payload(target, size):
+    """The one untracked referent that is most of what `target` keeps (at least half of `size` bytes: a frame's 30 MB
+    local, a list's one big item), with the edge to it; None when no single one is, or it cannot be named. Only frames
+    and plain containers: naming an instance's attribute reads its __dict__, which 3.11+ would build."""
+    if type(target) not in _NAMED_PAYLOAD:
+        return None
+    try:
+        refs = gc.get_referents(target)
+    except Exception:  # noqa: BLE001
+        return None
+    best, best_size = None, 0
+    for ref in refs[:PAYLOAD_REFERENTS]:
+        if gc.is_tracked(ref) or issubclass(type(ref), type):
+            continue
+        ref_size = sizeof(ref)
+        if ref_size > best_size:
+            best, best_size = ref, ref_size
+    if best is None or best_size < max(MIN_CHAIN_BYTES, size // 2):
+        return None
+    edge = _edge(target, best)
+    return (best, edge) if edge else None
 
 
 def _ours(ref):
@@ -46,14 +77,16 @@ def _ours(ref):
     return type(ref) is types.FrameType and machinery.file_kind(ref.f_code.co_filename) == machinery.KIND_OWN
 
 
-def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None):
+def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True):
     """One chain per target, from a named root down to it: a list of {"type", "root", "chain": [{"label", "edge"}]}
     (targets with no chain found are left out). `budget_s`: seconds the heap walk may take.
 
     A target that is simply the value of a user's name is searched further ("what else holds it?": a figure kept by
     pyplot, an instance kept by a class registry); when nothing else does, its chain is the name alone.
     With walk=False only identity roots are tried (no heap pass). `info` (a dict), when given, gets
-    "truncated": True when the time budget ran out before every target had its chain.
+    "truncated": True when the time budget ran out before every target had its chain. `payloads`: a chain goes on to
+    the one untracked object that is most of its target's bytes (a frame's local); off for `why`, whose chains end at
+    the object asked about.
     """
     roots = Roots(shell)
     parent = {}  # id(child) -> [(referrer, edge), ...]: a few, since the first referrer found may lead nowhere
@@ -138,7 +171,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None):
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
                 resolved[tid] = hit
-        return _chains(targets, parent, resolved, roots)
+        return _chains(targets, parent, resolved, roots, payloads)
     finally:
         roots.release()
         parent.clear()
@@ -177,7 +210,7 @@ def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
     return None
 
 
-def _chains(targets, parent, resolved, roots):
+def _chains(targets, parent, resolved, roots, payloads):
     chains, keys = [], set()
     for target in targets:
         found = _path_to_root(target, parent, resolved)
@@ -188,29 +221,37 @@ def _chains(targets, parent, resolved, roots):
         # A root resolved with links (Out[3] -> its items) starts at the root object, not at the one resolved.
         chain = [{"label": (roots.root_label(root) if links else None) or label(root_obj), "edge": ""}] + list(links)
         chain += [{"label": label(obj), "edge": protocol.short(_edge(holder, obj), 60)} for obj, holder in path]
+        size = sizeof(target) + untracked_size(target)
         base = array_base(target)
+        payload = _payload(target, size) if base is None and payloads else None
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
             chain.append({"label": f"{label(base)} ({base.nbytes:,} bytes)", "edge": ".base"})
+        elif payload is not None:  # the local or the array that is the bytes: the name a user can `del`
+            chain.append({"label": label(payload[0]), "edge": protocol.short(payload[1], 60)})
         key = (root, tuple(link["edge"] for link in chain))
         if machinery.is_machinery_module(root.split("[")[0]):
             continue  # reached through IPython's or our own machinery: not an answer a user can act on
         if key not in keys:
             keys.add(key)
-            entry = {"type": protocol.type_name(target), "root": protocol.short(root, 80), "chain": chain,
-                     "size": sizeof(target) + untracked_size(target)}
+            shown = target if payload is None else payload[0]
+            entry = {"type": protocol.type_name(shown), "root": protocol.short(root, 80), "chain": chain,
+                     "size": size}
             tip = advice.for_root(root, chain)
             if tip:
                 entry["advice"] = tip
-            chains.append(entry)
+            holder = path[-1][1] if path else None
+            chains.append((entry, holder if type(holder) in _CONTAINERS else None))
     return _rank(chains)
 
 
 def _rank(chains):
-    """Chains as a user reads them: the ones that differ only in their last step (a DataFrame's blocks `[0]`, `[1]`)
-    merged into one with a `count` and their bytes summed; the roots that keep the most first; chains that keep
-    next to nothing of what the others keep (a function object beside a 40 MB frame) left out."""
-    merged = {}
-    for entry in chains:
+    """Chains as a user reads them, from [(entry, the target's holder when it is a list, dict, set or deque)]: the ones
+    that differ only in their last step (a DataFrame's blocks `[0]`, `[1]`) merged into one with a `count` and their
+    bytes summed (or the holder's retained size, when larger: the targets were a sample of its items); the roots that
+    keep the most first; chains that keep next to nothing of what the others keep (a function object beside a 40 MB
+    frame) left out."""
+    merged, holders = {}, {}
+    for entry, holder in chains:
         chain = entry["chain"]
         key = (entry["root"], entry["type"], tuple((link["label"], link["edge"]) for link in chain[:-1]),
                chain[-1]["label"] if chain else "")
@@ -219,6 +260,13 @@ def _rank(chains):
             merged[key]["count"] = merged[key].get("count", 1) + 1
         else:
             merged[key] = entry
+            holders[key] = holder
+    for key, entry in merged.items():
+        holder = holders[key]
+        if entry.get("count", 1) > 1 and holder is not None:
+            # The targets were a sample of what one container holds (its newest items): the root keeps all of it.
+            entry["size"] = max(entry["size"], retained_size(holder))
+    holders.clear()
     ranked = sorted(merged.values(), key=lambda c: c["size"], reverse=True)
     if ranked:
         floor = max(MIN_CHAIN_BYTES, ranked[0]["size"] // 100)

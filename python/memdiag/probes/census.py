@@ -56,27 +56,37 @@ def _referents(obj, limit=REFERENTS_SAMPLED):
 def untracked_size(obj):
     """getsizeof of obj's direct untracked referents (the payload of containers: bytes, arrays, strings), in bytes.
 
-    A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the cost stays bounded.
+    Each referent is counted once. A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the
+    cost stays bounded.
     """
     refs, stride = _referents(obj)
     total = 0
+    # A frame refers to a local from its fast locals and again from its (untracked) f_locals dict: counted once.
+    counted = set()
     for ref in refs:
-        if not gc.is_tracked(ref) and not issubclass(type(ref), type):
+        if not gc.is_tracked(ref) and not issubclass(type(ref), type) and id(ref) not in counted:
+            counted.add(id(ref))
             total += sizeof(ref)
             rtp = type(ref)
             if rtp is dict or rtp is tuple:
                 # An untracked dict or tuple holds only untracked values (a 3.10 instance's __dict__ of one 5 MB
                 # bytes): no census lists them, so their payload is counted here, one level down, sampled.
-                total += _values_size(ref)
+                total += _values_size(ref, counted)
     return total * stride
 
 
-def _values_size(container):
-    """getsizeof of the values of a dict or tuple (sampled when big), never through user code (exact types only)."""
+def _values_size(container, counted):
+    """getsizeof of the values of a dict or tuple not in `counted` (ids; sampled when big), never through user code
+    (exact types only)."""
     values = dict.values(container) if type(container) is dict else container
     n = len(container)
     stride = max(1, n // REFERENTS_SAMPLED)
-    return sum(map(sizeof, itertools.islice(values, 0, None, stride))) * stride
+    total = 0
+    for value in itertools.islice(values, 0, None, stride):
+        if id(value) not in counted:
+            counted.add(id(value))
+            total += sizeof(value)
+    return total * stride
 
 
 def _pandas_types():

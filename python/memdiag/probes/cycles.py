@@ -178,6 +178,9 @@ def attribute_edge(src, dst):
             if value is dst:
                 return f"[{n}]"
         return ""
+    name = _inline_attr(src, dst)
+    if name is not None:
+        return f".{protocol.short(name, 40)}"
     try:
         attrs = _plain_attr(src, "__dict__")
     except Exception:  # noqa: BLE001 - no __dict__, or a hostile descriptor
@@ -201,6 +204,48 @@ def attribute_edge(src, dst):
 _C_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
 _MRO = type.__dict__["__mro__"]
 _VARS = type.__dict__["__dict__"]
+_FLAGS = type.__dict__["__flags__"]
+
+
+# 3.11+ keeps a plain instance's attributes inline, without a dict: reading `obj.__dict__` builds one (memory, and a
+# dict of untracked values that gc.get_referrers then misses). Py_TPFLAGS_MANAGED_DICT marks such types.
+_MANAGED_DICT = 1 << 4 if sys.version_info >= (3, 11) else 0
+MAX_CODE_NAMES = 2000
+
+
+def _inline_attr(src, dst):
+    """The name of src's instance attribute that is dst, found without building src's __dict__ (3.11+): the attribute
+    names the class's own methods use (their code's co_names), read with object.__getattribute__ when no class in the
+    MRO defines that name (so no property or user __getattr__ runs). None when not found that way."""
+    tp = type(src)
+    if not _FLAGS.__get__(tp) & _MANAGED_DICT:
+        return None
+    namespaces = [_VARS.__get__(klass) for klass in _MRO.__get__(tp) if klass is not object]
+    for name in _code_names(namespaces):
+        if any(name in ns for ns in namespaces):
+            continue  # a class attribute or a descriptor: not the instance's own
+        try:
+            if object.__getattribute__(src, name) is dst:
+                return name
+        except Exception:  # noqa: BLE001 - not set on this instance
+            continue
+    return None
+
+
+def _code_names(namespaces):
+    """The names the functions of these class namespaces read or set as attributes (co_names, nested code too),
+    in order, at most MAX_CODE_NAMES."""
+    names, stack = {}, []
+    for ns in namespaces:
+        for value in list(ns.values()):
+            func = value.__func__ if type(value) in (classmethod, staticmethod) else value
+            if type(func) is types.FunctionType:
+                stack.append(func.__code__)
+    while stack and len(names) < MAX_CODE_NAMES:
+        code = stack.pop(0)
+        names.update(dict.fromkeys(code.co_names))
+        stack.extend(c for c in code.co_consts if type(c) is types.CodeType)
+    return list(names)[:MAX_CODE_NAMES]
 
 
 def _plain_attr(src, name):

@@ -31,7 +31,7 @@ def _newest(mapping, old_len):
     if not isinstance(mapping, dict):
         return []
     added = len(mapping) - old_len
-    return list(itertools.islice(reversed(list(mapping.items())), added)) if added > 0 else []
+    return list(itertools.islice(reversed(dict.items(mapping)), added)) if added > 0 else []
 
 
 def _caches(shell):
