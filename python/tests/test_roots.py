@@ -79,3 +79,15 @@ def test_traceback_chain_names_the_local_and_merges_its_blocks(kernel):
     assert any(link["label"].startswith("frame clean") for link in chains[0]["chain"]), chains[0]
     assert any(link["edge"] == ".f_locals['tmp']" for link in chains[0]["chain"]), chains[0]
     assert chains[0]["size"] >= 40_000_000 and "next error replaces it" in chains[0]["advice"]
+
+
+def test_a_grown_list_is_charged_all_it_keeps(kernel):
+    """A leak into a list: the chain's targets are a sample of the newest items, but the root keeps the whole list."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import numpy as np\ncache = []")
+    last = k.rerun("cache.extend(np.ones(100_000) for _ in range(40))", 3)[-1]
+    assert "leak" in last["verdict"]["flags"], last["verdict"]
+    chain = next(c for c in last["backrefs"] if c["root"] == "cache")
+    held = k.value("sum(a.nbytes for a in cache)")
+    assert chain.get("count", 1) > 1 and held * 0.9 <= chain["size"] <= held * 1.1, (chain, held)
