@@ -32,3 +32,16 @@ def for_root(root, chain=()):
         return ("The logging module keeps every logger ever named: reuse a few names (a per-job logger is a "
                 "LoggerAdapter or an `extra=`) instead of `getLogger(f'...{job}')`.")
     return None
+
+
+def for_worker_global(module, name, type_name, status):
+    """The advice for a module global that a cell's tasks left on Dask workers (a sentence): `module.name` of type
+    `type_name`, "new", "grown" or "rebound" during the cell."""
+    root = f"{module}.{name}"
+    if status == "grown" and type_name in ("list", "dict", "set", "deque", "collections.deque", "OrderedDict"):
+        fix = f"empty it on every worker (`client.run(lambda: __import__({module!r}).{name}.clear())`)"
+    else:
+        fix = f"drop it on every worker (`client.run(lambda: delattr(__import__({module!r}), {name!r}))`)"
+    return (f"{root} lives in each worker process for as long as the worker runs, and Dask does not count it "
+            f"(unmanaged memory): {fix}, return the data from the task instead (Dask then manages and frees it), "
+            "or restart the workers (`client.restart()`).")

@@ -8,7 +8,7 @@ import threading
 
 from . import protocol
 
-_ACTIONS = ("config", "why", "trace_next", "deep_next", "history")
+_ACTIONS = ("config", "why", "trace_next", "deep_next", "history", "give_back")
 
 
 def _in_kernel(shell):
@@ -17,8 +17,8 @@ def _in_kernel(shell):
 
 class Bridge:
     """The comm on target `memdiag`: sends the hello, every report and every config change to the frontend, and
-    answers its requests (config, history, why, trace_next, deep_next) with {"type": "reply", "request_id", "ok",
-    "result" or "error"}."""
+    answers its requests (config, history, why, trace_next, deep_next, give_back) with {"type": "reply",
+    "request_id", "ok", "result" or "error"}."""
 
     def __init__(self, shell, recorder, config, version, inspector):
         self.shell = shell
@@ -175,6 +175,21 @@ class Bridge:
                     self._reply(request_id, False, error=f"{type(exc).__name__}: {exc}")
 
             self.recorder.when_idle(job)
+        elif action == "give_back":
+            self.recorder.when_idle(lambda: self._give_back(request_id))
+
+    def _give_back(self, request_id):
+        # The Dask workers return free memory to the OS (malloc_trim), between cells so no cell's figures move.
+        from .probes import cluster
+
+        client, why = cluster.find_client()
+        if client is None:
+            self._reply(request_id, False, error=why or "no dask.distributed Client is active in this kernel")
+            return
+        try:
+            self._reply(request_id, True, cluster.give_back(client, self.recorder.cluster_watch))
+        except Exception as exc:  # noqa: BLE001 - a timeout, a closed client: an error reply
+            self._reply(request_id, False, error=f"{type(exc).__name__}: {exc}")
 
 
 def _validate(data):

@@ -131,8 +131,12 @@ def _cell_parser():
     cell.arg("-f", "--function", dest="funcs", action="append", metavar="FUNC",
              doc="also per line of the function FUNC (an expression; repeatable; implies --lines)")
     cell.arg("--native", action="store_true", doc="the cell's native allocations and their stacks (needs memray)")
+    cell.arg("--workers", action="store_true",
+             doc="with a dask.distributed Client: tracemalloc on its workers for the cell, their top allocation sites "
+                 "and the module globals the cell's tasks left there")
     cell.arg("--valgrind", action="store_true",
-             doc="run the cell alone in a fresh interpreter under valgrind memcheck; not with --lines, -f or --native")
+             doc="run the cell alone in a fresh interpreter under valgrind memcheck; not with --lines, -f, --native "
+                 "or --workers")
     return cell
 
 
@@ -201,15 +205,15 @@ def parse_line(line):
 
 def parse(line):
     """The arguments of the cell magic (the header line after `%%memdiag`) -> argparse.Namespace with .lines (bool),
-    .funcs (list of str: expressions naming functions to profile line by line; any -f turns .lines on), .native and
-    .valgrind (bool). Raises UsageError on any mistake, including --valgrind with --lines, -f or --native, and
-    HelpRequested on -h/--help."""
+    .funcs (list of str: expressions naming functions to profile line by line; any -f turns .lines on), .native,
+    .workers and .valgrind (bool). Raises UsageError on any mistake, including --valgrind with --lines, -f, --native
+    or --workers, and HelpRequested on -h/--help."""
     opts = CELL_PARSER.parse_args(_split(CELL, line))
     opts.funcs = opts.funcs or []
     opts.lines = opts.lines or bool(opts.funcs)
-    if opts.valgrind and (opts.lines or opts.native):
+    if opts.valgrind and (opts.lines or opts.native or opts.workers):
         raise UsageError(f"{CELL}: --valgrind runs the cell in a separate interpreter: it cannot be combined with "
-                         "--lines, -f or --native")
+                         "--lines, -f, --native or --workers")
     return opts
 
 

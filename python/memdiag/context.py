@@ -57,6 +57,10 @@ class CellContext:
         "cell_file", "cell_offset",
         # memray_probe.py: (tracker, tmpdir, path) while recording, (tmpdir, path) once the capture is complete
         "memray", "memray_capture",
+        # probes/cluster.py: the Dask client while the cell runs, the workers' readings before it ({address: dict}),
+        # their {address: {"unmanaged", "managed"}} for the run log, tracing started on them (--workers), what went
+        # wrong on the way, seconds spent before the cell
+        "cluster_client", "cluster_before", "cluster_marks", "cluster_tracing", "cluster_errors", "cluster_cost",
     )
 
     def __init__(self, recorder, key, cell_id, raw_cell, deep):
@@ -95,6 +99,12 @@ class CellContext:
         self.cell_offset = None
         self.memray = None
         self.memray_capture = None
+        self.cluster_client = None
+        self.cluster_before = None
+        self.cluster_marks = None
+        self.cluster_tracing = False
+        self.cluster_errors = []
+        self.cluster_cost = 0.0
 
     def attempt(self, name, step):
         """Run one probe step; a failure becomes a line of the report, never an exception in the user's cell."""
@@ -114,3 +124,5 @@ class CellContext:
         self.targets = []
         self.memray = None
         self.memray_capture = None
+        self.cluster_client = None
+        self.cluster_before = None

@@ -44,6 +44,15 @@ CYCLE_ONLY_TYPES = (types.FrameType, types.TracebackType, types.CellType, types.
                     types.CoroutineType)
 CYCLE_ONLY_NAMES = frozenset(protocol.type_name(tp=tp) for tp in CYCLE_ONLY_TYPES)
 
+# A Dask worker process's own machinery (top-level names): what runs the tasks, moves their data and answers
+# client.run. `%%memdiag --workers` names no allocation site and no module global in these; memdiag_workerside is
+# memdiag's own code on the worker.
+WORKER = frozenset({
+    "distributed", "dask", "tornado", "msgpack", "cloudpickle", "toolz", "tlz", "cytoolz", "zict", "tblib", "psutil",
+    "click", "yaml", "fsspec", "partd", "locket", "sortedcontainers", "jinja2", "markupsafe", "urllib3",
+    "importlib_metadata", "lazy_importer", "memdiag_workerside", "memdiag",
+}) | STDLIB
+
 # Kinds of a source file, as `file_kind` returns them.
 KIND_OWN, KIND_KERNEL, KIND_RUNNER, KIND_IMPORT = "own", "kernel", "runner", "import"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))

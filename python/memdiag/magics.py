@@ -108,6 +108,9 @@ class MemdiagMagics(Magics):
         funcs, deferred = self._functions(opts.funcs)
         if opts.native and memray_probe.load() is None:
             print(memray_probe.MISSING)
+        if opts.workers and (ctx is None or ctx.cluster_client is None):
+            print("memdiag: --workers: no dask.distributed Client is active in this kernel (or it could not be read: "
+                  "see the report); the cell runs without tracing on workers.")
         transformed = shell.transform_cell(body)
         filename = shell.compile.cache(transformed, shell.execution_count, raw_code=body)
         tree = ast.parse(transformed, filename=filename)

@@ -17,7 +17,8 @@ MAX_REPORT_BYTES = 64 * 1024
 _INT_LIMIT = 2**63
 # The order in which lists are shortened when a report is too big: least useful detail first.
 _TRIM_ORDER = (
-    ("backrefs",), ("objects", "growth"), ("traced", "top"), ("gc", "cycles"), ("variables",), ("errors",),
+    ("backrefs",), ("cluster", "traced", "workers"), ("objects", "growth"), ("traced", "top"), ("gc", "cycles"),
+    ("variables",), ("cluster", "workers"), ("errors",),
 )
 
 _repr = reprlib.Repr()

@@ -8,22 +8,33 @@ import threading
 import time
 import tracemalloc
 
-from . import cellargs, gcguard, memray_probe, protocol, verdict
+from . import cellargs, clusterverdict, gcguard, memray_probe, protocol, verdict
 from .context import CellContext
-from .probes import backrefs, census, cycles, heap, ipcache, native, rss, traced, variables
+from .probes import backrefs, census, cluster, cycles, heap, ipcache, native, rss, traced, variables
 from .runlog import History, cell_key, source_hash
+
+
+def _trim_cluster_if_growing(ctx):
+    # Before the cluster's verdict may call a leak: the workers give back the free memory their allocators keep.
+    # (report["run"] is written after the probes: the run number is the context's.)
+    if clusterverdict.should_trim(dict(ctx.report, run=ctx.run), ctx.previous_runs, ctx.recorder.config.as_dict()):
+        cluster.trim_and_reread(ctx)
+
 
 # The order matters: RSS and tracing are read before the other probes allocate; the census and the cycle collection
 # need the gc still frozen; backrefs need it unfrozen and run last, for flagged cells only.
 # memray (`%%memdiag --native`) is entered last and left first, so that it records the cell, not the probes.
 # The allocators' in-use counters are read right after RSS, and after the cycle probe has freed the cell's garbage.
-_BEFORE = (("variables", variables.before), ("imports", native.before), ("ipython", ipcache.before),
-           ("gc", gcguard.enter), ("rss", rss.before), ("heap", heap.before), ("traced", traced.before),
-           ("memray", memray_probe.before))
+# The Dask workers are read first before the cell and last after it, so that the kernel's own figures leave out what
+# a client.run round trip allocates in the kernel.
+_BEFORE = (("cluster", cluster.before), ("variables", variables.before), ("imports", native.before),
+           ("ipython", ipcache.before), ("gc", gcguard.enter), ("rss", rss.before), ("heap", heap.before),
+           ("traced", traced.before), ("memray", memray_probe.before))
 _AFTER_FROZEN = (("memray", memray_probe.after), ("rss", rss.after), ("traced", traced.after),
                  ("cycles", cycles.after), ("heap", heap.after), ("census", census.after))
 _AFTER_THAWED = (("variables", variables.after), ("ipython", ipcache.after), ("census", variables.add_untracked_growth),
-                 ("native", native.after), ("memray", memray_probe.merge))
+                 ("native", native.after), ("memray", memray_probe.merge), ("cluster", cluster.after),
+                 ("cluster", _trim_cluster_if_growing))
 
 
 def _is_memdiag_line_magic(raw_cell):
@@ -52,6 +63,7 @@ class Recorder:
         self.history = History(config.history_limit)
         self.rss_reader = rss.RssReader()
         self.memory_limit = rss.memory_limit()
+        self.cluster_watch = cluster.Watch()
         self.lock = threading.RLock()
         self.report_listeners = []  # callables(report, deep): the comm bridge, the display of deep reports
         self._ctx = None
@@ -135,7 +147,8 @@ class Recorder:
                 self._release(ctx)
                 return
             ctx.run, ctx.previous_runs = self.history.start_run(
-                ctx.key, {"rss": ctx.rss_before, "heap": ctx.heap_before, "blocks": ctx.blocks_before})
+                ctx.key, {"rss": ctx.rss_before, "heap": ctx.heap_before, "blocks": ctx.blocks_before,
+                          "cluster": ctx.cluster_marks})
             self._ctx = ctx
         ctx.overhead = time.perf_counter() - t0
         ctx.t_start = time.perf_counter()
@@ -190,7 +203,7 @@ class Recorder:
             "raised": bool(getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)),
         })
         ctx.attempt("verdict", self._decide)
-        if ctx.deep or report["verdict"]["flags"]:
+        if ctx.deep or any(f not in clusterverdict.FLAGS.values() for f in report["verdict"]["flags"]):
             ctx.attempt("backrefs", backrefs.after)
         report["errors"] = ctx.errors[:20]
         report["overhead_s"] = round(ctx.overhead + (time.perf_counter() - t_end), 6)
@@ -212,9 +225,15 @@ class Recorder:
                 or report["objects"].get("size", 0) >= cfg.retain_bytes or bool(report["gc"]["cycles"]))
 
     def _decide(self, ctx):
-        outcome = verdict.decide(ctx.report, ctx.previous_runs, self.config.as_dict())
+        cfg = self.config.as_dict()
+        outcome = verdict.decide(ctx.report, ctx.previous_runs, cfg)
         ctx.report["verdict"] = outcome.verdict
-        self.history.finish_run(ctx.key, dict(outcome.record, traced=ctx.trace))
+        record = dict(outcome.record, traced=ctx.trace)
+        try:
+            record["cluster"] = clusterverdict.apply(ctx.report, ctx.previous_runs, cfg)
+        except Exception as exc:  # noqa: BLE001 - the kernel's verdict stands whatever the cluster's does
+            ctx.errors.append(protocol.short(f"cluster: verdict: {protocol.type_name(exc)}: {exc}"))
+        self.history.finish_run(ctx.key, record)
         self.history.request_trace(ctx.key, outcome.suspect)
         self.history.request_trace("explicit:" + ctx.key, False)
 
@@ -223,6 +242,7 @@ class Recorder:
         try:
             memray_probe.release(ctx)
             gcguard.restore(ctx)
+            cluster.release(ctx)
         finally:
             if ctx.tracing and tracemalloc.is_tracing():
                 tracemalloc.stop()
