@@ -13,6 +13,7 @@ tool), and report medians: the machine is shared and noisy.
 At 1M objects: backref chains for 100 objects, memdiag's batched search against objgraph.find_backref_chain.
 Then, through real ipykernel kernels (jupyter_client, one cell id per cell, the comm open as in JupyterLab): memdiag's
 own memory after 1,000 cells, as kernel RSS growth against the same cells in a kernel without memdiag.
+Then benchmarks/cluster.py: the per-cell cost with a dask.distributed Client of 0, 2, 4 and 8 local worker processes.
 Prints Markdown (the README "Performance" section) and writes benchmarks/results/<date>.json and latest.json.
 """
 import argparse
@@ -27,6 +28,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import cluster as cluster_bench  # noqa: E402 - benchmarks/cluster.py, next to this file
+
 SMALL_CELL = "x = [1, 2, 3]\ny = {'a': x}"
 CELLS = {
     "python": "rows = [(i, str(i), i * 0.5) for i in range(200_000)]\ntotal = sum(r[2] for r in rows)",
@@ -254,7 +258,7 @@ def machine():
 
     versions = {}
     for dist in ("memdiag", "ipython", "ipykernel", "objgraph", "ipython_memory_usage", "memory_profiler", "memray",
-                 "numpy", "pandas"):
+                 "numpy", "pandas", "distributed"):
         try:
             versions[dist] = version(dist)
         except PackageNotFoundError:
@@ -301,6 +305,10 @@ def verdicts(summary):
         out.append((f"memdiag's own memory after the cells (kernel RSS against a kernel without it): "
                     f"{s['own_memory_mb']:.1f} MB (target <= {t['own_memory_mb']} MB)",
                     s["own_memory_mb"] <= t["own_memory_mb"]))
+    if s.get("cluster"):
+        found = cluster_bench.verdict(s["cluster"])
+        if found is not None:
+            out.append(found)
     return out
 
 
@@ -355,6 +363,8 @@ def markdown(result):
                   f"{md['history_n']} reports (limit {md['history_limit']}), {md['history_json'] / 2 ** 20:.2f} MB "
                   f"as JSON; a cell round trip {k['per_cell_ms_memdiag']:.1f} ms with memdiag, "
                   f"{k['per_cell_ms_control']:.1f} ms without."]
+    if result.get("cluster"):
+        lines += [""] + cluster_bench.markdown(result["cluster"])
     lines += ["", "Targets:", ""]
     lines += [f"- {'PASS' if ok else 'MISS'}: {text}" for text, ok in verdicts(result["summary"])]
     return "\n".join(lines)
@@ -367,6 +377,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test, not numbers to publish)")
     parser.add_argument("--child", type=int)
     parser.add_argument("--backrefs", action="store_true")
+    parser.add_argument("--cluster-workers", default="0,2,4,8",
+                        help="Dask LocalCluster sizes for the per-cell cost with a client ('': skip)")
     args = parser.parse_args()
     if args.child:
         row = child(args.child, args.quick, args.backrefs)
@@ -389,9 +401,16 @@ def main():
     if args.cells:
         print(f"  {args.cells:,} cells through kernels", file=sys.stderr, flush=True)
         memory = kernel_memory(args.cells)
+    cluster_rows = None
+    if args.cluster_workers:
+        print(f"  Dask clients of {args.cluster_workers} workers", file=sys.stderr, flush=True)
+        cmd = [sys.executable, str(HERE / "cluster.py"), "--workers", args.cluster_workers] \
+            + (["--cells", "10"] if args.quick else [])
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
+        cluster_rows = json.loads(out.stdout.strip().splitlines()[-1])
     result = {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": args.quick, "rows": rows,
-              "backrefs": backrefs, "kernel_memory": memory, "targets": TARGETS,
-              "summary": summarize(rows, backrefs, memory)}
+              "backrefs": backrefs, "kernel_memory": memory, "targets": TARGETS, "cluster": cluster_rows,
+              "summary": dict(summarize(rows, backrefs, memory), cluster=cluster_rows)}
     result["passed"] = {text: ok for text, ok in verdicts(result["summary"])}
     result["elapsed_s"] = now() - started
     print(markdown(result))

@@ -151,6 +151,30 @@ def test_give_back_comm_action(dask_kernel):
     assert result["scheduler"].startswith("tcp://")
 
 
+def test_a_cluster_that_does_not_answer_does_not_hang_the_cell(dask_kernel, report_validator):
+    # A worker's event loop blocked for 6 s (a client.run of time.sleep from a thread of the kernel) while the cell
+    # ends: memdiag's reading gives up after its timeout, then leaves the cluster alone for a while, and says so.
+    cell = new_id()
+    dask_kernel.execute("import threading, time\n"
+                        "blocker = threading.Thread(target=client.run, args=(time.sleep, 6))\n"
+                        "blocker.start(); time.sleep(0.3)\n"
+                        "print('done')", cell_id=cell)
+    report = next(r for r in dask_kernel.reports() if r["cell_id"] == cell)
+    report_validator(report)
+    assert "did not answer after the cell" in report["cluster"]["skipped"], report["cluster"]
+    from memdiag.probes import cluster
+
+    assert report["overhead_s"] < cluster.CALL_TIMEOUT_S + 1.0
+    paused = dask_kernel.rerun("w = 1", 1)[0]
+    assert "not read for" in paused["cluster"]["skipped"], paused["cluster"]
+    assert paused["overhead_s"] < 0.5
+    dask_kernel.execute("blocker.join()")
+    # The pause is over once its time has passed (here: made to pass).
+    dask_kernel.execute("__import__('memdiag')._state['recorder'].cluster_watch.paused_until = 0", silent=True)
+    again = dask_kernel.rerun("w = 2", 1)[0]
+    assert len(again["cluster"]["workers"]) == 2 and "skipped" not in again["cluster"]
+
+
 def test_worker_killed_during_the_cell(dask_kernel, report_validator):
     cell = ("import os, signal, time\n"
             "victim = sorted(client.scheduler_info()['workers'])[0]\n"
