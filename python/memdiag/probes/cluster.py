@@ -36,10 +36,12 @@ _SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 class Watch:
     """What the probe remembers between cells (one per recorder): the scheduler last seen (to say once that its client
-    is gone), the monotonic time until which readings pause after a timeout, and the worker functions."""
+    is gone), why the last client could not be read (said once), the monotonic time until which readings pause after
+    a timeout, and the worker functions."""
 
     def __init__(self):
         self.scheduler = None
+        self.said = None
         self.paused_until = 0.0
         self.paused_why = None
         self._functions = None
@@ -123,11 +125,14 @@ def before(ctx):
     watch = ctx.recorder.cluster_watch
     client, why = find_client()
     if client is None:
-        if why is not None or watch.scheduler is not None:
-            ctx.report["cluster"] = _skipped_section(watch.scheduler, why or (
-                "the Client memdiag read before was closed (or its scheduler went away) between cells"))
-            watch.scheduler = None
+        if why is not None and why != watch.said:  # a client that cannot be read: said once, not on every cell
+            ctx.report["cluster"] = _skipped_section(watch.scheduler, why)
+        elif why is None and watch.scheduler is not None:
+            ctx.report["cluster"] = _skipped_section(
+                watch.scheduler, "the Client memdiag read before was closed (or its scheduler went away) between cells")
+        watch.said, watch.scheduler = why, None
         return
+    watch.said = None
     scheduler = scheduler_address(client)
     watch.scheduler = scheduler
     if time.monotonic() < watch.paused_until:
@@ -148,10 +153,10 @@ def before(ctx):
     ctx.cluster_marks = {a: {"unmanaged": r["unmanaged"], "managed": r["managed"]} for a, r in good.items()}
     opts = cellargs.from_raw_cell(ctx.raw_cell) if ctx.deep else None
     if opts is not None and getattr(opts, "workers", False):
+        ctx.cluster_tracing = True  # even if the call fails half-way: stopping where it never started is harmless
         try:
             started, failed = _split(call(client, functions["trace_start"], WORKER_FRAMES,
                                           sorted(machinery.WORKER)))
-            ctx.cluster_tracing = True
             ctx.cluster_errors += [f"{a} --workers: {text}" for a, text in failed.items()]
             ctx.cluster_errors += [f"{a} --workers: {r['why']}" for a, r in started.items() if not r["started"]]
         except Exception as exc:  # noqa: BLE001
