@@ -20,7 +20,7 @@ HELP = ["%memdiag -h", "%memdiag --help", "%memdiag types --help", "%memdiag why
 EVERY_OPTION = ["%memdiag ", "%memdiag on", "%memdiag off", "%memdiag trace {off,suspect,always}",
                 "%memdiag types [-n N]", "%memdiag growth", "%memdiag why EXPR", "%memdiag cycles",
                 "%memdiag kernelspec --malloc-debug [--prefix P | --user]",
-                "%%memdiag [--lines] [-f FUNC] [--native] [--valgrind]", "-f, --function FUNC", "--help"]
+                "%%memdiag [--lines] [-f FUNC] [--native] [--workers] [--valgrind]", "-f, --function FUNC", "--help"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
