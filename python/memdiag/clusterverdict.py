@@ -126,7 +126,7 @@ def decide(report, previous_runs, cfg):
         growers.sort(key=lambda g: g["bytes_per_run"], reverse=True)
     managed, _ = growth(marks_before(section), marks_after(section), "managed")
     trimmed = section.get("trimmed")
-    after_trim = f" (after malloc_trim gave back {format_bytes(trimmed)})" if trimmed else ""
+    after_trim = f", after malloc_trim gave back {format_bytes(trimmed)}" if trimmed else ""
     lost = section.get("lost") or []
     if leak:
         kind = "leak"
