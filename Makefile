@@ -1,6 +1,7 @@
 # memdiag: one Makefile for the Python package, the JupyterLab extension and their tests.
 #   make lab    create .venv, install, build, open JupyterLab on examples/
-#   make test   install whatever is missing, then ruff, jest, the Galata browser tests, the kernel tests (pytest) on
+#   make test   install whatever is missing, then ruff, prettier, eslint, protocol/examples made again, jest, Galata,
+#               the kernel tests (pytest) on
 #               every CPython 3.10-3.13 found here (nox, memdiag installed from the wheel) and the wheel alone
 #   make test-python       the kernel tests through nox on each CPython (NOXFLAGS=-r reuses their venvs)
 #   make test-python-fast  the kernel tests once, in .venv against the source tree
@@ -14,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LABEXT := $(VENV)/share/jupyter/labextensions/memdiag
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: all install build lab lint test test-python test-python-fast test-js test-ui browser valgrind wheel test-wheel \
+.PHONY: all install build lab lint examples test test-python test-python-fast test-js test-ui browser valgrind wheel test-wheel \
 	bench bench-ui clean
 
 all: build
@@ -73,8 +74,16 @@ valgrind:
 	  fi; \
 	fi
 
-lint: install
+# ruff, then prettier and eslint (with @jupyter/eslint-plugin) on src/ and ui-tests/: package.json `lint:check`;
+# `npm run lint` fixes what they can.
+lint: install node_modules/.package-lock.json
 	$(BIN)/ruff check python benchmarks scripts noxfile.py
+	npm run lint:check
+
+# protocol/examples/*.json made again by the current kernel (scripts/make_examples.py), so jest never tests the
+# frontend on reports the kernel no longer makes.
+examples: install valgrind
+	$(BIN)/python scripts/make_examples.py
 
 # python/tests on each CPython 3.10-3.13 found (noxfile.py says where it looks), each in a venv of its own under .nox/
 # with memdiag installed from dist/memdiag-*.whl plus the test extra: the tests import the installed package, and
@@ -95,7 +104,7 @@ test-ui: build browser
 	cd ui-tests && npx playwright test
 
 # Galata runs against the development build of the extension, before `wheel` replaces it with the production build.
-test: lint build browser valgrind
+test: lint build browser valgrind examples
 	npx jest
 	cd ui-tests && npx playwright test
 	$(MAKE) test-python

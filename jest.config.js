@@ -23,9 +23,18 @@ const baseConfig = jestJupyterLab(__dirname);
 module.exports = {
   ...baseConfig,
   automock: false,
-  collectCoverageFrom: ['src/**/*.{ts,tsx}', '!src/**/*.d.ts', '!src/**/.ipynb_checkpoints/*'],
+  collectCoverageFrom: [
+    'src/**/*.{ts,tsx}',
+    '!src/**/*.d.ts',
+    '!src/**/.ipynb_checkpoints/*'
+  ],
   coverageReporters: ['lcov', 'text'],
-  modulePathIgnorePatterns: ['<rootDir>/python/', '<rootDir>/ui-tests/', '<rootDir>/lib/', '<rootDir>/.venv/'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/python/',
+    '<rootDir>/ui-tests/',
+    '<rootDir>/lib/',
+    '<rootDir>/.venv/'
+  ],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
   transform: {
     '\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],

@@ -23,17 +23,38 @@ export interface ITreeNode {
  */
 export function backrefTree(backrefs: ReadonlyArray<IBackref>): ITreeNode[] {
   const nodes: ITreeNode[] = [
-    { id: 't', parent: null, label: '', edge: '', kind: 'top', count: 0, depth: 0 }
+    {
+      id: 't',
+      parent: null,
+      label: '',
+      edge: '',
+      kind: 'top',
+      count: 0,
+      depth: 0
+    }
   ];
   const children = new Map<string, string>();
-  const child = (parent: ITreeNode, label: string, edge: string, kind: ITreeNode['kind']): ITreeNode => {
+  const child = (
+    parent: ITreeNode,
+    label: string,
+    edge: string,
+    kind: ITreeNode['kind']
+  ): ITreeNode => {
     // A JSON tuple is an unambiguous key whatever characters the kernel's strings hold.
     const key = JSON.stringify([parent.id, edge, label]);
     let id = children.get(key);
     if (id === undefined) {
       id = `n${nodes.length}`;
       children.set(key, id);
-      nodes.push({ id, parent: parent.id, label, edge, kind, count: 0, depth: parent.depth + 1 });
+      nodes.push({
+        id,
+        parent: parent.id,
+        label,
+        edge,
+        kind,
+        count: 0,
+        depth: parent.depth + 1
+      });
     }
     return nodes.find(node => node.id === id)!;
   };
@@ -69,18 +90,24 @@ const TREE_ROW = 22;
 const LEAF_LABEL = 260;
 
 /** The backref chains merged into a tree, drawn with Vega's stratify and tree transforms. */
-export function backrefTreeSpec(backrefs: ReadonlyArray<IBackref>, palette: IChartPalette): ChartSpec {
+export function backrefTreeSpec(
+  backrefs: ReadonlyArray<IBackref>,
+  palette: IChartPalette
+): ChartSpec {
   const tree = backrefTree(backrefs);
   const parents = new Set(tree.map(node => node.parent));
   const nodes = tree.map(node => ({
     ...node,
     text:
-      (node.edge && node.kind !== 'root' ? `${node.edge} ${node.label}` : node.label) +
-      (node.count > 1 ? ` ×${node.count}` : ''),
+      (node.edge && node.kind !== 'root'
+        ? `${node.edge} ${node.label}`
+        : node.label) + (node.count > 1 ? ` ×${node.count}` : ''),
     shown: node.kind === 'top' ? 0 : 1,
     limit: parents.has(node.id) ? TREE_COLUMN - 14 : LEAF_LABEL - 14
   }));
-  const leaves = nodes.filter(node => node.kind === 'leaf' || (node.kind === 'root' && node.count > 0));
+  const leaves = nodes.filter(
+    node => node.kind === 'leaf' || (node.kind === 'root' && node.count > 0)
+  );
   const depth = Math.max(1, ...nodes.map(node => node.depth));
   const height = Math.max(1, leaves.length) * TREE_ROW;
   // The tree spreads depths over `size`; depth 0 is the invisible top, shifted out of view.
@@ -101,13 +128,22 @@ export function backrefTreeSpec(backrefs: ReadonlyArray<IBackref>, palette: ICha
         values: nodes,
         transform: [
           { type: 'stratify', key: 'id', parentKey: 'parent' },
-          { type: 'tree', method: 'tidy', separation: true, size: [height, treeWidth], as: ['y', 'x', 'layer', 'children'] }
+          {
+            type: 'tree',
+            method: 'tidy',
+            separation: true,
+            size: [height, treeWidth],
+            as: ['y', 'x', 'layer', 'children']
+          }
         ]
       },
       {
         name: 'links',
         source: 'tree',
-        transform: [{ type: 'treelinks' }, { type: 'linkpath', orient: 'horizontal', shape: 'diagonal' }]
+        transform: [
+          { type: 'treelinks' },
+          { type: 'linkpath', orient: 'horizontal', shape: 'diagonal' }
+        ]
       }
     ],
     scales: [
@@ -136,7 +172,11 @@ export function backrefTreeSpec(backrefs: ReadonlyArray<IBackref>, palette: ICha
         type: 'symbol',
         from: { data: 'tree' },
         encode: {
-          enter: { size: { value: 50 }, stroke: { value: palette.text }, strokeWidth: { value: 0.5 } },
+          enter: {
+            size: { value: 50 },
+            stroke: { value: palette.text },
+            strokeWidth: { value: 0.5 }
+          },
           update: {
             x: { field: 'x', offset: -TREE_COLUMN },
             y: { field: 'y' },

@@ -24,7 +24,9 @@ export function rssDelta(report: IReport): number {
 
 /** Whether the verdict says the cell leaks, as its kind or as one of its flags. */
 export function isLeak(report: IReport): boolean {
-  return report.verdict.kind === 'leak' || report.verdict.flags.includes('leak');
+  return (
+    report.verdict.kind === 'leak' || report.verdict.flags.includes('leak')
+  );
 }
 
 /**

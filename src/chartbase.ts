@@ -36,7 +36,13 @@ export const FALLBACK_PALETTE: IChartPalette = {
   peak: '#7b1fa2',
   python: '#388e3c',
   accent: '#f57c00',
-  verdict: { ok: '#9e9e9e', retains: '#f57c00', leak: '#d32f2f', cycles: '#fbc02d', native: '#c2185b' }
+  verdict: {
+    ok: '#9e9e9e',
+    retains: '#f57c00',
+    leak: '#d32f2f',
+    cycles: '#fbc02d',
+    native: '#c2185b'
+  }
 };
 
 /** Titles the charts show; callers pass translated ones. */
@@ -80,7 +86,8 @@ export const DEFAULT_TEXT: IChartText = {
   increment: 'Increment'
 };
 
-export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const VEGA_LITE_SCHEMA =
+  'https://vega.github.io/schema/vega-lite/v6.json';
 export const VEGA_SCHEMA = 'https://vega.github.io/schema/vega/v6.json';
 
 /** Bars and rows beyond these are noise in a sidebar. */
@@ -130,4 +137,3 @@ export function uniqueKeys(labels: string[]): string[] {
     return n === 1 ? label : `${label} (${n})`;
   });
 }
-

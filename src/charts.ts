@@ -19,7 +19,13 @@ import {
   VEGA_LITE_SCHEMA
 } from './chartbase';
 import { formatBytes, formatCount, formatDelta } from './format';
-import { ILineIncrement, IReport, ITracedSite, ITypeGrowth, VERDICT_KINDS } from './protocol';
+import {
+  ILineIncrement,
+  IReport,
+  ITracedSite,
+  ITypeGrowth,
+  VERDICT_KINDS
+} from './protocol';
 
 export * from './chartbase';
 export * from './backreftree';
@@ -30,7 +36,7 @@ export * from './backreftree';
  * per run, so they are plotted per run and never summed into a level.
  */
 export function pythonRetained(report: IReport): number | null {
-  const explained = (report.native as { explained?: unknown } | undefined)?.explained;
+  const explained = report.native?.explained;
   if (typeof explained === 'number' && Number.isFinite(explained)) {
     return explained;
   }
@@ -75,7 +81,11 @@ export function timelineSpec(
   // Long form for the lines, so the legend names the series without any label expression.
   const series: Array<{ index: number; series: string; bytes: number }> = [];
   for (const row of rows) {
-    series.push({ index: row.index, series: text.rssAfter, bytes: row.rssAfter });
+    series.push({
+      index: row.index,
+      series: text.rssAfter,
+      bytes: row.rssAfter
+    });
     if (row.peak !== null) {
       series.push({ index: row.index, series: text.peak, bytes: row.peak });
     }
@@ -94,7 +104,11 @@ export function timelineSpec(
     field: 'index',
     type: 'quantitative',
     title: text.execution,
-    scale: { domain: [-0.5, Math.max(rows.length - 0.5, 0.5)], nice: false, zero: false },
+    scale: {
+      domain: [-0.5, Math.max(rows.length - 0.5, 0.5)],
+      nice: false,
+      zero: false
+    },
     axis: { tickMinStep: 1, format: 'd' }
   };
   // 'container' does not size views inside a vconcat: the caller passes the node's width.
@@ -108,19 +122,33 @@ export function timelineSpec(
         mark: { type: 'line', interpolate: 'monotone', strokeWidth: 1.5 },
         encoding: {
           x,
-          y: { field: 'bytes', type: 'quantitative', title: text.memory, axis: { format: '~s' } },
+          y: {
+            field: 'bytes',
+            type: 'quantitative',
+            title: text.memory,
+            axis: { format: '~s' }
+          },
           color: {
             field: 'series',
             type: 'nominal',
             title: null,
-            scale: { domain: [text.rssAfter, text.peak], range: [palette.rss, palette.peak] }
+            scale: {
+              domain: [text.rssAfter, text.peak],
+              range: [palette.rss, palette.peak]
+            }
           },
           strokeDash: {
             field: 'series',
             type: 'nominal',
             // Same field as color: Vega-Lite merges both into one legend of line samples.
             title: null,
-            scale: { domain: [text.rssAfter, text.peak], range: [[1, 0], [4, 3]] }
+            scale: {
+              domain: [text.rssAfter, text.peak],
+              range: [
+                [1, 0],
+                [4, 3]
+              ]
+            }
           }
         }
       },
@@ -134,7 +162,10 @@ export function timelineSpec(
             field: 'verdict',
             type: 'nominal',
             title: text.verdict,
-            scale: { domain: [...VERDICT_KINDS], range: VERDICT_KINDS.map(kind => palette.verdict[kind]) }
+            scale: {
+              domain: [...VERDICT_KINDS],
+              range: VERDICT_KINDS.map(kind => palette.verdict[kind])
+            }
           },
           stroke: { value: palette.text },
           strokeWidth: { value: 0.5 },
@@ -145,7 +176,11 @@ export function timelineSpec(
         ? [
             {
               data: { values: [{ index: options.selected }] },
-              mark: { type: 'rule', color: palette.textMuted, strokeDash: [2, 2] },
+              mark: {
+                type: 'rule',
+                color: palette.textMuted,
+                strokeDash: [2, 2]
+              },
               encoding: { x: { field: 'index', type: 'quantitative' } }
             }
           ]
@@ -160,15 +195,32 @@ export function timelineSpec(
       data: { name: 'executions' },
       layer: [
         {
-          mark: { type: 'bar', size: 6, color: palette.rss, opacity: 0.35, cursor: 'pointer' },
+          mark: {
+            type: 'bar',
+            size: 6,
+            color: palette.rss,
+            opacity: 0.35,
+            cursor: 'pointer'
+          },
           encoding: {
             x,
-            y: { field: 'delta', type: 'quantitative', title: text.deltaRss, axis: { format: '~s' } },
+            y: {
+              field: 'delta',
+              type: 'quantitative',
+              title: text.deltaRss,
+              axis: { format: '~s' }
+            },
             tooltip
           }
         },
         {
-          mark: { type: 'tick', orient: 'horizontal', color: palette.python, thickness: 2, size: 10 },
+          mark: {
+            type: 'tick',
+            orient: 'horizontal',
+            color: palette.python,
+            thickness: 2,
+            size: 10
+          },
           encoding: { x, y: { field: 'python', type: 'quantitative' }, tooltip }
         }
       ]
@@ -222,7 +274,9 @@ export function sitesSpec(
 ): ChartSpec {
   const text = options.text ?? DEFAULT_TEXT;
   const sites = top.slice(0, MAX_BARS);
-  const keys = uniqueKeys(sites.map(site => `${baseName(site.file)}:${site.line}`));
+  const keys = uniqueKeys(
+    sites.map(site => `${baseName(site.file)}:${site.line}`)
+  );
   const rows = sites.map((site, index) => ({
     index,
     key: keys[index],
@@ -230,7 +284,7 @@ export function sitesSpec(
     line: site.line,
     code: site.code ?? '',
     size: site.size,
-    inCell: (site as { in_cell?: unknown }).in_cell === true,
+    inCell: site.in_cell === true,
     sizeText: formatBytes(site.size),
     countText: formatCount(site.count)
   }));
@@ -246,7 +300,12 @@ export function sitesSpec(
       { field: 'sizeText', type: 'nominal', title: text.size },
       { field: 'countText', type: 'nominal', title: text.count }
     ],
-    { field: 'inCell', type: 'nominal', legend: null, scale: { domain: [true, false], range: [palette.accent, palette.python] } }
+    {
+      field: 'inCell',
+      type: 'nominal',
+      legend: null,
+      scale: { domain: [true, false], range: [palette.accent, palette.python] }
+    }
   );
 }
 
@@ -273,7 +332,12 @@ function horizontalBars(
         sort: { field: 'size', order: 'descending' },
         axis: { labelLimit: 160 }
       },
-      x: { field: 'size', type: 'quantitative', title: xTitle, axis: { format: '~s' } },
+      x: {
+        field: 'size',
+        type: 'quantitative',
+        title: xTitle,
+        axis: { format: '~s' }
+      },
       color,
       tooltip
     },
@@ -306,13 +370,27 @@ export function linesSpec(
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'label', type: 'ordinal', title: text.line, sort: null, axis: { labelAngle: 0 } },
-      y: { field: 'increment', type: 'quantitative', title: text.increment, axis: { format: '~s' } },
+      x: {
+        field: 'label',
+        type: 'ordinal',
+        title: text.line,
+        sort: null,
+        axis: { labelAngle: 0 }
+      },
+      y: {
+        field: 'increment',
+        type: 'quantitative',
+        title: text.increment,
+        axis: { format: '~s' }
+      },
       color: {
         field: 'grows',
         type: 'nominal',
         legend: null,
-        scale: { domain: [true, false], range: [palette.accent, palette.python] }
+        scale: {
+          domain: [true, false],
+          range: [palette.accent, palette.python]
+        }
       },
       tooltip: [
         { field: 'label', type: 'nominal', title: text.line },
@@ -323,7 +401,6 @@ export function linesSpec(
     config: config(palette)
   };
 }
-
 
 /**
  * At most `max` executions for a chart, oldest first: every flagged one (not `ok`) and the selected one,
@@ -360,7 +437,7 @@ export function sampleExecutions(
 namespace Private {
   /** "3" for a line of the cell, "load:3" for line 3 of function `load`. */
   export function lineLabel(item: ILineIncrement): string {
-    const func = (item as { func?: unknown }).func;
-    return typeof func === 'string' && func ? `${func}:${item.line}` : String(item.line);
+    const func = item.func;
+    return func ? `${func}:${item.line}` : String(item.line);
   }
 }

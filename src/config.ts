@@ -2,46 +2,85 @@
  * The settings (schema/plugin.json) that the kernel side applies, translated to its config keys.
  * Pure module.
  */
+import type { IKernelConfig, KernelConfig } from './comm';
 
 /** Setting name → kernel config key, for the settings the kernel applies. */
-const KERNEL_KEYS: ReadonlyArray<[string, string, 'boolean' | 'integer' | 'trace']> = [
-  ['enabled', 'enabled', 'boolean'],
-  ['trace', 'trace', 'trace'],
-  ['retainBytes', 'retain_bytes', 'integer'],
-  ['leakBytesPerRun', 'leak_bytes_per_run', 'integer'],
-  ['leakRuns', 'leak_runs', 'integer'],
-  ['cycleBytes', 'cycle_bytes', 'integer'],
-  ['cycleObjects', 'cycle_objects', 'integer'],
-  ['nativeBytes', 'native_bytes', 'integer'],
-  ['historyLength', 'history_limit', 'integer']
+const KERNEL_KEYS: ReadonlyArray<[string, keyof IKernelConfig]> = [
+  ['enabled', 'enabled'],
+  ['trace', 'trace'],
+  ['retainBytes', 'retain_bytes'],
+  ['leakBytesPerRun', 'leak_bytes_per_run'],
+  ['leakRuns', 'leak_runs'],
+  ['cycleBytes', 'cycle_bytes'],
+  ['cycleObjects', 'cycle_objects'],
+  ['nativeBytes', 'native_bytes'],
+  ['historyLength', 'history_limit']
 ];
 
 export const TRACE_POLICIES = ['off', 'suspect', 'always'] as const;
 export type TracePolicy = (typeof TRACE_POLICIES)[number];
 
 export function isTracePolicy(value: unknown): value is TracePolicy {
-  return typeof value === 'string' && (TRACE_POLICIES as ReadonlyArray<string>).includes(value);
+  return TRACE_POLICIES.some(policy => policy === value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+/** A checker per kernel setting: the kernel's own validation (settings.py), as far as the frontend relies on it. */
+const CHECKS: {
+  [K in keyof IKernelConfig]: (value: unknown) => value is IKernelConfig[K];
+} = {
+  enabled: (value: unknown): value is boolean => typeof value === 'boolean',
+  trace: isTracePolicy,
+  history_limit: isCount,
+  retain_bytes: isCount,
+  leak_bytes_per_run: isCount,
+  leak_runs: isCount,
+  cycle_bytes: isCount,
+  cycle_objects: isCount,
+  native_bytes: isCount
+};
+
+/** Every kernel setting's key. */
+export const KERNEL_CONFIG_KEYS = Object.freeze(
+  Object.keys(CHECKS).filter(isKernelConfigKey)
+);
+
+export function isKernelConfigKey(key: string): key is keyof IKernelConfig {
+  return Object.prototype.hasOwnProperty.call(CHECKS, key);
+}
+
+/** Whether `value` is valid for the kernel setting `key`. */
+export function isKernelConfigValue<K extends keyof IKernelConfig>(
+  key: K,
+  value: unknown
+): value is IKernelConfig[K] {
+  return CHECKS[key](value);
 }
 
 /** The kernel config for a set of composite settings; values of the wrong type are left out. */
-export function kernelConfig(settings: Record<string, unknown>): Record<string, boolean | number | string> {
-  const config: Record<string, boolean | number | string> = {};
-  for (const [setting, key, type] of KERNEL_KEYS) {
+export function kernelConfig(settings: Record<string, unknown>): KernelConfig {
+  const config: KernelConfig = {};
+  for (const [setting, key] of KERNEL_KEYS) {
     const value = settings[setting];
-    const valid =
-      type === 'boolean'
-        ? typeof value === 'boolean'
-        : type === 'trace'
-          ? isTracePolicy(value)
-          : typeof value === 'number' && Number.isInteger(value) && value >= 0;
-    if (valid) {
-      config[key] = value as boolean | number | string;
+    if (isKernelConfigValue(key, value)) {
+      Object.assign(config, { [key]: value });
     }
   }
   return config;
 }
 
 /** Whether the kernel's config already has every value of `wanted`. */
-export function configMatches(current: Record<string, unknown> | null, wanted: Record<string, unknown>): boolean {
-  return current !== null && Object.keys(wanted).every(key => current[key] === wanted[key]);
+export function configMatches(
+  current: KernelConfig | null,
+  wanted: KernelConfig
+): boolean {
+  return (
+    current !== null &&
+    KERNEL_CONFIG_KEYS.every(
+      key => wanted[key] === undefined || current[key] === wanted[key]
+    )
+  );
 }

@@ -33,7 +33,10 @@ export class NotebookDecorator implements IDisposable {
     this._isDisposed = true;
     cancelAnimationFrame(this._frame);
     this._memory.model.changed.disconnect(this._schedule, this);
-    this._memory.panel.content.model?.cells.changed.disconnect(this._schedule, this);
+    this._memory.panel.content.model?.cells.changed.disconnect(
+      this._schedule,
+      this
+    );
     this._memory.panel.content.modelChanged.disconnect(this._schedule, this);
     for (const cell of this._memory.panel.content.widgets) {
       cell.inViewportChanged.disconnect(this._onViewport, this);
@@ -70,7 +73,10 @@ export class NotebookDecorator implements IDisposable {
   }
 
   private _decorate(cell: Cell): void {
-    const report = cell.model.type === 'code' ? this._memory.model.latest(cell.model.id) : undefined;
+    const report =
+      cell.model.type === 'code'
+        ? this._memory.model.latest(cell.model.id)
+        : undefined;
     if (!report) {
       undecorate(cell);
       return;
@@ -99,7 +105,10 @@ export class NotebookDecorator implements IDisposable {
     const run = report.run > 1 ? ` · run ${report.run}` : '';
     const peak = peakNote(report);
     badgeNode.title = `${badge.title}${peak ? `\n${peak}` : ''}${run}`;
-    badgeNode.setAttribute('aria-label', `memdiag: ${badge.text}. ${badge.title}`);
+    badgeNode.setAttribute(
+      'aria-label',
+      `memdiag: ${badge.text}. ${badge.title}`
+    );
   }
 
   private _memory: INotebookMemory;

@@ -11,13 +11,19 @@ import { IDisposable } from '@lumino/disposable';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { backrefTreeSpec, ChartSpec, DEFAULT_TEXT, growthSpec, IChartPalette, IChartText, linesSpec } from './charts';
+import {
+  backrefTreeSpec,
+  ChartSpec,
+  growthSpec,
+  IChartPalette,
+  IChartText,
+  linesSpec
+} from './charts';
 import {
   chainList,
   cyclesSection,
   el,
   nativeSection,
-  reportVariables,
   section,
   sitesSection,
   summarySection,
@@ -45,18 +51,35 @@ export interface IRenderedReport extends IDisposable {
   readonly ready: Promise<void>;
 }
 
-/** The chart titles in the user's language. */
+/** The chart titles in the user's language (DEFAULT_TEXT in English). */
 export function chartText(trans: TranslationBundle): IChartText {
-  const text = { ...DEFAULT_TEXT };
-  for (const key of Object.keys(text) as Array<keyof IChartText>) {
-    // The English defaults are the message ids.
-    text[key] = trans.__(DEFAULT_TEXT[key]);
-  }
-  return text;
+  return {
+    execution: trans.__('Execution'),
+    memory: trans.__('Memory'),
+    rssAfter: trans.__('RSS after'),
+    peak: trans.__('Peak RSS'),
+    pythonLevel: trans.__('Python-level retained'),
+    deltaRss: trans.__('Δ RSS'),
+    cell: trans.__('Cell'),
+    run: trans.__('Run'),
+    verdict: trans.__('Verdict'),
+    reason: trans.__('Reason'),
+    type: trans.__('Type'),
+    size: trans.__('Size'),
+    count: trans.__('Count'),
+    site: trans.__('Site'),
+    code: trans.__('Code'),
+    line: trans.__('Line'),
+    increment: trans.__('Increment')
+  };
 }
 
 /** Fill `host` with the detail of `report`. */
-export function renderReport(host: HTMLElement, report: IReport, options: IDetailOptions = {}): IRenderedReport {
+export function renderReport(
+  host: HTMLElement,
+  report: IReport,
+  options: IDetailOptions = {}
+): IRenderedReport {
   return new Private.Rendering(host, report, options);
 }
 
@@ -114,11 +137,18 @@ export class DetailView extends Widget {
     this._rendering = null;
     if (!this._report) {
       this.node.replaceChildren(
-        el('p', 'memdiag-Detail-empty', this._trans.__('Select an execution to see its details.'))
+        el(
+          'p',
+          'memdiag-Detail-empty',
+          this._trans.__('Select an execution to see its details.')
+        )
       );
       return;
     }
-    this._rendering = renderReport(this.node, this._report, { ...this._options, trans: this._trans });
+    this._rendering = renderReport(this.node, this._report, {
+      ...this._options,
+      trans: this._trans
+    });
   }
 
   private _options: IDetailOptions;
@@ -151,29 +181,49 @@ namespace Private {
       if (sites.length) {
         parts.push(sitesSection(sites, trans, options.onJumpToLine));
       }
-      const variables = reportVariables(report);
+      const variables = report.variables ?? [];
       if (variables.length) {
         parts.push(variablesSection(variables, trans));
       }
       const growth = report.objects?.growth ?? [];
       if (growth.length) {
         const node = section('growth', trans.__('Type growth'));
-        const rows = growth.map(g => [g.type, formatCount(g.count), formatBytes(g.size)]);
-        this._chart(node, trans.__('Bar chart of the types the cell left alive, by size'), p =>
-          growthSpec(growth, p, { text })
+        const rows = growth.map(g => [
+          g.type,
+          formatCount(g.count),
+          formatBytes(g.size)
+        ]);
+        this._chart(
+          node,
+          trans.__('Bar chart of the types the cell left alive, by size'),
+          p => growthSpec(growth, p, { text })
         ).appendChild(
-          table(trans.__('Types the cell left alive'), [trans.__('Type'), trans.__('Count'), trans.__('Size')], rows)
+          table(
+            trans.__('Types the cell left alive'),
+            [trans.__('Type'), trans.__('Count'), trans.__('Size')],
+            rows
+          )
         );
         parts.push(node);
       }
       const lines = report.lines ?? [];
       if (lines.length) {
         const node = section('lines', trans.__('Memory per line'));
-        const rows = lines.map(l => [String(l.line), l.code, formatDelta(l.increment)]);
-        this._chart(node, trans.__('Bar chart of the memory increment of each line'), p =>
-          linesSpec(lines, p, { text })
+        const rows = lines.map(l => [
+          String(l.line),
+          l.code,
+          formatDelta(l.increment)
+        ]);
+        this._chart(
+          node,
+          trans.__('Bar chart of the memory increment of each line'),
+          p => linesSpec(lines, p, { text })
         ).appendChild(
-          table(trans.__('Memory increment per line'), [trans.__('Line'), trans.__('Code'), trans.__('Increment')], rows)
+          table(
+            trans.__('Memory increment per line'),
+            [trans.__('Line'), trans.__('Code'), trans.__('Increment')],
+            rows
+          )
         );
         parts.push(node);
       }
@@ -184,7 +234,9 @@ namespace Private {
         // The textual chains are the accessible form of the tree: always shown, not folded away.
         this._chart(
           node,
-          trans.__('Tree of the reference chains from named roots to retained objects'),
+          trans.__(
+            'Tree of the reference chains from named roots to retained objects'
+          ),
           p => backrefTreeSpec(backrefs, p),
           false
         );
@@ -195,13 +247,18 @@ namespace Private {
         nativeAllocationsSection(report, trans, options.onJumpToLine),
         leakedBlocksSection(report, trans, options.onJumpToLine)
       );
-      host.replaceChildren(...parts.filter((part): part is HTMLElement => part !== null));
+      host.replaceChildren(
+        ...parts.filter((part): part is HTMLElement => part !== null)
+      );
       this.ready = this._draw();
       // Charts take their colours from the theme: redraw them when the user switches it.
       this._observer = new MutationObserver(() => {
         this.ready = this._draw();
       });
-      this._observer.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light'] });
+      this._observer.observe(document.body, {
+        attributes: true,
+        attributeFilter: ['data-jp-theme-light']
+      });
     }
 
     ready: Promise<void>;
@@ -253,7 +310,9 @@ namespace Private {
       if (!this._charts.length) {
         return;
       }
-      const palette = (this._options.palette ?? (() => readPalette(this._host)))();
+      const palette = (
+        this._options.palette ?? (() => readPalette(this._host))
+      )();
       const draw = this._options.renderVega ?? renderVega;
       await Promise.all(
         this._charts.map(chart => {

@@ -8,50 +8,10 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { isLeak, keptPerRun, outputCache } from './badge';
 import { chainText } from './charts';
 import { formatBytes, formatCount, formatDelta, formatSeconds } from './format';
-import { IReport, ITracedSite } from './protocol';
+import { IReport, ITracedSite, IVariable } from './protocol';
 import { censusRan, ISkipped, SkippableProbe, skippedProbes } from './skipped';
 
 /** A name the cell created or grew, as the kernel's `variables` probe reports it. */
-export interface IVariable {
-  name: string;
-  status: string;
-  type: string;
-  size: number;
-  delta: number | null;
-}
-
-/** `variables` is not in IReport's type yet: validate it here before use. */
-export function reportVariables(report: IReport): IVariable[] {
-  const raw = (report as { variables?: unknown }).variables;
-  if (!Array.isArray(raw)) {
-    return [];
-  }
-  return raw.filter(
-    (v): v is IVariable =>
-      typeof v === 'object' &&
-      v !== null &&
-      typeof v.name === 'string' &&
-      typeof v.status === 'string' &&
-      typeof v.type === 'string' &&
-      Number.isFinite(v.size) &&
-      (v.delta === undefined || v.delta === null || Number.isFinite(v.delta))
-  );
-}
-
-/** A number the kernel may add to a section beyond the typed contract (native.trimmed, ...). */
-export function extraNumber(section: unknown, key: string): number | null {
-  if (typeof section !== 'object' || section === null) {
-    return null;
-  }
-  const value = (section as Record<string, unknown>)[key];
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/** A boolean field the validator does not type (newer kernels): true only when it is exactly `true`. */
-export function extraFlag(section: unknown, key: string): boolean {
-  return typeof section === 'object' && section !== null && (section as Record<string, unknown>)[key] === true;
-}
-
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className?: string,
@@ -76,7 +36,11 @@ export function section(name: string, title: string): HTMLElement {
 }
 
 /** A table whose cells are text, or nodes built by the caller. */
-export function table(caption: string, headers: string[], rows: Array<Array<string | Node>>): HTMLTableElement {
+export function table(
+  caption: string,
+  headers: string[],
+  rows: Array<Array<string | Node>>
+): HTMLTableElement {
   const node = el('table', 'memdiag-Detail-table');
   node.setAttribute('aria-label', caption);
   const head = node.createTHead().insertRow();
@@ -101,19 +65,31 @@ export function table(caption: string, headers: string[], rows: Array<Array<stri
 }
 
 /** Verdict, reason and the headline numbers. */
-export function summarySection(report: IReport, trans: TranslationBundle): HTMLElement {
+export function summarySection(
+  report: IReport,
+  trans: TranslationBundle
+): HTMLElement {
   const node = section('summary', trans.__('Summary'));
   const verdict = el('p', 'memdiag-Detail-verdict');
   verdict.dataset.verdict = report.verdict.kind;
   const kind = el('span', 'memdiag-Detail-kind', report.verdict.kind);
-  verdict.append(kind, el('span', 'memdiag-Detail-reason', report.verdict.reason));
+  verdict.append(
+    kind,
+    el('span', 'memdiag-Detail-reason', report.verdict.reason)
+  );
   node.appendChild(verdict);
   const facts: Array<[string, string]> = [
-    [trans.__('Cell'), report.execution_count === null ? '–' : `[${report.execution_count}]`],
+    [
+      trans.__('Cell'),
+      report.execution_count === null ? '–' : `[${report.execution_count}]`
+    ],
     [trans.__('Run'), String(report.run)],
     [trans.__('Δ RSS'), formatDelta(report.rss.after - report.rss.before)],
     [trans.__('RSS after'), formatBytes(report.rss.after)],
-    [trans.__('Peak RSS'), report.rss.peak === null ? '–' : formatBytes(report.rss.peak)]
+    [
+      trans.__('Peak RSS'),
+      report.rss.peak === null ? '–' : formatBytes(report.rss.peak)
+    ]
   ];
   if (typeof report.rss.limit === 'number') {
     facts.push([trans.__('Memory limit'), formatBytes(report.rss.limit)]);
@@ -125,7 +101,10 @@ export function summarySection(report: IReport, trans: TranslationBundle): HTMLE
   }
   const cache = outputCache(report);
   if (cache > 0) {
-    facts.push([trans.__('Output cache (Out[n], history)'), formatBytes(cache)]);
+    facts.push([
+      trans.__('Output cache (Out[n], history)'),
+      formatBytes(cache)
+    ]);
   }
   if (report.objects && censusRan(report)) {
     facts.push([trans.__('New objects'), formatCount(report.objects.new)]);
@@ -138,7 +117,9 @@ export function summarySection(report: IReport, trans: TranslationBundle): HTMLE
   }
   node.appendChild(list);
   if (report.errors.length) {
-    node.appendChild(el('p', 'memdiag-Detail-errorsTitle', trans.__('Probes that failed:')));
+    node.appendChild(
+      el('p', 'memdiag-Detail-errorsTitle', trans.__('Probes that failed:'))
+    );
     const errors = el('ul', 'memdiag-Detail-errors');
     for (const error of report.errors) {
       errors.appendChild(el('li', undefined, error));
@@ -147,12 +128,24 @@ export function summarySection(report: IReport, trans: TranslationBundle): HTMLE
   }
   const skipped = skippedProbes(report);
   if (skipped.length) {
-    node.appendChild(el('p', 'memdiag-Detail-skippedTitle', trans.__('Not measured:')));
+    node.appendChild(
+      el('p', 'memdiag-Detail-skippedTitle', trans.__('Not measured:'))
+    );
     const list = el('ul', 'memdiag-Detail-skipped');
-    list.setAttribute('aria-label', trans.__('Probes that did not run for this cell, and why'));
+    list.setAttribute(
+      'aria-label',
+      trans.__('Probes that did not run for this cell, and why')
+    );
     for (const group of skipped) {
       const item = el('li');
-      item.append(el('span', 'memdiag-Detail-skippedProbe', `${probeNames(group.probes, trans)}: `), group.reason);
+      item.append(
+        el(
+          'span',
+          'memdiag-Detail-skippedProbe',
+          `${probeNames(group.probes, trans)}: `
+        ),
+        group.reason
+      );
       list.appendChild(item);
     }
     node.appendChild(list);
@@ -161,7 +154,10 @@ export function summarySection(report: IReport, trans: TranslationBundle): HTMLE
 }
 
 /** "Census", "Census and cycle probe", ...: the probes of one skipped reason, as a sentence's subject. */
-export function probeNames(probes: ReadonlyArray<SkippableProbe>, trans: TranslationBundle): string {
+export function probeNames(
+  probes: ReadonlyArray<SkippableProbe>,
+  trans: TranslationBundle
+): string {
   const names: Record<SkippableProbe, string> = {
     census: trans.__('census'),
     cycles: trans.__('cycle probe'),
@@ -170,7 +166,9 @@ export function probeNames(probes: ReadonlyArray<SkippableProbe>, trans: Transla
   };
   const words = probes.map(probe => names[probe]);
   const last = words.pop() ?? '';
-  const text = words.length ? trans.__('%1 and %2', words.join(', '), last) : last;
+  const text = words.length
+    ? trans.__('%1 and %2', words.join(', '), last)
+    : last;
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -188,7 +186,7 @@ export function sitesSection(
 ): HTMLElement {
   const node = section('sites', trans.__('Top allocation sites'));
   const rows = sites.map(site => {
-    const inCell = (site as { in_cell?: unknown }).in_cell === true;
+    const inCell = site.in_cell === true;
     let where: string | Node = `${site.file}:${site.line}`;
     if (inCell) {
       const label = trans.__('cell line %1', site.line);
@@ -203,7 +201,12 @@ export function sitesSection(
         where = label;
       }
     }
-    return [where, site.code ?? '', formatBytes(site.size), formatCount(site.count)];
+    return [
+      where,
+      site.code ?? '',
+      formatBytes(site.size),
+      formatCount(site.count)
+    ];
   });
   node.appendChild(
     table(
@@ -216,12 +219,21 @@ export function sitesSection(
 }
 
 /** Names the cell created, rebound or grew. */
-export function variablesSection(variables: IVariable[], trans: TranslationBundle): HTMLElement {
+export function variablesSection(
+  variables: IVariable[],
+  trans: TranslationBundle
+): HTMLElement {
   const node = section('variables', trans.__('Names'));
   node.appendChild(
     table(
       trans.__('Names the cell created or grew'),
-      [trans.__('Name'), trans.__('Status'), trans.__('Type'), trans.__('Size'), trans.__('Δ')],
+      [
+        trans.__('Name'),
+        trans.__('Status'),
+        trans.__('Type'),
+        trans.__('Size'),
+        trans.__('Δ')
+      ],
       variables.map(v => [
         v.name,
         v.status,
@@ -235,21 +247,37 @@ export function variablesSection(variables: IVariable[], trans: TranslationBundl
 }
 
 /** Cyclic garbage: what the cycles were made of and the edges that closed them. */
-export function cyclesSection(report: IReport, trans: TranslationBundle): HTMLElement | null {
+export function cyclesSection(
+  report: IReport,
+  trans: TranslationBundle
+): HTMLElement | null {
   const cycles = report.gc?.cycles ?? [];
   if (!cycles.length) {
     return null;
   }
   const node = section('cycles', trans.__('Reference cycles'));
   node.appendChild(
-    el('p', 'memdiag-Detail-note', trans.__('%1 objects freed only by the cycle collector.', formatCount(report.gc!.collected)))
+    el(
+      'p',
+      'memdiag-Detail-note',
+      trans.__(
+        '%1 objects freed only by the cycle collector.',
+        formatCount(report.gc!.collected)
+      )
+    )
   );
   node.appendChild(
     table(
       trans.__('Cyclic garbage the cell created'),
-      [trans.__('Types'), trans.__('Objects'), trans.__('Size'), trans.__('Edges')],
+      [
+        trans.__('Types'),
+        trans.__('Objects'),
+        trans.__('Size'),
+        trans.__('Edges')
+      ],
       cycles.map(cycle => [
-        cycle.types.join(', ') + ((cycle as { internal?: unknown }).internal === true ? trans.__(' (IPython)') : ''),
+        cycle.types.join(', ') +
+          (cycle.internal === true ? trans.__(' (IPython)') : ''),
         formatCount(cycle.objects),
         formatBytes(cycle.size),
         (cycle.edges ?? []).join('; ')
@@ -260,24 +288,36 @@ export function cyclesSection(report: IReport, trans: TranslationBundle): HTMLEl
 }
 
 /** The textual form of the backref chains, next to the tree. */
-export function chainList(report: IReport, trans: TranslationBundle): HTMLElement {
+export function chainList(
+  report: IReport,
+  trans: TranslationBundle
+): HTMLElement {
   const list = el('ul', 'memdiag-Detail-chains');
-  list.setAttribute('aria-label', trans.__('Reference chains from a root to a retained object'));
+  list.setAttribute(
+    'aria-label',
+    trans.__('Reference chains from a root to a retained object')
+  );
   for (const backref of report.backrefs ?? []) {
-    const size = typeof backref.size === 'number' ? ` (${formatBytes(backref.size)})` : '';
-    const count = typeof backref.count === 'number' && backref.count > 1 ? ` ×${backref.count}` : '';
+    const size =
+      typeof backref.size === 'number' ? ` (${formatBytes(backref.size)})` : '';
+    const count =
+      typeof backref.count === 'number' && backref.count > 1
+        ? ` ×${backref.count}`
+        : '';
     const item = el('li', undefined, chainText(backref) + count + size);
     if (backref.advice) {
       item.appendChild(el('div', 'memdiag-Detail-advice', backref.advice));
     }
     list.appendChild(item);
   }
-  if (extraFlag(report, 'backrefs_truncated')) {
+  if (report.backrefs_truncated === true) {
     list.appendChild(
       el(
         'li',
         'memdiag-Detail-truncated',
-        trans.__('The search ran out of time before every object had its chain: other holders may exist.')
+        trans.__(
+          'The search ran out of time before every object had its chain: other holders may exist.'
+        )
       )
     );
   }
@@ -285,13 +325,23 @@ export function chainList(report: IReport, trans: TranslationBundle): HTMLElemen
 }
 
 /** Step 5 of the triage, for RSS growth that Python allocations do not explain. */
-export function nativeSection(report: IReport, trans: TranslationBundle): HTMLElement {
+export function nativeSection(
+  report: IReport,
+  trans: TranslationBundle
+): HTMLElement {
   const node = section('native', trans.__('Native memory: next steps'));
   const unexplained = report.native?.unexplained ?? null;
-  const trimmed = extraNumber(report.native, 'trimmed');
+  const trimmed = report.native?.trimmed ?? null;
   if (unexplained !== null) {
     node.appendChild(
-      el('p', undefined, trans.__('%1 of RSS growth is not explained by Python allocations.', formatBytes(unexplained)))
+      el(
+        'p',
+        undefined,
+        trans.__(
+          '%1 of RSS growth is not explained by Python allocations.',
+          formatBytes(unexplained)
+        )
+      )
     );
   }
   const steps = el('ol', 'memdiag-Detail-steps');
@@ -302,8 +352,13 @@ export function nativeSection(report: IReport, trans: TranslationBundle): HTMLEl
       trimmed === null
         ? trans.__('malloc_trim(0) was not tried (not glibc).')
         : trimmed > 0
-          ? trans.__('malloc_trim(0) gave back %1: that part was allocator retention, not a leak.', formatBytes(trimmed))
-          : trans.__('malloc_trim(0) gave nothing back: the memory is held, not merely cached by the allocator.')
+          ? trans.__(
+              'malloc_trim(0) gave back %1: that part was allocator retention, not a leak.',
+              formatBytes(trimmed)
+            )
+          : trans.__(
+              'malloc_trim(0) gave nothing back: the memory is held, not merely cached by the allocator.'
+            )
     )
   );
   const command = (text: string, code: string): HTMLElement => {
@@ -313,11 +368,18 @@ export function nativeSection(report: IReport, trans: TranslationBundle): HTMLEl
   };
   steps.appendChild(
     command(
-      trans.__('Install a kernel with the debug allocator (PYTHONMALLOC=debug), restart on it, and re-run: '),
+      trans.__(
+        'Install a kernel with the debug allocator (PYTHONMALLOC=debug), restart on it, and re-run: '
+      ),
       '%memdiag kernelspec --malloc-debug --user'
     )
   );
-  steps.appendChild(command(trans.__('Run the cell under valgrind to find the C allocation: '), '%%memdiag --valgrind'));
+  steps.appendChild(
+    command(
+      trans.__('Run the cell under valgrind to find the C allocation: '),
+      '%%memdiag --valgrind'
+    )
+  );
   node.appendChild(steps);
   return node;
 }

@@ -8,6 +8,12 @@ import { sidebarPlugin } from './plugins/sidebar';
 
 export * from './tokens';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [corePlugin, sidebarPlugin, cellsPlugin, commandsPlugin, inlineJumpPlugin];
+const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  corePlugin,
+  sidebarPlugin,
+  cellsPlugin,
+  commandsPlugin,
+  inlineJumpPlugin
+];
 
 export default plugins;

@@ -5,12 +5,22 @@
  */
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
-import { JSONObject, PromiseDelegate, UUID } from '@lumino/coreutils';
+import { PromiseDelegate, UUID } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { NotebookMemoryModel } from './model';
-import { IKernelConfig, parseKernelMessage, ProtocolError } from './protocol';
+import {
+  IReplyMap,
+  IRequestMap,
+  CommMessage,
+  KernelConfig,
+  parseKernelMessage,
+  parseReplyResult,
+  ProtocolError,
+  RequestAction,
+  requestMessage
+} from './comm';
 
 /** The comm target both sides use. */
 export const COMM_TARGET = 'memdiag';
@@ -69,7 +79,7 @@ export class KernelBridge implements IDisposable {
   }
 
   /** The kernel-side configuration, as last reported. */
-  get config(): IKernelConfig | null {
+  get config(): KernelConfig | null {
     return this._config;
   }
 
@@ -92,7 +102,12 @@ export class KernelBridge implements IDisposable {
     let reply: KernelMessage.IExecuteReplyMsg;
     try {
       reply = await kernel.requestExecute(
-        { code: BOOTSTRAP_CODE, silent: true, store_history: false, stop_on_error: false },
+        {
+          code: BOOTSTRAP_CODE,
+          silent: true,
+          store_history: false,
+          stop_on_error: false
+        },
         true
       ).done;
     } catch (reason) {
@@ -106,28 +121,54 @@ export class KernelBridge implements IDisposable {
     }
     const content = reply.content;
     if (content.status === 'error') {
-      const missing = content.ename === 'ModuleNotFoundError' || content.ename === 'ImportError';
-      this._setStatus(missing ? 'missing' : 'error', `${content.ename}: ${content.evalue}`);
+      const missing =
+        content.ename === 'ModuleNotFoundError' ||
+        content.ename === 'ImportError';
+      this._setStatus(
+        missing ? 'missing' : 'error',
+        `${content.ename}: ${content.evalue}`
+      );
     } else if (content.status === 'aborted') {
       this._setStatus('error', 'the bootstrap was aborted');
     }
     // On success the kernel opens the comm; its hello makes the bridge ready.
   }
 
-  /** Send a request to the kernel side and wait for its reply. */
-  request(action: string, args: JSONObject = {}): Promise<unknown> {
+  /**
+   * Send a request to the kernel side and wait for its reply, whose result is checked against what
+   * `action` answers: a malformed result rejects like an error reply.
+   */
+  request<K extends RequestAction>(
+    action: K,
+    args: IRequestMap[K]
+  ): Promise<IReplyMap[K]> {
     const comm = this._comm;
     if (!comm || comm.isDisposed || this._status !== 'ready') {
-      return Promise.reject(new Error('memdiag is not connected to this kernel'));
+      return Promise.reject(
+        new Error('memdiag is not connected to this kernel')
+      );
     }
     const requestId = UUID.uuid4();
-    const pending = new PromiseDelegate<unknown>();
+    const pending = new PromiseDelegate<IReplyMap[K]>();
     const timer = setTimeout(() => {
       this._pending.delete(requestId);
       pending.reject(new Error(`memdiag: no reply to "${action}"`));
     }, REQUEST_TIMEOUT_MS);
-    this._pending.set(requestId, { delegate: pending, timer });
-    comm.send({ type: 'request', request_id: requestId, action, args });
+    this._pending.set(requestId, {
+      timer,
+      reject: reason => pending.reject(reason),
+      resolve: result => {
+        const parsed = parseReplyResult(action, result);
+        if (parsed === null) {
+          pending.reject(
+            new Error(`memdiag: the kernel's reply to "${action}" is malformed`)
+          );
+        } else {
+          pending.resolve(parsed);
+        }
+      }
+    });
+    comm.send(requestMessage(requestId, action, args));
     return pending.promise;
   }
 
@@ -141,7 +182,10 @@ export class KernelBridge implements IDisposable {
     Signal.clearData(this);
   }
 
-  private _onKernelChanged(_: ISessionContext, change: { newValue: Kernel.IKernelConnection | null }): void {
+  private _onKernelChanged(
+    _: ISessionContext,
+    change: { newValue: Kernel.IKernelConnection | null }
+  ): void {
     if (change.newValue && change.newValue === this._kernel) {
       // A restart keeps the connection object; the status handler restarts the conversation.
       return;
@@ -188,7 +232,11 @@ export class KernelBridge implements IDisposable {
       }
       return;
     }
-    if (kernel !== this._kernel || this._isDisposed || this._status === 'ready') {
+    if (
+      kernel !== this._kernel ||
+      this._isDisposed ||
+      this._status === 'ready'
+    ) {
       return;
     }
     if (language.toLowerCase() !== 'python') {
@@ -200,8 +248,15 @@ export class KernelBridge implements IDisposable {
     }
   }
 
-  private _onKernelStatus(kernel: Kernel.IKernelConnection, status: Kernel.Status): void {
-    if (status === 'restarting' || status === 'autorestarting' || status === 'starting') {
+  private _onKernelStatus(
+    kernel: Kernel.IKernelConnection,
+    status: Kernel.Status
+  ): void {
+    if (
+      status === 'restarting' ||
+      status === 'autorestarting' ||
+      status === 'starting'
+    ) {
       this._startWhenIdle = true;
       this._dropComm();
       this._setStatus('connecting');
@@ -211,7 +266,10 @@ export class KernelBridge implements IDisposable {
   }
 
   /** Arrow function: registered as a comm target callback. */
-  private _onCommOpen = (comm: Kernel.IComm, msg: KernelMessage.ICommOpenMsg): void => {
+  private _onCommOpen = (
+    comm: Kernel.IComm,
+    msg: KernelMessage.ICommOpenMsg
+  ): void => {
     if (this._isDisposed) {
       return;
     }
@@ -229,15 +287,15 @@ export class KernelBridge implements IDisposable {
 
   private _dropComm(): void {
     this._comm = null;
-    for (const { delegate, timer } of this._pending.values()) {
+    for (const { reject, timer } of this._pending.values()) {
       clearTimeout(timer);
-      delegate.reject(new Error('memdiag: the kernel connection was reset'));
+      reject(new Error('memdiag: the kernel connection was reset'));
     }
     this._pending.clear();
   }
 
   private _handle(data: unknown): void {
-    let message;
+    let message: CommMessage | null;
     try {
       message = parseKernelMessage(data);
     } catch (error) {
@@ -270,9 +328,11 @@ export class KernelBridge implements IDisposable {
           this._pending.delete(message.request_id);
           clearTimeout(pending.timer);
           if (message.ok) {
-            pending.delegate.resolve(message.result);
+            pending.resolve(message.result);
           } else {
-            pending.delegate.reject(new Error(message.error ?? 'memdiag: request failed'));
+            pending.reject(
+              new Error(message.error ?? 'memdiag: request failed')
+            );
           }
         }
         break;
@@ -294,12 +354,12 @@ export class KernelBridge implements IDisposable {
   private _autoLoad: () => boolean;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
-  private _pending = new Map<string, { delegate: PromiseDelegate<unknown>; timer: ReturnType<typeof setTimeout> }>();
+  private _pending = new Map<string, Private.IPending>();
   private _startWhenIdle = false;
   private _status: BridgeStatus = 'no-kernel';
   private _detail = '';
   private _kernelVersion: string | null = null;
-  private _config: IKernelConfig | null = null;
+  private _config: KernelConfig | null = null;
   private _isDisposed = false;
   private _stateChanged = new Signal<this, void>(this);
 }
@@ -310,5 +370,15 @@ export namespace KernelBridge {
     model: NotebookMemoryModel;
     /** Read at each kernel start: whether to load the kernel side without being asked. */
     autoLoad: () => boolean;
+  }
+}
+
+namespace Private {
+  /** A request waiting for its reply. */
+  export interface IPending {
+    timer: ReturnType<typeof setTimeout>;
+    /** Check the reply's result against the request's action, and settle the request. */
+    resolve(result: unknown): void;
+    reject(reason: Error): void;
   }
 }

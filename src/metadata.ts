@@ -24,7 +24,10 @@ export function compactReport(report: IReport): IReport {
     compact.traced = { ...report.traced, top: report.traced.top.slice(0, 5) };
   }
   if (report.objects) {
-    compact.objects = { ...report.objects, growth: report.objects.growth.slice(0, 10) };
+    compact.objects = {
+      ...report.objects,
+      growth: report.objects.growth.slice(0, 10)
+    };
   }
   if (report.gc) {
     compact.gc = { ...report.gc, cycles: report.gc.cycles.slice(0, 5) };
@@ -36,16 +39,28 @@ export function compactReport(report: IReport): IReport {
     compact.lines = report.lines.slice(0, 200);
   }
   if (report.valgrind) {
-    compact.valgrind = { ...report.valgrind, records: report.valgrind.records.slice(0, 10) };
+    compact.valgrind = {
+      ...report.valgrind,
+      records: report.valgrind.records.slice(0, 10)
+    };
   }
   compact.errors = report.errors.slice(0, 5);
   return compact;
 }
 
 /** The new metadata value after a report: newest last, bounded in count and size. */
-export function appendReport(existing: unknown, report: IReport): ICellMetadata {
-  const reports = [...readReports(existing).reports, compactReport(report)].slice(-MAX_REPORTS_PER_CELL);
-  while (reports.length > 1 && JSON.stringify({ reports }).length > MAX_METADATA_CHARS) {
+export function appendReport(
+  existing: unknown,
+  report: IReport
+): ICellMetadata {
+  const reports = [
+    ...readReports(existing).reports,
+    compactReport(report)
+  ].slice(-MAX_REPORTS_PER_CELL);
+  while (
+    reports.length > 1 &&
+    JSON.stringify({ reports }).length > MAX_METADATA_CHARS
+  ) {
     reports.shift();
   }
   if (JSON.stringify({ reports }).length > MAX_METADATA_CHARS) {
@@ -56,7 +71,8 @@ export function appendReport(existing: unknown, report: IReport): ICellMetadata 
 
 /** The figures and the verdict only: what is left when even one compact report is too big to save. */
 function summaryReport(report: IReport): IReport {
-  const cut = (text: string): string => (text.length > 500 ? `${text.slice(0, 499)}…` : text);
+  const cut = (text: string): string =>
+    text.length > 500 ? `${text.slice(0, 499)}…` : text;
   return {
     schema: report.schema,
     cell_id: report.cell_id,
@@ -65,7 +81,11 @@ function summaryReport(report: IReport): IReport {
     duration_s: report.duration_s,
     overhead_s: report.overhead_s,
     rss: report.rss,
-    verdict: { ...report.verdict, flags: report.verdict.flags.slice(0, 10).map(cut), reason: cut(report.verdict.reason) },
+    verdict: {
+      ...report.verdict,
+      flags: report.verdict.flags.slice(0, 10).map(cut),
+      reason: cut(report.verdict.reason)
+    },
     errors: report.errors.slice(0, 3).map(cut)
   };
 }
@@ -74,11 +94,16 @@ function summaryReport(report: IReport): IReport {
  * Read a cell's saved value. Anything malformed is dropped; `invalid` counts what was dropped so the caller
  * can warn once.
  */
-export function readReports(value: unknown): ICellMetadata & { invalid: number } {
+export function readReports(
+  value: unknown
+): ICellMetadata & { invalid: number } {
   if (value === undefined || value === null) {
     return { reports: [], invalid: 0 };
   }
-  const list = typeof value === 'object' && !Array.isArray(value) ? (value as { reports?: unknown }).reports : undefined;
+  const list =
+    typeof value === 'object' && !Array.isArray(value) && 'reports' in value
+      ? value.reports
+      : undefined;
   if (!Array.isArray(list)) {
     return { reports: [], invalid: 1 };
   }

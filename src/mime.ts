@@ -45,18 +45,31 @@ export class RenderedReport extends Widget implements IRenderMime.IRenderer {
     this._rendering = null;
     const data = model.data[this._mimeType];
     if (isNewerSchema(data)) {
-      this._message(this._trans.__('This report was made by a newer memdiag: update memdiag.'));
+      this._message(
+        this._trans.__(
+          'This report was made by a newer memdiag: update memdiag.'
+        )
+      );
       return;
     }
     if (!isReport(data)) {
-      this._message(this._trans.__('memdiag cannot read this report: its data is not a valid memdiag report.'));
+      this._message(
+        this._trans.__(
+          'memdiag cannot read this report: its data is not a valid memdiag report.'
+        )
+      );
       return;
     }
     this._rendering = renderReport(this.node, data, {
       trans: this._trans,
       renderVega: this._renderVega,
       onJumpToLine: line =>
-        this.node.dispatchEvent(new CustomEvent<IJumpDetail>(JUMP_EVENT, { bubbles: true, detail: { line } }))
+        this.node.dispatchEvent(
+          new CustomEvent<IJumpDetail>(JUMP_EVENT, {
+            bubbles: true,
+            detail: { line }
+          })
+        )
     });
     // Output areas and screenshots wait for renderModel: let them see the charts.
     await this._rendering.ready;

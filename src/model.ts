@@ -108,7 +108,10 @@ export class NotebookMemoryModel {
     let stale = false;
     for (const report of this._executions.splice(0, excess)) {
       this._keys.delete(Private.key(report));
-      stale = stale || (report.cell_id !== null && this._latest.get(report.cell_id) === report);
+      stale =
+        stale ||
+        (report.cell_id !== null &&
+          this._latest.get(report.cell_id) === report);
     }
     if (stale) {
       // A dropped report was its cell's newest: that cell has no report left in the window.
@@ -139,6 +142,11 @@ export namespace NotebookMemoryModel {
 namespace Private {
   /** One execution's identity: a kernel re-sends its history on every reconnection. */
   export function key(report: IReport): string {
-    return [report.cell_id ?? '', report.execution_count ?? '', report.run, report.rss.before].join('|');
+    return [
+      report.cell_id ?? '',
+      report.execution_count ?? '',
+      report.run,
+      report.rss.before
+    ].join('|');
   }
 }

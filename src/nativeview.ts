@@ -40,7 +40,9 @@ export function cellLine(frame: string): number | null {
 /** The frame that says where a site is: the cell's own line if the stack has one, else the allocator's caller. */
 export function headlineFrame(stack: ReadonlyArray<string>): string | null {
   const cell = stack.find(frame => cellLine(frame) !== null);
-  return cell ?? stack.find(frame => !ALLOCATOR.test(frame)) ?? stack[0] ?? null;
+  return (
+    cell ?? stack.find(frame => !ALLOCATOR.test(frame)) ?? stack[0] ?? null
+  );
 }
 
 /** `%%memdiag --native`: what the cell allocated and still held when it ended, by stack. */
@@ -57,20 +59,35 @@ export function nativeAllocationsSection(
   const node = section('memray', trans.__('Native allocations (memray)'));
   const facts: string[] = [];
   if (typeof native.held === 'number') {
-    facts.push(trans.__('Still held when the cell ended: %1.', formatBytes(native.held)));
+    facts.push(
+      trans.__('Still held when the cell ended: %1.', formatBytes(native.held))
+    );
   }
   if (typeof native.tracked_peak === 'number') {
-    facts.push(trans.__('Peak while it ran: %1.', formatBytes(native.tracked_peak)));
+    facts.push(
+      trans.__('Peak while it ran: %1.', formatBytes(native.tracked_peak))
+    );
   }
   if (!allocations.length) {
-    facts.push(trans.__('Nothing the cell allocated was still held when it ended.'));
+    facts.push(
+      trans.__('Nothing the cell allocated was still held when it ended.')
+    );
   }
   if (facts.length) {
     node.appendChild(el('p', 'memdiag-Detail-note', facts.join(' ')));
   }
-  const sites = allocations.map(a => ({ size: a.size, count: a.count, stack: a.stack }));
-  const list = siteList(sites, trans.__('Native allocations still held, biggest first'), trans, onJumpToLine, count =>
-    trans._n('%2 allocation', '%2 allocations', count, formatCount(count))
+  const sites = allocations.map(a => ({
+    size: a.size,
+    count: a.count,
+    stack: a.stack
+  }));
+  const list = siteList(
+    sites,
+    trans.__('Native allocations still held, biggest first'),
+    trans,
+    onJumpToLine,
+    count =>
+      trans._n('%2 allocation', '%2 allocations', count, formatCount(count))
   );
   if (list) {
     node.appendChild(list);
@@ -105,7 +122,12 @@ export function leakedBlocksSection(
         );
   node.appendChild(el('p', 'memdiag-Detail-note', totals));
   const list = siteList(
-    valgrind.records.map(r => ({ size: r.bytes, count: r.blocks, kind: r.kind, stack: r.stack })),
+    valgrind.records.map(r => ({
+      size: r.bytes,
+      count: r.blocks,
+      kind: r.kind,
+      stack: r.stack
+    })),
     trans.__('Leak records, biggest first'),
     trans,
     onJumpToLine,
@@ -134,10 +156,18 @@ export function siteList(
     const item = el('li', 'memdiag-Native-site');
     const fold = el('details', 'memdiag-Native-fold');
     const summary = el('summary', 'memdiag-Native-summary');
-    summary.appendChild(el('span', 'memdiag-Native-size', formatBytes(site.size)));
-    summary.appendChild(el('span', 'memdiag-Native-count', countText(site.count)));
+    summary.appendChild(
+      el('span', 'memdiag-Native-size', formatBytes(site.size))
+    );
+    summary.appendChild(
+      el('span', 'memdiag-Native-count', countText(site.count))
+    );
     if (site.kind) {
-      const kind = el('span', 'memdiag-Native-kind', kindText(site.kind, trans));
+      const kind = el(
+        'span',
+        'memdiag-Native-kind',
+        kindText(site.kind, trans)
+      );
       kind.dataset.kind = site.kind;
       summary.appendChild(kind);
     }
@@ -162,7 +192,9 @@ export function stackList(
   const list = el('ol', 'memdiag-Native-stack');
   list.setAttribute('aria-label', trans.__('Stack, innermost frame first'));
   if (!stack.length) {
-    list.appendChild(el('li', 'memdiag-Native-frame', trans.__('(no frames recorded)')));
+    list.appendChild(
+      el('li', 'memdiag-Native-frame', trans.__('(no frames recorded)'))
+    );
   }
   for (const frame of stack) {
     const item = el('li', 'memdiag-Native-frame');

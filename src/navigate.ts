@@ -8,7 +8,10 @@ function cellIndex(panel: NotebookPanel, cellId: string): number {
 }
 
 /** Activate the cell and scroll it into view; false when the cell is gone. */
-export async function revealCell(panel: NotebookPanel, cellId: string): Promise<boolean> {
+export async function revealCell(
+  panel: NotebookPanel,
+  cellId: string
+): Promise<boolean> {
   const notebook = panel.content;
   const index = cellIndex(panel, cellId);
   if (index < 0) {
@@ -21,7 +24,11 @@ export async function revealCell(panel: NotebookPanel, cellId: string): Promise<
 }
 
 /** Put the cursor on a 1-based line of the cell's source. */
-export async function revealLine(panel: NotebookPanel, cellId: string, line: number): Promise<boolean> {
+export async function revealLine(
+  panel: NotebookPanel,
+  cellId: string,
+  line: number
+): Promise<boolean> {
   if (!(await revealCell(panel, cellId))) {
     return false;
   }

@@ -45,19 +45,30 @@ export class NotebookPersistence implements IDisposable {
       const saved = readReports(cell.getMetadata(METADATA_KEY));
       invalid += saved.invalid;
       // Only reports about this very cell: a copied cell keeps its metadata but gets a new id.
-      restored.push(...saved.reports.filter(report => report.cell_id === cell.id));
+      restored.push(
+        ...saved.reports.filter(report => report.cell_id === cell.id)
+      );
     }
     if (invalid) {
-      console.warn(`memdiag: ignored ${invalid} malformed saved report(s) in ${this._memory.panel.context.path}`);
+      console.warn(
+        `memdiag: ignored ${invalid} malformed saved report(s) in ${this._memory.panel.context.path}`
+      );
     }
-    restored.sort((a, b) => (a.execution_count ?? 0) - (b.execution_count ?? 0));
+    restored.sort(
+      (a, b) => (a.execution_count ?? 0) - (b.execution_count ?? 0)
+    );
     this._memory.model.merge(restored);
   }
 
   private _onReport(_: unknown, report: IReport): void {
-    const cell = report.cell_id ? this._cells().find(c => c.id === report.cell_id) : undefined;
+    const cell = report.cell_id
+      ? this._cells().find(c => c.id === report.cell_id)
+      : undefined;
     if (cell && cell.type === 'code') {
-      cell.setMetadata(METADATA_KEY, appendReport(cell.getMetadata(METADATA_KEY), report) as any);
+      cell.setMetadata(
+        METADATA_KEY,
+        appendReport(cell.getMetadata(METADATA_KEY), report)
+      );
     }
   }
 

@@ -17,8 +17,11 @@ export interface ISkipped {
 export const MAX_REASON_CHARS = 300;
 
 function reasonOf(section: { skipped?: string } | undefined): string {
-  const text = typeof section?.skipped === 'string' ? section.skipped.trim() : '';
-  return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS - 1)}…` : text;
+  const text =
+    typeof section?.skipped === 'string' ? section.skipped.trim() : '';
+  return text.length > MAX_REASON_CHARS
+    ? `${text.slice(0, MAX_REASON_CHARS - 1)}…`
+    : text;
 }
 
 /** The report's skipped probes, grouped by reason, in the order census, cycles, native, heap. */

@@ -15,7 +15,10 @@ export class MemdiagTracker implements IMemdiagTracker {
     const notebooks = options.notebooks;
     notebooks.forEach(panel => this._follow(panel));
     notebooks.widgetAdded.connect((_, panel) => this._follow(panel), this);
-    notebooks.currentChanged.connect(() => this._currentChanged.emit(this.current), this);
+    notebooks.currentChanged.connect(
+      () => this._currentChanged.emit(this.current),
+      this
+    );
   }
 
   get current(): INotebookMemory | null {
@@ -49,7 +52,9 @@ export class MemdiagTracker implements IMemdiagTracker {
     if (this._memories.has(panel)) {
       return;
     }
-    const model = new NotebookMemoryModel({ maxExecutions: this._options.maxExecutions });
+    const model = new NotebookMemoryModel({
+      maxExecutions: this._options.maxExecutions
+    });
     const bridge = new KernelBridge({
       sessionContext: panel.sessionContext,
       model,
@@ -84,7 +89,9 @@ export class MemdiagTracker implements IMemdiagTracker {
 
   private _options: MemdiagTracker.IOptions;
   private _memories = new Map<NotebookPanel, INotebookMemory>();
-  private _currentChanged = new Signal<IMemdiagTracker, INotebookMemory | null>(this);
+  private _currentChanged = new Signal<IMemdiagTracker, INotebookMemory | null>(
+    this
+  );
   private _added = new Signal<IMemdiagTracker, INotebookMemory>(this);
 }
 

@@ -5,9 +5,15 @@
  * own chunk, fetched only when a chart is first shown, and keeps it out of jest. The palette
  * helper reads the theme's --jp-* variables so specs built in charts.ts follow light/dark.
  */
-import type { Result } from 'vega-embed';
+import type { Result, VisualizationSpec } from 'vega-embed';
 
-import { ChartSpec, FALLBACK_PALETTE, IChartPalette } from './chartbase';
+import {
+  ChartSpec,
+  FALLBACK_PALETTE,
+  IChartPalette,
+  VEGA_LITE_SCHEMA,
+  VEGA_SCHEMA
+} from './chartbase';
 import { VerdictKind } from './protocol';
 
 /** A drawn chart; `finalize()` releases Vega's view, timers and listeners. */
@@ -22,7 +28,11 @@ export interface IRenderVegaOptions {
 }
 
 /** The signature views depend on, so tests can inject a fake instead of vega-embed. */
-export type RenderVega = (node: HTMLElement, spec: ChartSpec, options?: IRenderVegaOptions) => Promise<IVegaHandle>;
+export type RenderVega = (
+  node: HTMLElement,
+  spec: ChartSpec,
+  options?: IRenderVegaOptions
+) => Promise<IVegaHandle>;
 
 let embedModule: Promise<typeof import('vega-embed')> | null = null;
 
@@ -49,28 +59,56 @@ export function isDarkTheme(): boolean {
 export const renderVega: RenderVega = async (node, spec, options = {}) => {
   const { default: embed, vega } = await loadEmbed();
   // Specs never load anything (data is inline, no images): refuse any URL a bug might let through.
-  const refuse = (): Promise<never> => Promise.reject(new Error('memdiag charts load no URLs'));
-  const loader = Object.assign(vega.loader(), { load: refuse, sanitize: refuse, http: refuse, file: refuse });
-  const result: Result = await embed(node, spec as any, {
+  const refuse = (): Promise<never> =>
+    Promise.reject(new Error('memdiag charts load no URLs'));
+  const loader = Object.assign(vega.loader(), {
+    load: refuse,
+    sanitize: refuse,
+    http: refuse,
+    file: refuse
+  });
+  if (!isVisualizationSpec(spec)) {
+    throw new Error(
+      'memdiag: a chart spec must name the Vega or Vega-Lite schema'
+    );
+  }
+  const result: Result = await embed(node, spec, {
     // No editor, source or export links: they would send the notebook's data to an external site.
     actions: false,
     renderer: options.renderer ?? 'svg',
     theme: isDarkTheme() ? 'dark' : undefined,
     loader,
     // vega-tooltip escapes HTML by default; say so explicitly rather than rely on it.
-    tooltip: { theme: isDarkTheme() ? 'dark' : 'light', sanitize: escapeHtml } as any
+    tooltip: {
+      theme: isDarkTheme() ? 'dark' : 'light',
+      sanitize: escapeHtml
+    }
   });
   const onClick = options.onClick;
   if (onClick) {
-    result.view.addEventListener('click', (_event: unknown, item: any) => {
-      const datum = item?.datum;
-      if (datum && typeof datum === 'object') {
-        onClick(datum as Record<string, unknown>);
+    result.view.addEventListener('click', (_event, item) => {
+      const datum: unknown = item?.datum;
+      if (isDatum(datum)) {
+        onClick(datum);
       }
     });
   }
   return { finalize: () => result.finalize() };
 };
+
+/**
+ * The specs charts.ts builds are plain data (ChartSpec); vega-embed picks the Vega or the Vega-Lite
+ * compiler by their `$schema`, which every one of them names.
+ */
+function isVisualizationSpec(
+  spec: ChartSpec
+): spec is ChartSpec & VisualizationSpec {
+  return spec.$schema === VEGA_LITE_SCHEMA || spec.$schema === VEGA_SCHEMA;
+}
+
+function isDatum(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** Text for vega-tooltip, which builds its HTML from strings. */
 export function escapeHtml(value: unknown): string {
@@ -83,7 +121,11 @@ export function escapeHtml(value: unknown): string {
 }
 
 /** Read a CSS variable, falling back when the theme does not define it (tests, detached nodes). */
-function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
+function cssVar(
+  style: CSSStyleDeclaration,
+  name: string,
+  fallback: string
+): string {
   const value = style.getPropertyValue(name).trim();
   return value || fallback;
 }
@@ -104,8 +146,12 @@ export function cssLength(value: string, emPx: number): number {
 export function readPalette(node: HTMLElement = document.body): IChartPalette {
   const style = window.getComputedStyle(node);
   const f = FALLBACK_PALETTE;
-  const verdict = (kind: VerdictKind, name: string): string => cssVar(style, name, f.verdict[kind]);
-  const size = cssLength(cssVar(style, '--jp-ui-font-size0', ''), parseFloat(style.fontSize));
+  const verdict = (kind: VerdictKind, name: string): string =>
+    cssVar(style, name, f.verdict[kind]);
+  const size = cssLength(
+    cssVar(style, '--jp-ui-font-size0', ''),
+    parseFloat(style.fontSize)
+  );
   return {
     text: cssVar(style, '--jp-ui-font-color1', f.text),
     textMuted: cssVar(style, '--jp-ui-font-color2', f.textMuted),

@@ -1,7 +1,11 @@
 /**
  * The answer to "why is NAME alive?", rendered as text: the kernel's strings never become markup.
  */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+
+import type { IWhyResult } from './comm';
 import { formatBytes } from './format';
+import { IBackref } from './protocol';
 
 /** What the dialog says when it is accepted with nothing typed. */
 export const WHY_EMPTY_HINT = 'Type a name or expression, e.g. df or Out[3]';
@@ -34,60 +38,55 @@ export async function askWhyExpression(
 }
 
 /** `20 MB (itself 128 B)`: what the object keeps alive, and its own header when that differs. */
-function sizeText(size: number, own: unknown): string {
+function sizeText(
+  size: number,
+  own: number | undefined,
+  trans: TranslationBundle
+): string {
   const text = formatBytes(size);
-  return typeof own === 'number' && own !== size ? `${text} (itself ${formatBytes(own)})` : text;
+  return own !== undefined && own !== size
+    ? trans.__('%1 (itself %2)', text, formatBytes(own))
+    : text;
 }
 
-function isDict(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function chainText(entry: unknown): string | null {
-  if (!isDict(entry) || typeof entry.root !== 'string' || !Array.isArray(entry.chain)) {
-    return null;
-  }
-  const links = entry.chain
-    .filter(isDict)
-    .map(link => [link.edge, link.label].filter(part => typeof part === 'string' && part).join(' '));
+function chainText(entry: IBackref): string {
+  const links = entry.chain.map(link =>
+    [link.edge, link.label].filter(part => part).join(' ')
+  );
   return [entry.root, ...links].join(' → ');
 }
 
-/** A node describing the result of a `why` request, whatever subset of fields the kernel sent. */
-export function renderWhy(result: unknown): HTMLElement {
+/** A node describing the result of a `why` request (checked by comm.ts), as text. */
+export function renderWhy(
+  result: IWhyResult,
+  trans: TranslationBundle = nullTranslator.load('memdiag')
+): HTMLElement {
   const root = document.createElement('div');
   root.className = 'memdiag-Why';
-  if (!isDict(result)) {
-    root.textContent = 'The kernel sent an answer memdiag cannot read.';
-    return root;
-  }
   const facts = document.createElement('dl');
-  for (const [key, label] of [
-    ['name', 'Name'],
-    ['type', 'Type'],
-    ['refcount', 'References'],
-    ['size', 'Keeps alive'],
-    ['summary', 'Summary']
-  ]) {
-    const value = result[key];
-    if (typeof value === 'string' || typeof value === 'number') {
-      const dt = document.createElement('dt');
-      dt.textContent = label;
-      const dd = document.createElement('dd');
-      dd.textContent =
-        key === 'size' && typeof value === 'number' && Number.isFinite(value)
-          ? sizeText(value, result.own_size)
-          : String(value);
-      facts.append(dt, dd);
-    }
-  }
+  const fact = (label: string, value: string): void => {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    facts.append(dt, dd);
+  };
+  fact(trans.__('Name'), result.name);
+  fact(trans.__('Type'), result.type);
   if (result.immortal === true) {
     // PEP 683 (Python 3.12+): the refcount of an immortal object is a sentinel, not a count of references.
-    const dt = document.createElement('dt');
-    dt.textContent = 'References';
-    const dd = document.createElement('dd');
-    dd.textContent = 'immortal (never freed)';
-    facts.append(dt, dd);
+    fact(trans.__('References'), trans.__('immortal (never freed)'));
+  } else if (result.refcount !== null) {
+    fact(trans.__('References'), String(result.refcount));
+  }
+  if (result.size !== undefined) {
+    fact(
+      trans.__('Keeps alive'),
+      sizeText(result.size, result.own_size, trans)
+    );
+  }
+  if (result.summary !== undefined) {
+    fact(trans.__('Summary'), result.summary);
   }
   root.appendChild(facts);
   const section = (title: string, lines: string[]): void => {
@@ -104,15 +103,7 @@ export function renderWhy(result: unknown): HTMLElement {
     }
     root.append(heading, list);
   };
-  const referrers = Array.isArray(result.referrers) ? result.referrers : [];
-  section(
-    'Referrers',
-    referrers.map(item => (typeof item === 'string' ? item : JSON.stringify(item))).slice(0, 50)
-  );
-  const backrefs = Array.isArray(result.backrefs) ? result.backrefs : [];
-  section(
-    'Kept alive by',
-    backrefs.map(chainText).filter((line): line is string => line !== null)
-  );
+  section(trans.__('Referrers'), (result.referrers ?? []).slice(0, 50));
+  section(trans.__('Kept alive by'), (result.backrefs ?? []).map(chainText));
   return root;
 }

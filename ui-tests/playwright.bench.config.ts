@@ -2,9 +2,9 @@
  * Browser measurements (`make bench-ui`, `make stress`): the same server and browser as the tests, one worker,
  * and the JS garbage collector exposed so memory figures count live objects, not garbage.
  */
-const base = require('./playwright.config');
+import base from './playwright.config';
 
-module.exports = {
+export default {
   ...base,
   testDir: 'benchmarks',
   testMatch: '**/*.bench.ts',

@@ -1,9 +1,9 @@
 /**
  * Galata in Debian's Chromium: never a Playwright browser download.
  */
-const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+import baseConfig from '@jupyterlab/galata/lib/playwright-config';
 
-module.exports = {
+export default {
   ...baseConfig,
   reporter: [['list']],
   workers: 1,

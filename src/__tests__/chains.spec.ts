@@ -23,14 +23,21 @@ describe('chainList', () => {
     const node = chainList(report, trans);
     expect(node.textContent).toContain('Out[10]');
     expect(node.textContent).toContain('20 MB');
-    expect(node.querySelector('.memdiag-Detail-advice')?.textContent).toContain('end the cell with ;');
+    expect(node.querySelector('.memdiag-Detail-advice')?.textContent).toContain(
+      'end the cell with ;'
+    );
     expect(node.querySelector('img')).toBeNull();
   });
 
   it('says when the search ran out of time', () => {
-    const report = { ...makeReport({ backrefs: [] }), backrefs_truncated: true } as any;
+    const report = {
+      ...makeReport({ backrefs: [] }),
+      backrefs_truncated: true
+    } as any;
     expect(chainList(report, trans).textContent).toContain('ran out of time');
-    expect(chainList(makeReport({ backrefs: [] }), trans).textContent).not.toContain('ran out of time');
+    expect(
+      chainList(makeReport({ backrefs: [] }), trans).textContent
+    ).not.toContain('ran out of time');
   });
 
   it('rejects advice that is not a string', () => {
@@ -38,6 +45,12 @@ describe('chainList', () => {
       backrefs: [{ type: 't', root: 'r', chain: [], advice: 42 as any }]
     });
     expect(isReport(report)).toBe(false);
-    expect(isReport(makeReport({ backrefs: [{ type: 't', root: 'r', chain: [], advice: 'ok' }] }))).toBe(true);
+    expect(
+      isReport(
+        makeReport({
+          backrefs: [{ type: 't', root: 'r', chain: [], advice: 'ok' }]
+        })
+      )
+    ).toBe(true);
   });
 });

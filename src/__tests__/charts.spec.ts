@@ -6,20 +6,26 @@ import {
   growthSpec,
   linesSpec,
   pythonRetained,
+  sampleExecutions,
   sitesSpec,
   timelineSpec
 } from '../charts';
 import { IBackref, IReport } from '../protocol';
-import { makeReport } from './fixtures';
+import { formatDelta } from '../format';
+import { makeReport, loadExample } from './fixtures';
 
-import deep from '../../protocol/examples/deep.json';
-import leak from '../../protocol/examples/leak.json';
+const deep = loadExample('deep');
+const leak = loadExample('leak');
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const SCRIPT = '<script>alert(1)</script>';
 
 /** Every string anywhere in a spec, with the key that holds it. */
-function strings(value: unknown, key = '', out: Array<[string, string]> = []): Array<[string, string]> {
+function strings(
+  value: unknown,
+  key = '',
+  out: Array<[string, string]> = []
+): Array<[string, string]> {
   if (typeof value === 'string') {
     out.push([key, value]);
   } else if (Array.isArray(value)) {
@@ -62,19 +68,26 @@ function expectDataOnly(spec: unknown, ...hostile: string[]): void {
       expect(value).not.toContain(h);
     }
   }
-  expect(compiled.some(([k]) => k === 'expr' || k === 'signal' || k === 'url')).toBe(false);
+  expect(
+    compiled.some(([k]) => k === 'expr' || k === 'signal' || k === 'url')
+  ).toBe(false);
   expect(JSON.stringify(spec)).not.toMatch(/"(signals|params|url)"/);
 }
 
 describe('timelineSpec', () => {
   const executions: IReport[] = [
     makeReport({ execution_count: 1 }),
-    leak as unknown as IReport,
+    leak,
     makeReport({
       execution_count: 3,
       run: 2,
       rss: { before: 1, after: 5, peak: null },
-      verdict: { kind: 'native', flags: ['native'], bytes_per_run: null, reason: HOSTILE }
+      verdict: {
+        kind: 'native',
+        flags: ['native'],
+        bytes_per_run: null,
+        reason: HOSTILE
+      }
     })
   ];
 
@@ -82,15 +95,29 @@ describe('timelineSpec', () => {
     const spec = timelineSpec(executions, FALLBACK_PALETTE) as any;
     const rows = spec.datasets.executions;
     expect(rows.map((r: any) => r.index)).toEqual([0, 1, 2]);
-    expect(rows[1]).toMatchObject({ cell: '[8]', run: 4, verdict: 'leak', deltaText: '+8 MB' });
-    expect(rows[2]).toMatchObject({ cell: '[3]', peak: null, peakText: '–', reason: HOSTILE });
+    expect(rows[1]).toMatchObject({
+      cell: `[${leak.execution_count}]`,
+      run: leak.run,
+      verdict: 'leak',
+      deltaText: formatDelta(leak.rss.after - leak.rss.before)
+    });
+    expect(rows[2]).toMatchObject({
+      cell: '[3]',
+      peak: null,
+      peakText: '–',
+      reason: HOSTILE
+    });
     // Lines: RSS after for every execution, peak only where there is one.
     expect(spec.datasets.series).toHaveLength(5);
-    expect(spec.datasets.series.every((r: any) => typeof r.index === 'number')).toBe(true);
+    expect(
+      spec.datasets.series.every((r: any) => typeof r.index === 'number')
+    ).toBe(true);
     const points = spec.vconcat[0].layer[1];
     expect(points.mark.type).toBe('point');
     expect(points.encoding.fill.field).toBe('verdict');
-    expect(points.encoding.fill.scale.range).toContain(FALLBACK_PALETTE.verdict.leak);
+    expect(points.encoding.fill.scale.range).toContain(
+      FALLBACK_PALETTE.verdict.leak
+    );
     expect(points.encoding.tooltip.map((t: any) => t.field)).toEqual(
       expect.arrayContaining(['cell', 'run', 'deltaText', 'verdict'])
     );
@@ -98,18 +125,23 @@ describe('timelineSpec', () => {
   });
 
   it('plots the Python-level retained per run only where reports have it', () => {
-    expect(pythonRetained(leak as unknown as IReport)).toBe(8001969);
+    const explained = leak.native?.explained;
+    expect(explained).toBeGreaterThan(7_000_000);
+    expect(pythonRetained(leak)).toBe(explained);
     expect(pythonRetained(makeReport())).toBeNull();
     const withPython = timelineSpec(executions, FALLBACK_PALETTE) as any;
     expect(withPython.vconcat).toHaveLength(2);
-    expect(withPython.datasets.executions[1].python).toBe(8001969);
+    expect(withPython.datasets.executions[1].python).toBe(explained);
     const without = timelineSpec([makeReport()], FALLBACK_PALETTE) as any;
     expect(without.vconcat).toHaveLength(1);
   });
 
   it('marks the selected execution and takes colours from the palette', () => {
     const palette = { ...FALLBACK_PALETTE, rss: 'var-rss', text: 'var-text' };
-    const spec = timelineSpec(executions, palette, { selected: 1, width: 250 }) as any;
+    const spec = timelineSpec(executions, palette, {
+      selected: 1,
+      width: 250
+    }) as any;
     const layers = spec.vconcat[0].layer;
     expect(layers[2].mark.type).toBe('rule');
     expect(layers[2].data.values).toEqual([{ index: 1 }]);
@@ -137,30 +169,55 @@ describe('bar charts', () => {
     expect(spec.mark.type).toBe('bar');
     expect(spec.encoding.x.field).toBe('size');
     expect(spec.encoding.y.field).toBe('key');
-    expect(spec.data.values.map((r: any) => r.key)).toEqual([HOSTILE, 'Node', 'Node (2)']);
-    expect(spec.data.values[0]).toMatchObject({ count: 1500, countText: '1.5k', sizeText: '2 MB' });
-    expect(spec.encoding.tooltip.map((t: any) => t.field)).toContain('countText');
+    expect(spec.data.values.map((r: any) => r.key)).toEqual([
+      HOSTILE,
+      'Node',
+      'Node (2)'
+    ]);
+    expect(spec.data.values[0]).toMatchObject({
+      count: 1500,
+      countText: '1.5k',
+      sizeText: '2 MB'
+    });
+    expect(spec.encoding.tooltip.map((t: any) => t.field)).toContain(
+      'countText'
+    );
     expectDataOnly(spec, HOSTILE);
   });
 
   it('growthSpec reads real reports', () => {
-    const spec = growthSpec((deep as any).objects.growth, FALLBACK_PALETTE) as any;
-    expect(spec.data.values[0].type).toBe('list');
-    expect(spec.height).toBe(7 * 18);
+    const growth = deep.objects!.growth;
+    const biggest = [...growth].sort((a, b) => b.size - a.size)[0];
+    const spec = growthSpec(growth, FALLBACK_PALETTE) as any;
+    expect(spec.data.values[0].type).toBe(biggest.type);
+    expect(spec.height).toBe(Math.min(growth.length, 25) * 18);
   });
 
   it('sitesSpec: file:line labels, the cell own lines stand out', () => {
+    const real = deep.traced!.top!.slice(0, 2);
     const spec = sitesSpec(
       [
-        ...(deep as any).traced.top.slice(0, 2),
-        { file: `/tmp/${SCRIPT}.py`, line: 3, code: HOSTILE, size: 10, count: 1 }
+        ...real,
+        {
+          file: `/tmp/${SCRIPT}.py`,
+          line: 3,
+          code: HOSTILE,
+          size: 10,
+          count: 1
+        }
       ],
       FALLBACK_PALETTE
     ) as any;
     const rows = spec.data.values;
+    // The deep example's biggest site is the cell's own line 2 (line 1 is the %%memdiag magic).
     expect(rows[0]).toMatchObject({ key: 'cell:2', inCell: true });
-    expect(rows[1]).toMatchObject({ key: 'ast.py:50', inCell: false });
-    expect(rows[2].file).toBe(`/tmp/${SCRIPT}.py`);
+    real.forEach((site, index) =>
+      expect(rows[index]).toMatchObject({
+        key: `${site.file.split('/').pop()}:${site.line}`,
+        inCell: site.in_cell === true
+      })
+    );
+    expect(rows[real.length].file).toBe(`/tmp/${SCRIPT}.py`);
     expect(spec.encoding.color.field).toBe('inCell');
     expectDataOnly(spec, HOSTILE, SCRIPT);
   });
@@ -178,8 +235,16 @@ describe('bar charts', () => {
     expect(spec.encoding.x.field).toBe('label');
     expect(spec.encoding.y.field).toBe('increment');
     expect(spec.data.values.map((r: any) => r.label)).toEqual(['1', '2', '3']);
-    expect(spec.data.values.map((r: any) => r.incrementText)).toEqual(['±0 B', '+8 MB', '-4 MB']);
-    expect(spec.data.values.map((r: any) => r.grows)).toEqual([false, true, false]);
+    expect(spec.data.values.map((r: any) => r.incrementText)).toEqual([
+      '±0 B',
+      '+8 MB',
+      '-4 MB'
+    ]);
+    expect(spec.data.values.map((r: any) => r.grows)).toEqual([
+      false,
+      true,
+      false
+    ]);
     expectDataOnly(spec, HOSTILE);
   });
 
@@ -187,7 +252,12 @@ describe('bar charts', () => {
     const spec = linesSpec(
       [
         { line: 2, code: 'load(1)', increment: 10 },
-        { line: 2, code: 'return bytearray(n)', increment: 20, func: 'load' } as any
+        {
+          line: 2,
+          code: 'return bytearray(n)',
+          increment: 20,
+          func: 'load'
+        } as any
       ],
       FALLBACK_PALETTE
     ) as any;
@@ -197,11 +267,36 @@ describe('bar charts', () => {
 
 describe('backref tree', () => {
   const backrefs: IBackref[] = [
-    { type: 'bytearray', root: 'cache', chain: [{ label: 'list', edge: '' }, { label: 'bytearray', edge: '[3]' }] },
-    { type: 'bytearray', root: 'cache', chain: [{ label: 'list', edge: '' }, { label: 'bytearray', edge: '[4]' }] },
-    { type: 'bytearray', root: 'cache', chain: [{ label: 'list', edge: '' }, { label: 'bytearray', edge: '[4]' }] },
+    {
+      type: 'bytearray',
+      root: 'cache',
+      chain: [
+        { label: 'list', edge: '' },
+        { label: 'bytearray', edge: '[3]' }
+      ]
+    },
+    {
+      type: 'bytearray',
+      root: 'cache',
+      chain: [
+        { label: 'list', edge: '' },
+        { label: 'bytearray', edge: '[4]' }
+      ]
+    },
+    {
+      type: 'bytearray',
+      root: 'cache',
+      chain: [
+        { label: 'list', edge: '' },
+        { label: 'bytearray', edge: '[4]' }
+      ]
+    },
     { type: 'dict', root: 'Out[3]', chain: [{ label: 'dict', edge: '' }] },
-    { type: HOSTILE, root: SCRIPT, chain: [{ label: HOSTILE, edge: `.${SCRIPT}` }] },
+    {
+      type: HOSTILE,
+      root: SCRIPT,
+      chain: [{ label: HOSTILE, edge: `.${SCRIPT}` }]
+    },
     { type: 'frame', root: 'sys.last_traceback', chain: [] }
   ];
 
@@ -210,7 +305,12 @@ describe('backref tree', () => {
     const byLabel = (label: string) => nodes.filter(n => n.label === label);
     expect(nodes[0]).toMatchObject({ kind: 'top', parent: null });
     const roots = nodes.filter(n => n.kind === 'root');
-    expect(roots.map(n => n.label)).toEqual(['cache', 'Out[3]', SCRIPT, 'sys.last_traceback']);
+    expect(roots.map(n => n.label)).toEqual([
+      'cache',
+      'Out[3]',
+      SCRIPT,
+      'sys.last_traceback'
+    ]);
     expect(roots.every(n => n.parent === nodes[0].id)).toBe(true);
     // The two chains through cache share the list node; the two identical ones share a leaf.
     const cacheList = nodes.filter(n => n.label === 'list');
@@ -229,16 +329,32 @@ describe('backref tree', () => {
     const spec = backrefTreeSpec(backrefs, FALLBACK_PALETTE) as any;
     expect(spec.$schema).toMatch(/vega\/v6/);
     const tree = spec.data.find((d: any) => d.name === 'tree');
-    expect(tree.transform.map((t: any) => t.type)).toEqual(['stratify', 'tree']);
-    expect(tree.transform[0]).toMatchObject({ key: 'id', parentKey: 'parent' });
-    expect(spec.data.find((d: any) => d.name === 'links').transform.map((t: any) => t.type)).toEqual([
-      'treelinks',
-      'linkpath'
+    expect(tree.transform.map((t: any) => t.type)).toEqual([
+      'stratify',
+      'tree'
     ]);
+    expect(tree.transform[0]).toMatchObject({ key: 'id', parentKey: 'parent' });
+    expect(
+      spec.data
+        .find((d: any) => d.name === 'links')
+        .transform.map((t: any) => t.type)
+    ).toEqual(['treelinks', 'linkpath']);
     const texts = tree.values.map((n: any) => n.text);
-    expect(texts).toEqual(expect.arrayContaining(['cache', 'list', '[3] bytearray', '[4] bytearray ×2', 'Out[3]']));
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        'cache',
+        'list',
+        '[3] bytearray',
+        '[4] bytearray ×2',
+        'Out[3]'
+      ])
+    );
     expect(texts).toContain(`.${SCRIPT} ${HOSTILE}`);
-    expect(spec.marks.map((m: any) => m.type)).toEqual(['path', 'symbol', 'text']);
+    expect(spec.marks.map((m: any) => m.type)).toEqual([
+      'path',
+      'symbol',
+      'text'
+    ]);
     expect(spec.height).toBeGreaterThanOrEqual(5 * 22);
     expectDataOnly(spec, HOSTILE, SCRIPT);
   });
@@ -251,13 +367,16 @@ describe('backref tree', () => {
 });
 
 describe('sampleExecutions', () => {
-  const { sampleExecutions } = require('../charts');
-  const { makeReport } = require('./fixtures');
   const many = (n: number, flagged: number[] = []) =>
     Array.from({ length: n }, (_, i) =>
       makeReport({
         execution_count: i,
-        verdict: { kind: flagged.includes(i) ? 'leak' : 'ok', flags: [], bytes_per_run: null, reason: '' }
+        verdict: {
+          kind: flagged.includes(i) ? 'leak' : 'ok',
+          flags: [],
+          bytes_per_run: null,
+          reason: ''
+        }
       })
     );
 

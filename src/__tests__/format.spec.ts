@@ -1,4 +1,9 @@
-import { formatBytes, formatCount, formatDelta, formatSeconds } from '../format';
+import {
+  formatBytes,
+  formatCount,
+  formatDelta,
+  formatSeconds
+} from '../format';
 
 describe('format', () => {
   it('formats bytes in decimal units', () => {

@@ -18,12 +18,28 @@ describe('growth rows with payload and an "other" row', () => {
 
   it('chart as bars like any type, biggest first', () => {
     const spec = growthSpec(GROWTH, FALLBACK_PALETTE) as any;
-    expect(spec.data.values.map((r: any) => r.key)).toEqual(['bytes', 'other', 'list']);
-    expect(spec.data.values[1]).toMatchObject({ type: 'other', count: 44, sizeText: '5.6 kB' });
+    expect(spec.data.values.map((r: any) => r.key)).toEqual([
+      'bytes',
+      'other',
+      'list'
+    ]);
+    expect(spec.data.values[1]).toMatchObject({
+      type: 'other',
+      count: 44,
+      sizeText: '5.6 kB'
+    });
   });
 
   it('keep a user type named "other" apart from the summed row', () => {
-    const spec = growthSpec([...GROWTH, { type: 'other', count: 1, size: 10 }], FALLBACK_PALETTE) as any;
-    expect(spec.data.values.map((r: any) => r.key)).toEqual(['bytes', 'other', 'list', 'other (2)']);
+    const spec = growthSpec(
+      [...GROWTH, { type: 'other', count: 1, size: 10 }],
+      FALLBACK_PALETTE
+    ) as any;
+    expect(spec.data.values.map((r: any) => r.key)).toEqual([
+      'bytes',
+      'other',
+      'list',
+      'other (2)'
+    ]);
   });
 });

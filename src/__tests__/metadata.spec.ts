@@ -1,4 +1,10 @@
-import { appendReport, compactReport, MAX_METADATA_CHARS, MAX_REPORTS_PER_CELL, readReports } from '../metadata';
+import {
+  appendReport,
+  compactReport,
+  MAX_METADATA_CHARS,
+  MAX_REPORTS_PER_CELL,
+  readReports
+} from '../metadata';
 import { makeReport } from './fixtures';
 
 describe('cell metadata', () => {
@@ -10,27 +16,39 @@ describe('cell metadata', () => {
     const { reports, invalid } = readReports(value);
     expect(invalid).toBe(0);
     expect(reports).toHaveLength(MAX_REPORTS_PER_CELL);
-    expect(reports[reports.length - 1].execution_count).toBe(MAX_REPORTS_PER_CELL + 3);
+    expect(reports[reports.length - 1].execution_count).toBe(
+      MAX_REPORTS_PER_CELL + 3
+    );
   });
 
   it('bounds the size', () => {
     const huge = makeReport({
       objects: {
         new: 1,
-        growth: Array.from({ length: 10 }, (_, i) => ({ type: 'x'.repeat(2000) + i, count: 1, size: 1 }))
+        growth: Array.from({ length: 10 }, (_, i) => ({
+          type: 'x'.repeat(2000) + i,
+          count: 1,
+          size: 1
+        }))
       }
     });
     let value: unknown = undefined;
     for (let i = 0; i < 5; i++) {
       value = appendReport(value, { ...huge, execution_count: i });
     }
-    expect(JSON.stringify(value).length).toBeLessThanOrEqual(MAX_METADATA_CHARS);
+    expect(JSON.stringify(value).length).toBeLessThanOrEqual(
+      MAX_METADATA_CHARS
+    );
     expect(readReports(value).reports.length).toBeGreaterThan(0);
   });
 
   it('shortens long lists', () => {
     const report = makeReport({
-      backrefs: Array.from({ length: 20 }, () => ({ type: 'list', root: 'cache', chain: [] }))
+      backrefs: Array.from({ length: 20 }, () => ({
+        type: 'list',
+        root: 'cache',
+        chain: []
+      }))
     });
     expect(compactReport(report).backrefs).toHaveLength(5);
   });
@@ -45,8 +63,15 @@ describe('cell metadata', () => {
   });
 
   it('drops a saved report whose new sections are malformed, counted for the warning, and keeps the others', () => {
-    const good = makeReport({ execution_count: 1, ipython: { out: 10, history: 2 }, heap: { before: 1, after: 2 } });
-    const bad = { ...makeReport({ execution_count: 2 }), heap: { before: '1 GB' } };
+    const good = makeReport({
+      execution_count: 1,
+      ipython: { out: 10, history: 2 },
+      heap: { before: 1, after: 2 }
+    });
+    const bad = {
+      ...makeReport({ execution_count: 2 }),
+      heap: { before: '1 GB' }
+    };
     const read = readReports({ reports: [good, bad] });
     expect(read.reports).toEqual([good]);
     expect(read.invalid).toBe(1);

@@ -18,7 +18,10 @@ describe('NotebookMemoryModel', () => {
 
   it('ignores a report it already holds, as a re-sent history', () => {
     const model = new NotebookMemoryModel();
-    const history = [makeReport({ execution_count: 1 }), makeReport({ execution_count: 2 })];
+    const history = [
+      makeReport({ execution_count: 1 }),
+      makeReport({ execution_count: 2 })
+    ];
     expect(model.merge(history)).toBe(2);
     let changes = 0;
     model.changed.connect(() => changes++);
@@ -53,7 +56,10 @@ describe('NotebookMemoryModel.latest', () => {
   it('follows additions, merges, trimming and clearing', () => {
     const model = new NotebookMemoryModel({ maxExecutions: 3 });
     model.add(makeReport({ cell_id: 'a', execution_count: 1 }));
-    model.merge([makeReport({ cell_id: 'b', execution_count: 2 }), makeReport({ cell_id: 'a', execution_count: 3 })]);
+    model.merge([
+      makeReport({ cell_id: 'b', execution_count: 2 }),
+      makeReport({ cell_id: 'a', execution_count: 3 })
+    ]);
     expect(model.latest('a')?.execution_count).toBe(3);
     expect(model.latest('b')?.execution_count).toBe(2);
     model.add(makeReport({ cell_id: 'c', execution_count: 4 }));

@@ -3,7 +3,8 @@ import * as path from 'path';
 
 import Ajv2020 from 'ajv/dist/2020';
 
-import { isReport, parseKernelMessage, ProtocolError } from '../protocol';
+import { parseKernelMessage, ProtocolError } from '../comm';
+import { isReport } from '../protocol';
 import { makeReport } from './fixtures';
 
 const PROTOCOL_DIR = path.resolve(__dirname, '..', '..', 'protocol');
@@ -13,24 +14,35 @@ function examples(): Array<[string, unknown]> {
   return fs
     .readdirSync(dir)
     .filter(name => name.endsWith('.json'))
-    .map(name => [name, JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'))]);
+    .map(name => [
+      name,
+      JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'))
+    ]);
 }
 
 describe('protocol examples', () => {
-  const schema = JSON.parse(fs.readFileSync(path.join(PROTOCOL_DIR, 'report.schema.json'), 'utf8'));
+  const schema = JSON.parse(
+    fs.readFileSync(path.join(PROTOCOL_DIR, 'report.schema.json'), 'utf8')
+  );
   const validate = new Ajv2020({ strict: false }).compile(schema);
 
   it('has examples', () => {
     expect(examples().length).toBeGreaterThan(0);
   });
 
-  it.each(examples())('%s validates against report.schema.json and the type guard', (_, report) => {
-    expect(validate(report)).toBe(true);
-    expect(isReport(report)).toBe(true);
-  });
+  it.each(examples())(
+    '%s validates against report.schema.json and the type guard',
+    (_, report) => {
+      expect(validate(report)).toBe(true);
+      expect(isReport(report)).toBe(true);
+    }
+  );
 
   it('the schema rejects what the guard rejects', () => {
-    const bad = { ...makeReport(), verdict: { kind: 'maybe', flags: [], bytes_per_run: null, reason: '' } };
+    const bad = {
+      ...makeReport(),
+      verdict: { kind: 'maybe', flags: [], bytes_per_run: null, reason: '' }
+    };
     expect(validate(bad)).toBe(false);
     expect(isReport(bad)).toBe(false);
   });
@@ -53,10 +65,25 @@ describe('protocol examples', () => {
       expect(validate(record(kind))).toBe(false);
       expect(isReport(record(kind))).toBe(false);
     }
-    const native = (allocations: unknown) => ({ ...makeReport(), native: { unexplained: null, allocations } });
-    expect(validate(native([{ size: 8, count: 1, stack: ['<module> (cell line 2)'] }]))).toBe(true);
-    expect(isReport(native([{ size: 8, count: 1, stack: ['<module> (cell line 2)'] }]))).toBe(true);
-    for (const bad of [[{ size: '8', count: 1, stack: [] }], [{ size: 8, count: 1, stack: [3] }], { size: 8 }]) {
+    const native = (allocations: unknown) => ({
+      ...makeReport(),
+      native: { unexplained: null, allocations }
+    });
+    expect(
+      validate(
+        native([{ size: 8, count: 1, stack: ['<module> (cell line 2)'] }])
+      )
+    ).toBe(true);
+    expect(
+      isReport(
+        native([{ size: 8, count: 1, stack: ['<module> (cell line 2)'] }])
+      )
+    ).toBe(true);
+    for (const bad of [
+      [{ size: '8', count: 1, stack: [] }],
+      [{ size: 8, count: 1, stack: [3] }],
+      { size: 8 }
+    ]) {
       expect(validate(native(bad))).toBe(false);
       expect(isReport(native(bad))).toBe(false);
     }
@@ -66,7 +93,26 @@ describe('protocol examples', () => {
 describe('isReport', () => {
   it('accepts a minimal report and extra fields', () => {
     expect(isReport(makeReport())).toBe(true);
-    expect(isReport({ ...makeReport(), variables: [{ name: 'x' }] })).toBe(true);
+    expect(
+      isReport({ ...makeReport(), future_section: { anything: [1, 'a'] } })
+    ).toBe(true);
+  });
+
+  it('checks every section the schema names, not only the required ones', () => {
+    // `variables` is typed (IVariable): an entry without its fields would reach the views as one.
+    expect(isReport({ ...makeReport(), variables: [{ name: 'x' }] })).toBe(
+      false
+    );
+    expect(isReport({ ...makeReport(), mode: 'turbo' })).toBe(false);
+    expect(
+      isReport({
+        ...makeReport(),
+        traced: {
+          enabled: true,
+          top: [{ file: 'f', line: 1, size: 1, count: 1, in_cell: 'yes' }]
+        }
+      })
+    ).toBe(false);
   });
 
   it.each([
@@ -77,8 +123,14 @@ describe('isReport', () => {
     ['NaN duration', { duration_s: NaN }],
     ['rss as a number', { rss: 5 }],
     ['errors as a string', { errors: 'boom' }],
-    ['a growth entry without type', { objects: { new: 1, growth: [{ count: 1, size: 2 }] } }],
-    ['a backref chain of strings', { backrefs: [{ type: 'list', root: 'x', chain: ['a'] }] }]
+    [
+      'a growth entry without type',
+      { objects: { new: 1, growth: [{ count: 1, size: 2 }] } }
+    ],
+    [
+      'a backref chain of strings',
+      { backrefs: [{ type: 'list', root: 'x', chain: ['a'] }] }
+    ]
   ])('rejects %s', (_, overrides) => {
     expect(isReport({ ...makeReport(), ...(overrides as object) })).toBe(false);
   });
@@ -86,20 +138,46 @@ describe('isReport', () => {
   it('accepts the sections of issues 11 and 12: skipped probes, heap counters, IPython caches, retained_all', () => {
     const report = makeReport({
       traced: { enabled: true, retained: 1000, retained_all: 9000, top: [] },
-      objects: { new: 0, growth: [], skipped: 'the gc was frozen by the user (gc.freeze())' },
-      gc: { collected: 0, cycles: [], skipped: 'the gc was frozen by the user (gc.freeze())' },
-      heap: { before: 1, after: null, blocks_before: 3, blocks_after: 4, skipped: 'free-threaded build: ...' },
+      objects: {
+        new: 0,
+        growth: [],
+        skipped: 'the gc was frozen by the user (gc.freeze())'
+      },
+      gc: {
+        collected: 0,
+        cycles: [],
+        skipped: 'the gc was frozen by the user (gc.freeze())'
+      },
+      heap: {
+        before: 1,
+        after: null,
+        blocks_before: 3,
+        blocks_after: 4,
+        skipped: 'free-threaded build: ...'
+      },
       ipython: { out: 12_000_000, history: 0 },
       native: { unexplained: null, skipped: 'free-threaded build: ...' }
     });
     expect(isReport(report)).toBe(true);
     // Every part of heap and ipython is optional, as in the schema.
     expect(isReport({ ...makeReport(), heap: {}, ipython: {} })).toBe(true);
-    expect(isReport({ ...makeReport(), traced: { enabled: false, retained_all: null } })).toBe(true);
+    expect(
+      isReport({
+        ...makeReport(),
+        traced: { enabled: false, retained_all: null }
+      })
+    ).toBe(true);
   });
 
   it('accepts a negative bytes_per_run saved by an older memdiag (the views clamp it)', () => {
-    const old = makeReport({ verdict: { kind: 'ok', flags: [], bytes_per_run: -10_000_000, reason: 'x' } });
+    const old = makeReport({
+      verdict: {
+        kind: 'ok',
+        flags: [],
+        bytes_per_run: -10_000_000,
+        reason: 'x'
+      }
+    });
     expect(isReport(old)).toBe(true);
   });
 
@@ -112,13 +190,30 @@ describe('isReport', () => {
     ['negative output cache bytes', { ipython: { history: -1 } }],
     ['an infinite output cache', { ipython: { out: Infinity } }],
     ['ipython as a string', { ipython: '<img src=x onerror=alert(1)>' }],
-    ['objects.skipped as an object', { objects: { new: 0, growth: [], skipped: { html: '<b>' } } }],
-    ['gc.skipped as a list', { gc: { collected: 0, cycles: [], skipped: ['frozen'] } }],
-    ['native.skipped as a number', { native: { unexplained: null, skipped: 1 } }],
-    ['traced.retained_all as a string', { traced: { enabled: true, retained_all: '9000' } }]
+    [
+      'objects.skipped as an object',
+      { objects: { new: 0, growth: [], skipped: { html: '<b>' } } }
+    ],
+    [
+      'gc.skipped as a list',
+      { gc: { collected: 0, cycles: [], skipped: ['frozen'] } }
+    ],
+    [
+      'native.skipped as a number',
+      { native: { unexplained: null, skipped: 1 } }
+    ],
+    [
+      'traced.retained_all as a string',
+      { traced: { enabled: true, retained_all: '9000' } }
+    ]
   ])('rejects %s, as any malformed section', (_, overrides) => {
     expect(isReport({ ...makeReport(), ...(overrides as object) })).toBe(false);
-    expect(parseKernelMessage({ type: 'report', report: { ...makeReport(), ...(overrides as object) } })).toBeNull();
+    expect(
+      parseKernelMessage({
+        type: 'report',
+        report: { ...makeReport(), ...(overrides as object) }
+      })
+    ).toBeNull();
   });
 
   it('rejects non-objects', () => {
@@ -142,9 +237,20 @@ describe('parseKernelMessage', () => {
   });
 
   it('parses reports, config and replies', () => {
-    expect(parseKernelMessage({ type: 'report', report: makeReport() })?.type).toBe('report');
-    expect(parseKernelMessage({ type: 'config', config: { trace: 'always' } })?.type).toBe('config');
-    expect(parseKernelMessage({ type: 'reply', request_id: 'r1', ok: true, result: 3 })).toEqual({
+    expect(
+      parseKernelMessage({ type: 'report', report: makeReport() })?.type
+    ).toBe('report');
+    expect(
+      parseKernelMessage({ type: 'config', config: { trace: 'always' } })?.type
+    ).toBe('config');
+    expect(
+      parseKernelMessage({
+        type: 'reply',
+        request_id: 'r1',
+        ok: true,
+        result: 3
+      })
+    ).toEqual({
       type: 'reply',
       request_id: 'r1',
       ok: true,
@@ -168,11 +274,20 @@ describe('parseKernelMessage', () => {
   });
 
   it('tells a newer protocol or schema apart from garbage', () => {
-    expect(() => parseKernelMessage({ type: 'hello', protocol: 2, version: '9', config: {}, history: [] })).toThrow(
-      ProtocolError
-    );
-    expect(() => parseKernelMessage({ type: 'report', report: { ...makeReport(), schema: 2 } })).toThrow(
-      ProtocolError
-    );
+    expect(() =>
+      parseKernelMessage({
+        type: 'hello',
+        protocol: 2,
+        version: '9',
+        config: {},
+        history: []
+      })
+    ).toThrow(ProtocolError);
+    expect(() =>
+      parseKernelMessage({
+        type: 'report',
+        report: { ...makeReport(), schema: 2 }
+      })
+    ).toThrow(ProtocolError);
   });
 });

@@ -2,7 +2,13 @@ import { askWhyExpression, renderWhy, WHY_EMPTY_HINT } from '../whyview';
 
 describe('renderWhy', () => {
   it('says immortal instead of a sentinel refcount (PEP 683)', () => {
-    const node = renderWhy({ name: 'None', type: 'NoneType', refcount: null, immortal: true, size: 16 });
+    const node = renderWhy({
+      name: 'None',
+      type: 'NoneType',
+      refcount: null,
+      immortal: true,
+      size: 16
+    });
     expect(node.textContent).toContain('immortal');
     expect(node.textContent).not.toContain('4294967295');
   });
@@ -12,7 +18,13 @@ describe('renderWhy', () => {
       name: 'df',
       type: 'pandas.DataFrame',
       refcount: 3,
-      backrefs: [{ root: 'Out[5]', chain: [{ label: 'DataFrame', edge: '' }] }]
+      backrefs: [
+        {
+          type: 'pandas.DataFrame',
+          root: 'Out[5]',
+          chain: [{ label: 'DataFrame', edge: '' }]
+        }
+      ]
     });
     expect(node.textContent).toContain('References3');
     expect(node.textContent).toContain('Out[5]');
@@ -20,16 +32,34 @@ describe('renderWhy', () => {
   });
 
   it('renders hostile strings as text', () => {
-    const node = renderWhy({ name: '<img src=x onerror=alert(1)>', referrers: ['<b>x</b>'] });
+    const node = renderWhy({
+      name: '<img src=x onerror=alert(1)>',
+      type: '<i>T</i>',
+      refcount: 1,
+      referrers: ['<b>x</b>']
+    });
     expect(node.querySelector('img')).toBeNull();
     expect(node.querySelector('b')).toBeNull();
+    expect(node.querySelector('i')).toBeNull();
     expect(node.textContent).toContain('<img src=x onerror=alert(1)>');
   });
 
   it('gives the size an object keeps alive in units, with its own header beside it', () => {
-    const node = renderWhy({ name: 'Out[3]', type: 'numpy.ndarray', refcount: 4, size: 20_000_185, own_size: 128 });
+    const node = renderWhy({
+      name: 'Out[3]',
+      type: 'numpy.ndarray',
+      refcount: 4,
+      size: 20_000_185,
+      own_size: 128
+    });
     expect(node.textContent).toContain('Keeps alive20 MB (itself 128 B)');
-    const plain = renderWhy({ name: 'x', type: 'int', refcount: 2, size: 28, own_size: 28 });
+    const plain = renderWhy({
+      name: 'x',
+      type: 'int',
+      refcount: 2,
+      size: 28,
+      own_size: 28
+    });
     expect(plain.textContent).toContain('Keeps alive28 B');
     expect(plain.textContent).not.toContain('itself');
   });
@@ -48,8 +78,14 @@ describe('askWhyExpression', () => {
 
   it('asks again with a hint when the name is empty, instead of doing nothing', async () => {
     const { ask, labels } = answers([true, '   '], [true, ''], [true, ' df ']);
-    expect(await askWhyExpression(ask, 'A variable name or an expression')).toBe('df');
-    expect(labels).toEqual(['A variable name or an expression', WHY_EMPTY_HINT, WHY_EMPTY_HINT]);
+    expect(
+      await askWhyExpression(ask, 'A variable name or an expression')
+    ).toBe('df');
+    expect(labels).toEqual([
+      'A variable name or an expression',
+      WHY_EMPTY_HINT,
+      WHY_EMPTY_HINT
+    ]);
     expect(WHY_EMPTY_HINT).toBe('Type a name or expression, e.g. df or Out[3]');
   });
 

@@ -1,14 +1,19 @@
 /**
  * memdiag:cells — badges, verdict classes and `data-memdiag-verdict` on executed code cells.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- every open notebook is decorated: activation needs it at once
 import { NotebookDecorator } from '../decorator';
 import { IMemdiagTracker, INotebookMemory } from '../tokens';
 
 export const cellsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'memdiag:cells',
-  description: 'Marks each executed code cell with its memory change and verdict.',
+  description:
+    'Marks each executed code cell with its memory change and verdict.',
   autoStart: true,
   requires: [IMemdiagTracker],
   activate: (app: JupyterFrontEnd, tracker: IMemdiagTracker): void => {

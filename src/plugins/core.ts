@@ -2,20 +2,27 @@
  * memdiag:plugin — follows every notebook, loads the kernel side, keeps the reports, and applies the
  * settings in schema/plugin.json to every kernel.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { KernelConfig } from '../comm';
 import { configMatches, kernelConfig } from '../config';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the model holds every notebook's reports: activation needs it at once
 import { DEFAULT_MAX_EXECUTIONS } from '../model';
 import { IMemdiagTracker, INotebookMemory } from '../tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the tracker follows notebooks from the start: activation needs it at once
 import { MemdiagTracker } from '../tracker';
 
 export const PLUGIN_ID = 'memdiag:plugin';
 
 export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
   id: PLUGIN_ID,
-  description: 'Follows notebooks, loads memdiag in their Python kernels and keeps the memory reports.',
+  description:
+    'Follows notebooks, loads memdiag in their Python kernels and keeps the memory reports.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ISettingRegistry],
@@ -26,7 +33,7 @@ export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
     settingRegistry: ISettingRegistry | null
   ): IMemdiagTracker => {
     let autoLoad = true;
-    let wanted: Record<string, unknown> = {};
+    let wanted: KernelConfig = {};
     const tracker = new MemdiagTracker({
       notebooks,
       autoLoad: () => autoLoad,
@@ -47,7 +54,7 @@ export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
         return;
       }
       asked.set(memory, request);
-      bridge.request('config', wanted as any).catch(reason => {
+      bridge.request('config', wanted).catch(reason => {
         console.warn('memdiag: the kernel refused the settings', reason);
       });
     };
@@ -66,7 +73,7 @@ export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
     if (settingRegistry) {
       void settingRegistry.load(PLUGIN_ID).then(settings => {
         const apply = (): void => {
-          const composite = settings.composite as Record<string, unknown>;
+          const composite = settings.composite;
           autoLoad = composite.autoLoad !== false;
           const history = composite.historyLength;
           if (typeof history === 'number' && history > 0) {

@@ -1,17 +1,24 @@
 /**
  * memdiag:sidebar — the memory sidebar in the left area, restored with the layout.
  */
-import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar is added to the shell: activation needs it at once
 import { MemorySidebar } from '../sidebar/panel';
 import { IMemdiagTracker } from '../tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the settings id loads the sidebar's settings: activation needs it at once
 import { PLUGIN_ID } from './core';
 
 export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'memdiag:sidebar',
-  description: 'The memory sidebar: kernel status, timeline, executions and details.',
+  description:
+    'The memory sidebar: kernel status, timeline, executions and details.',
   autoStart: true,
   requires: [IMemdiagTracker],
   optional: [ILayoutRestorer, ITranslator, ISettingRegistry],
@@ -22,10 +29,15 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null,
     settingRegistry: ISettingRegistry | null
   ): void => {
-    const sidebar = new MemorySidebar({ tracker, translator: translator ?? undefined });
+    const sidebar = new MemorySidebar({
+      tracker,
+      translator: translator ?? undefined
+    });
     if (app.name !== 'JupyterLab') {
       // Notebook 7 lists side panels by label in its View menu; JupyterLab's side bar shows icons only.
-      sidebar.title.label = (translator ?? nullTranslator).load('memdiag').__('Memory');
+      sidebar.title.label = (translator ?? nullTranslator)
+        .load('memdiag')
+        .__('Memory');
     }
     app.shell.add(sidebar, 'left', { rank: 600, type: 'memdiag' });
     restorer?.add(sidebar, sidebar.id);

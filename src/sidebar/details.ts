@@ -59,7 +59,10 @@ export class DetailSection extends DetailView {
   private _show(): void {
     const executions = this._memory?.model.executions ?? [];
     const selected = this._selection.report;
-    this.report = selected && executions.includes(selected) ? selected : executions[executions.length - 1] ?? null;
+    this.report =
+      selected && executions.includes(selected)
+        ? selected
+        : (executions[executions.length - 1] ?? null);
   }
 
   private _cancel: (() => void) | null = null;

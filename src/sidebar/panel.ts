@@ -45,13 +45,22 @@ export class MemorySidebar extends SidePanel {
         void revealLine(panel, report.cell_id, line);
       }
     };
-    this._status = new StatusView({ trans, selection, settings: options.settings });
+    this._status = new StatusView({
+      trans,
+      selection,
+      settings: options.settings
+    });
     this.header.addWidget(this._status);
     this._views = [
       this._status,
       new TimelineView({ trans, selection, onPick: pick }),
       new ExecutionTable({ trans, selection, onPick: pick }),
-      new DetailSection({ trans, selection, translator, onJumpToLine: jumpToLine })
+      new DetailSection({
+        trans,
+        selection,
+        translator,
+        onJumpToLine: jumpToLine
+      })
     ];
     for (const view of this._views.slice(1)) {
       this.addWidget(view);
@@ -83,7 +92,9 @@ export class MemorySidebar extends SidePanel {
   private _tracker: IMemdiagTracker;
   private _selection = new Selection();
   private _status: StatusView;
-  private _views: Array<StatusView | TimelineView | ExecutionTable | DetailSection>;
+  private _views: Array<
+    StatusView | TimelineView | ExecutionTable | DetailSection
+  >;
 }
 
 export namespace MemorySidebar {

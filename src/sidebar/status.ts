@@ -5,6 +5,7 @@
  */
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { IKernelConfig, KernelConfig } from '../comm';
 import { isTracePolicy, TRACE_POLICIES } from '../config';
 import { skippedLine } from '../detailparts';
 import { formatBytes } from '../format';
@@ -33,7 +34,10 @@ export class StatusView extends MemoryView {
     node.replaceChildren();
     const memory = this.memory;
     const trans = this.trans;
-    const line = (text: string, className = 'memdiag-Status-line'): HTMLElement => {
+    const line = (
+      text: string,
+      className = 'memdiag-Status-line'
+    ): HTMLElement => {
       const p = document.createElement('p');
       p.className = className;
       p.textContent = text;
@@ -67,16 +71,26 @@ export class StatusView extends MemoryView {
         break;
       }
       case 'missing': {
-        line(trans.__("memdiag is not installed in this kernel's environment. Install it from a cell:"));
+        line(
+          trans.__(
+            "memdiag is not installed in this kernel's environment. Install it from a cell:"
+          )
+        );
         const code = document.createElement('code');
         code.className = 'memdiag-Status-install';
+        // eslint-disable-next-line jupyter/no-untranslated-string -- a command to type, the same in every language
         code.textContent = '%pip install memdiag';
         node.appendChild(code);
         line(trans.__('then restart the kernel.'));
         break;
       }
       case 'unsupported':
-        line(trans.__('memdiag supports Python kernels; this kernel runs %1.', bridge.detail || '?'));
+        line(
+          trans.__(
+            'memdiag supports Python kernels; this kernel runs %1.',
+            bridge.detail || '?'
+          )
+        );
         break;
       case 'outdated':
         line(
@@ -87,7 +101,9 @@ export class StatusView extends MemoryView {
         );
         break;
       case 'error':
-        line(trans.__('memdiag could not start in this kernel: %1', bridge.detail));
+        line(
+          trans.__('memdiag could not start in this kernel: %1', bridge.detail)
+        );
         break;
     }
   }
@@ -105,7 +121,11 @@ export class StatusView extends MemoryView {
     } else {
       const limit = last.rss.limit ?? null;
       summary.textContent = limit
-        ? trans.__('Kernel memory: %1 of %2', formatBytes(last.rss.after), formatBytes(limit))
+        ? trans.__(
+            'Kernel memory: %1 of %2',
+            formatBytes(last.rss.after),
+            formatBytes(limit)
+          )
         : trans.__('Kernel memory: %1', formatBytes(last.rss.after));
       this.node.appendChild(summary);
       if (limit) {
@@ -113,7 +133,10 @@ export class StatusView extends MemoryView {
         const meter = document.createElement('div');
         meter.className = 'memdiag-Status-meter';
         meter.setAttribute('role', 'meter');
-        meter.setAttribute('aria-label', trans.__('Kernel memory against its limit'));
+        meter.setAttribute(
+          'aria-label',
+          trans.__('Kernel memory against its limit')
+        );
         meter.setAttribute('aria-valuemin', '0');
         meter.setAttribute('aria-valuemax', String(limit));
         meter.setAttribute('aria-valuenow', String(last.rss.after));
@@ -132,7 +155,10 @@ export class StatusView extends MemoryView {
     this.node.appendChild(this._controls());
     const version = document.createElement('p');
     version.className = 'memdiag-Status-version';
-    version.textContent = trans.__('memdiag %1 in the kernel', memory.bridge.kernelVersion ?? '');
+    version.textContent = trans.__(
+      'memdiag %1 in the kernel',
+      memory.bridge.kernelVersion ?? ''
+    );
     this.node.appendChild(version);
   }
 
@@ -151,7 +177,10 @@ export class StatusView extends MemoryView {
     list.className = 'memdiag-Status-probes';
     list.setAttribute(
       'aria-label',
-      trans.__('Probes that did not run for cell [%1]', report.execution_count === null ? '–' : report.execution_count)
+      trans.__(
+        'Probes that did not run for cell [%1]',
+        report.execution_count === null ? '–' : report.execution_count
+      )
     );
     const item = (text: string, kind: string): void => {
       const li = document.createElement('li');
@@ -163,7 +192,10 @@ export class StatusView extends MemoryView {
       item(skippedLine(group, trans), 'skipped');
     }
     for (const error of errors) {
-      item(`${trans.__('Probe failed:')} ${error.length > 300 ? `${error.slice(0, 299)}…` : error}`, 'failed');
+      item(
+        `${trans.__('Probe failed:')} ${error.length > 300 ? `${error.slice(0, 299)}…` : error}`,
+        'failed'
+      );
     }
     return list;
   }
@@ -181,7 +213,10 @@ export class StatusView extends MemoryView {
     toggle.setAttribute('role', 'switch');
     toggle.checked = config.enabled !== false;
     toggle.setAttribute('aria-checked', String(toggle.checked));
-    toggle.addEventListener('change', () => void this._set('enabled', toggle.checked));
+    toggle.addEventListener(
+      'change',
+      () => void this._set('enabled', toggle.checked)
+    );
     switchLabel.append(toggle, document.createTextNode(trans.__('Snapshots')));
     switchLabel.title = trans.__('Take a memory snapshot after every cell');
 
@@ -203,19 +238,34 @@ export class StatusView extends MemoryView {
       select.appendChild(option);
     }
     select.value = isTracePolicy(config.trace) ? config.trace : 'suspect';
-    select.addEventListener('change', () => void this._set('trace', select.value));
+    select.addEventListener('change', () => {
+      const policy = select.value;
+      if (isTracePolicy(policy)) {
+        void this._set('trace', policy);
+      }
+    });
     traceLabel.appendChild(select);
-    traceLabel.title = trans.__('When memdiag traces allocations with tracemalloc');
+    traceLabel.title = trans.__(
+      'When memdiag traces allocations with tracemalloc'
+    );
 
     controls.append(switchLabel, traceLabel);
     return controls;
   }
 
-  private async _set(setting: 'enabled' | 'trace', value: boolean | string): Promise<void> {
+  /** Through the settings when there are any (they reach every kernel), else to this kernel alone. */
+  private async _set<K extends 'enabled' | 'trace'>(
+    setting: K,
+    value: IKernelConfig[K]
+  ): Promise<void> {
     if (this._settings) {
       await this._settings.set(setting, value);
     } else {
-      await this.memory?.bridge.request('config', { [setting]: value }).catch(() => undefined);
+      const change: KernelConfig = {};
+      change[setting] = value;
+      await this.memory?.bridge
+        .request('config', change)
+        .catch(() => undefined);
     }
   }
 

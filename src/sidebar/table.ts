@@ -26,10 +26,26 @@ export class ExecutionTable extends MemoryView {
     const columns: Array<[string, string, SortKey | null]> = [
       [trans.__('Cell'), trans.__('Execution count'), 'time'],
       [trans.__('Run'), trans.__('How many times this cell ran'), null],
-      [trans.__('Δ RSS'), trans.__('Resident memory after the cell minus before it'), 'delta'],
-      [trans.__('Peak'), trans.__('Highest resident memory during the cell'), null],
-      [trans.__('New'), trans.__('Objects the cell created that survive it'), null],
-      [trans.__('Cycles'), trans.__('Objects in reference cycles the cell made'), null],
+      [
+        trans.__('Δ RSS'),
+        trans.__('Resident memory after the cell minus before it'),
+        'delta'
+      ],
+      [
+        trans.__('Peak'),
+        trans.__('Highest resident memory during the cell'),
+        null
+      ],
+      [
+        trans.__('New'),
+        trans.__('Objects the cell created that survive it'),
+        null
+      ],
+      [
+        trans.__('Cycles'),
+        trans.__('Objects in reference cycles the cell made'),
+        null
+      ],
       [trans.__('Verdict'), trans.__("memdiag's diagnosis"), null]
     ];
     for (const [label, title, sort] of columns) {
@@ -65,10 +81,16 @@ export class ExecutionTable extends MemoryView {
   }
 
   handleEvent(event: Event): void {
-    if (event.type === 'keydown' && (event as KeyboardEvent).key !== 'Enter' && (event as KeyboardEvent).key !== ' ') {
+    if (
+      event.type === 'keydown' &&
+      (event as KeyboardEvent).key !== 'Enter' &&
+      (event as KeyboardEvent).key !== ' '
+    ) {
       return;
     }
-    const row = (event.target as HTMLElement).closest<HTMLTableRowElement>('tr');
+    const row = (event.target as HTMLElement).closest<HTMLTableRowElement>(
+      'tr'
+    );
     const report = row ? this._rows.get(row) : undefined;
     if (report) {
       event.preventDefault();
@@ -84,7 +106,10 @@ export class ExecutionTable extends MemoryView {
       executions.reverse();
     }
     for (const [key, th] of this._sortHeaders) {
-      th.setAttribute('aria-sort', key === this._sort ? (key === 'delta' ? 'descending' : 'none') : 'none');
+      th.setAttribute(
+        'aria-sort',
+        key === this._sort ? (key === 'delta' ? 'descending' : 'none') : 'none'
+      );
     }
     this._rows = new Map();
     const rows = executions.slice(0, MAX_ROWS).map(report => this._row(report));
@@ -116,7 +141,9 @@ export class ExecutionTable extends MemoryView {
       String(report.run),
       formatDelta(rssDelta(report)),
       report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
-      report.objects && censusRan(report) ? formatCount(report.objects.new) : '–',
+      report.objects && censusRan(report)
+        ? formatCount(report.objects.new)
+        : '–',
       cycles ? formatCount(cycles) : '–',
       report.verdict.kind
     ];

@@ -23,7 +23,10 @@ export class TimelineView extends MemoryView {
     this._renderVega = options.renderVega ?? renderVega;
     this.addClass('memdiag-Timeline');
     this.title.label = this.trans.__('Timeline');
-    this.node.setAttribute('aria-label', this.trans.__('Memory after each execution'));
+    this.node.setAttribute(
+      'aria-label',
+      this.trans.__('Memory after each execution')
+    );
     this._chart = document.createElement('div');
     this._chart.className = 'memdiag-Timeline-chart';
     this._empty = document.createElement('p');
@@ -70,7 +73,9 @@ export class TimelineView extends MemoryView {
       this._chart.replaceChildren();
       return;
     }
-    const selected = this.selection.report ? executions.indexOf(this.selection.report) : -1;
+    const selected = this.selection.report
+      ? executions.indexOf(this.selection.report)
+      : -1;
     const width = Math.max(160, this.node.clientWidth - 60);
     const spec = timelineSpec(executions, readPalette(this.node), {
       text: chartText(this.trans),
@@ -92,7 +97,10 @@ export class TimelineView extends MemoryView {
       },
       reason => {
         if (generation === this._generation) {
-          this._chart.textContent = this.trans.__('The timeline could not be drawn: %1', String(reason));
+          this._chart.textContent = this.trans.__(
+            'The timeline could not be drawn: %1',
+            String(reason)
+          );
         }
       }
     );

@@ -3,14 +3,21 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 const SIDEBAR = '#memdiag-sidebar';
 const STATUS = `${SIDEBAR} .memdiag-Status`;
 
-async function readyNotebook(page: IJupyterLabPageFixture, name: string, cells: string[]): Promise<void> {
+async function readyNotebook(
+  page: IJupyterLabPageFixture,
+  name: string,
+  cells: string[]
+): Promise<void> {
   await page.notebook.createNew(name, { kernel: 'python3' });
   await page.notebook.setCell(0, 'code', cells[0]);
   for (const source of cells.slice(1)) {
     await page.notebook.addCell('code', source);
   }
   await page.sidebar.openTab('memdiag-sidebar');
-  await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+  await expect(page.locator(STATUS)).toHaveAttribute(
+    'data-memdiag-status',
+    'ready'
+  );
 }
 
 function cell(page: IJupyterLabPageFixture, index: number) {
@@ -18,26 +25,44 @@ function cell(page: IJupyterLabPageFixture, index: number) {
 }
 
 test.describe('cell decoration', () => {
-  test('a cell re-run three times that keeps growing is marked leak', async ({ page }) => {
-    await readyNotebook(page, 'leak.ipynb', ['cache = []', 'cache.append(bytearray(8_000_000))']);
+  test('a cell re-run three times that keeps growing is marked leak', async ({
+    page
+  }) => {
+    await readyNotebook(page, 'leak.ipynb', [
+      'cache = []',
+      'cache.append(bytearray(8_000_000))'
+    ]);
     await page.notebook.runCell(0, true);
     for (let i = 0; i < 3; i++) {
       await page.notebook.runCell(1, true);
     }
     await expect(cell(page, 1)).toHaveAttribute('data-memdiag-verdict', 'leak');
-    await expect(cell(page, 1).locator('.memdiag-CellBadge')).toHaveText(/^leak \+\d+(\.\d+)? MB\/run$/);
-    await expect(cell(page, 0)).not.toHaveAttribute('data-memdiag-verdict', 'leak');
+    await expect(cell(page, 1).locator('.memdiag-CellBadge')).toHaveText(
+      /^leak \+\d+(\.\d+)? MB\/run$/
+    );
+    await expect(cell(page, 0)).not.toHaveAttribute(
+      'data-memdiag-verdict',
+      'leak'
+    );
     await page.screenshot({ path: 'test-results/leak-light.png' });
   });
 
-  test('a saved and reopened notebook shows its badges', async ({ page, tmpPath }) => {
+  test('a saved and reopened notebook shows its badges', async ({
+    page,
+    tmpPath
+  }) => {
     await readyNotebook(page, 'reopen.ipynb', ['big = bytearray(30_000_000)']);
     await page.notebook.runCell(0, true);
-    await expect(cell(page, 0)).toHaveAttribute('data-memdiag-verdict', 'retains');
+    await expect(cell(page, 0)).toHaveAttribute(
+      'data-memdiag-verdict',
+      'retains'
+    );
     await page.notebook.save();
     // The report is in the saved file, size-capped, so the badge survives a new kernel too.
     const saved = await page.evaluate(async path => {
-      const response = await fetch(`/api/contents/${path}?content=1&type=notebook`);
+      const response = await fetch(
+        `/api/contents/${path}?content=1&type=notebook`
+      );
       return (await response.json()).content.cells[0].metadata.memdiag;
     }, `${tmpPath}/reopen.ipynb`);
     expect(saved.reports).toHaveLength(1);
@@ -46,13 +71,20 @@ test.describe('cell decoration', () => {
     await page.evaluate(async path => {
       await window.jupyterapp.commands.execute('docmanager:open', { path });
     }, `${tmpPath}/reopen.ipynb`);
-    await expect(cell(page, 0)).toHaveAttribute('data-memdiag-verdict', 'retains');
-    await expect(cell(page, 0).locator('.memdiag-CellBadge')).toHaveText(/^\+\d\d(\.\d+)? MB$/);
+    await expect(cell(page, 0)).toHaveAttribute(
+      'data-memdiag-verdict',
+      'retains'
+    );
+    await expect(cell(page, 0).locator('.memdiag-CellBadge')).toHaveText(
+      /^\+\d\d(\.\d+)? MB$/
+    );
   });
 });
 
 test.describe('inline report', () => {
-  test('a %%memdiag cell renders a chart in .memdiag-report', async ({ page }) => {
+  test('a %%memdiag cell renders a chart in .memdiag-report', async ({
+    page
+  }) => {
     await readyNotebook(page, 'deep.ipynb', [
       'store = []',
       '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]\nstore.append(kept)'
@@ -72,9 +104,17 @@ test.describe('inline report', () => {
 });
 
 test.describe('timeline', () => {
-  test('clicking a point scrolls the notebook to its cell', async ({ page }) => {
-    const filler = Array.from({ length: 12 }, (_, i) => `# filler ${i}\n` + 'x = 1\n'.repeat(6));
-    await readyNotebook(page, 'timeline.ipynb', ['first = bytearray(5_000_000)', ...filler]);
+  test('clicking a point scrolls the notebook to its cell', async ({
+    page
+  }) => {
+    const filler = Array.from(
+      { length: 12 },
+      (_, i) => `# filler ${i}\n` + 'x = 1\n'.repeat(6)
+    );
+    await readyNotebook(page, 'timeline.ipynb', [
+      'first = bytearray(5_000_000)',
+      ...filler
+    ]);
     for (let i = 0; i < 13; i++) {
       await page.notebook.runCell(i, true);
     }
@@ -108,21 +148,37 @@ test.describe('dark theme', () => {
 });
 
 test.describe('commands', () => {
-  test('"Diagnose This Cell" from the context menu shows the inline report', async ({ page }) => {
-    await readyNotebook(page, 'diagnose.ipynb', ['held = [bytearray(2_000_000) for _ in range(3)]']);
-    await cell(page, 0).locator('.jp-InputArea-editor').click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'Diagnose This Cell (memdiag)' }).click();
+  test('"Diagnose This Cell" from the context menu shows the inline report', async ({
+    page
+  }) => {
+    await readyNotebook(page, 'diagnose.ipynb', [
+      'held = [bytearray(2_000_000) for _ in range(3)]'
+    ]);
+    await cell(page, 0)
+      .locator('.jp-InputArea-editor')
+      .click({ button: 'right' });
+    await page
+      .getByRole('menuitem', { name: 'Diagnose This Cell (memdiag)' })
+      .click();
     const report = cell(page, 0).locator('.memdiag-report');
     await expect(report).toBeVisible();
     // The cell's source is untouched: no magic was inserted.
-    expect(await page.notebook.getCellTextInput(0)).toBe('held = [bytearray(2_000_000) for _ in range(3)]');
-    await expect(report.getByRole('button', { name: /cell line 1/ })).toBeVisible();
+    expect(await page.notebook.getCellTextInput(0)).toBe(
+      'held = [bytearray(2_000_000) for _ in range(3)]'
+    );
+    await expect(
+      report.getByRole('button', { name: /cell line 1/ })
+    ).toBeVisible();
   });
 });
 
 test.describe('why alive', () => {
-  test('"Why Is … Alive?" names the referrers and the chain', async ({ page }) => {
-    await readyNotebook(page, 'why.ipynb', ['holder = {"data": bytearray(3_000_000)}\nblob = holder["data"]']);
+  test('"Why Is … Alive?" names the referrers and the chain', async ({
+    page
+  }) => {
+    await readyNotebook(page, 'why.ipynb', [
+      'holder = {"data": bytearray(3_000_000)}\nblob = holder["data"]'
+    ]);
     await page.notebook.runCell(0, true);
     // Not awaited in the page: the command waits for the dialogs it opens.
     await page.evaluate(() => {
@@ -143,7 +199,9 @@ test.describe('why alive', () => {
 });
 
 test.describe('per-line memory', () => {
-  test('%%memdiag --lines shows each line\'s increment inline', async ({ page }) => {
+  test("%%memdiag --lines shows each line's increment inline", async ({
+    page
+  }) => {
     await readyNotebook(page, 'lines.ipynb', [
       '%%memdiag --lines\na = bytearray(10_000_000)\nb = bytearray(30_000_000)'
     ]);
@@ -154,8 +212,12 @@ test.describe('per-line memory', () => {
     // The bar chart is drawn; the same figures stay in a table for screen readers (collapsed under it).
     await expect(lines.locator('svg').first()).toBeVisible();
     const table = lines.locator('table');
-    await expect(table.locator('tr', { hasText: 'a = bytearray(10_000_000)' })).toContainText('+10 MB');
-    await expect(table.locator('tr', { hasText: 'b = bytearray(30_000_000)' })).toContainText('+30 MB');
+    await expect(
+      table.locator('tr', { hasText: 'a = bytearray(10_000_000)' })
+    ).toContainText('+10 MB');
+    await expect(
+      table.locator('tr', { hasText: 'b = bytearray(30_000_000)' })
+    ).toContainText('+30 MB');
     await report.scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'test-results/lines.png' });
   });

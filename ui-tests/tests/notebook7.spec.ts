@@ -13,26 +13,57 @@ test('the memory sidebar works in Notebook 7', async ({ page, request }) => {
     content: {
       nbformat: 4,
       nbformat_minor: 5,
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-      cells: [{ cell_type: 'code', id: 'nb7-cell', source: 'kept7 = bytearray(20_000_000)', metadata: {}, outputs: [], execution_count: null }]
+      metadata: {
+        kernelspec: {
+          name: 'python3',
+          display_name: 'Python 3',
+          language: 'python'
+        }
+      },
+      cells: [
+        {
+          cell_type: 'code',
+          id: 'nb7-cell',
+          source: 'kept7 = bytearray(20_000_000)',
+          metadata: {},
+          outputs: [],
+          execution_count: null
+        }
+      ]
     }
   };
-  expect((await request.put(`/api/contents/${name}`, { data: notebook })).ok()).toBe(true);
+  expect(
+    (await request.put(`/api/contents/${name}`, { data: notebook })).ok()
+  ).toBe(true);
 
   await page.goto(`/notebooks/${name}`);
-  await expect(page.locator('.jp-Notebook .jp-CodeCell')).toHaveCount(1, { timeout: 60000 });
+  await expect(page.locator('.jp-Notebook .jp-CodeCell')).toHaveCount(1, {
+    timeout: 60000
+  });
   // The palette command works in both applications (Notebook 7 lists only some side panels in View).
   await page.keyboard.press('Control+Shift+C');
   await page.keyboard.type('Show Memory Sidebar');
   await page.keyboard.press('Enter');
   const sidebar = page.locator('#memdiag-sidebar');
   await expect(sidebar).toBeVisible();
-  await expect(sidebar.locator('.memdiag-Status')).toHaveAttribute('data-memdiag-status', 'ready', { timeout: 60000 });
+  await expect(sidebar.locator('.memdiag-Status')).toHaveAttribute(
+    'data-memdiag-status',
+    'ready',
+    { timeout: 60000 }
+  );
 
+  // Notebook 7's page, not JupyterLab's: galata's notebook helpers drive JupyterLab's shell.
+  // eslint-disable-next-line jupyter/galata-prefer-notebook-cell-helper -- Notebook 7 has no galata helpers
   await page.locator('.jp-Notebook .jp-CodeCell .jp-InputArea-editor').click();
+  // eslint-disable-next-line jupyter/galata-prefer-notebook-cell-helper -- Notebook 7 has no galata helpers
   await page.keyboard.press('Shift+Enter');
-  await expect(sidebar.locator('.memdiag-ExecutionTable-row')).toHaveCount(1, { timeout: 60000 });
-  await expect(page.locator('.jp-CodeCell').first()).toHaveAttribute('data-memdiag-verdict', 'retains');
+  await expect(sidebar.locator('.memdiag-ExecutionTable-row')).toHaveCount(1, {
+    timeout: 60000
+  });
+  await expect(page.locator('.jp-CodeCell').first()).toHaveAttribute(
+    'data-memdiag-verdict',
+    'retains'
+  );
   await page.screenshot({ path: 'test-results/notebook7.png' });
   await request.delete(`/api/contents/${name}`);
 });

@@ -4,7 +4,11 @@ const SIDEBAR = '#memdiag-sidebar';
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 const STATUS = `${SIDEBAR} .memdiag-Status`;
 
-async function newNotebook(page: IJupyterLabPageFixture, name: string, kernel: string): Promise<void> {
+async function newNotebook(
+  page: IJupyterLabPageFixture,
+  name: string,
+  kernel: string
+): Promise<void> {
   await page.notebook.createNew(name, { kernel });
   await page.sidebar.openTab('memdiag-sidebar');
   await expect(page.locator(SIDEBAR)).toBeVisible();
@@ -16,7 +20,10 @@ test.describe('memdiag sidebar', () => {
     await page.notebook.setCell(0, 'code', 'x = bytearray(30_000_000)');
     await page.notebook.addCell('code', 'y = 1 + 1');
     // The extension loads the kernel side on its own (autoLoad): wait for its hello.
-    await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+    await expect(page.locator(STATUS)).toHaveAttribute(
+      'data-memdiag-status',
+      'ready'
+    );
 
     await page.notebook.runCell(0, true);
     await page.notebook.runCell(1, true);
@@ -25,13 +32,17 @@ test.describe('memdiag sidebar', () => {
     await expect(rows).toHaveCount(2);
     // Newest first: the bytearray cell is the second row and grew RSS by about 30 MB.
     await expect(rows.nth(1).locator('td').nth(0)).toHaveText('[1]');
-    await expect(rows.nth(1).locator('td').nth(2)).toContainText(/^\+\d\d(\.\d+)? MB$/);
+    await expect(rows.nth(1).locator('td').nth(2)).toContainText(
+      /^\+\d\d(\.\d+)? MB$/
+    );
     await expect(rows.nth(0).locator('td').nth(0)).toHaveText('[2]');
 
     await page.screenshot({ path: 'test-results/sidebar-two-rows.png' });
   });
 
-  test('shows the install hint when the kernel cannot import memdiag', async ({ page }) => {
+  test('shows the install hint when the kernel cannot import memdiag', async ({
+    page
+  }) => {
     await newNotebook(page, 'missing.ipynb', 'memdiag-missing');
     const status = page.locator(STATUS);
     await expect(status).toHaveAttribute('data-memdiag-status', 'missing');
@@ -39,27 +50,44 @@ test.describe('memdiag sidebar', () => {
     await page.screenshot({ path: 'test-results/sidebar-missing.png' });
   });
 
-  test("says in words that the census is off while the user's gc.freeze() holds", async ({ page }) => {
+  test("says in words that the census is off while the user's gc.freeze() holds", async ({
+    page
+  }) => {
     await newNotebook(page, 'frozen.ipynb', 'python3');
     await page.notebook.setCell(0, 'code', 'import gc; gc.freeze()');
-    await page.notebook.addCell('code', 'objs = [object() for _ in range(10_000)]');
+    await page.notebook.addCell(
+      'code',
+      'objs = [object() for _ in range(10_000)]'
+    );
     await page.notebook.addCell('code', 'gc.unfreeze()');
-    await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+    await expect(page.locator(STATUS)).toHaveAttribute(
+      'data-memdiag-status',
+      'ready'
+    );
 
     await page.notebook.runCell(0, true);
     await page.notebook.runCell(1, true);
     await expect(page.locator(ROWS)).toHaveCount(2);
     const probes = page.locator(`${STATUS} ul.memdiag-Status-probes`);
-    await expect(probes).toHaveAttribute('aria-label', 'Probes that did not run for cell [2]');
+    await expect(probes).toHaveAttribute(
+      'aria-label',
+      'Probes that did not run for cell [2]'
+    );
     await expect(probes.locator('li').first()).toHaveText(
       /^Census and cycle probe off: the gc was frozen by the user \(gc\.freeze\(\)\)/
     );
     // The cell's details say it too, and show no census figure they did not measure.
     await page.locator(ROWS).first().click();
     const details = page.locator(`${SIDEBAR} .memdiag-Detail`);
-    await expect(details.locator('.memdiag-Detail-skipped li').first()).toContainText('Census and cycle probe:');
-    await expect(details.locator('.memdiag-Detail-facts')).not.toContainText('New objects');
-    await expect(page.locator(ROWS).first().locator('td').nth(4)).toHaveText('–');
+    await expect(
+      details.locator('.memdiag-Detail-skipped li').first()
+    ).toContainText('Census and cycle probe:');
+    await expect(details.locator('.memdiag-Detail-facts')).not.toContainText(
+      'New objects'
+    );
+    await expect(page.locator(ROWS).first().locator('td').nth(4)).toHaveText(
+      '–'
+    );
     // Tall enough for the status and the whole summary of the details in one picture.
     await page.setViewportSize({ width: 1024, height: 1300 });
     await page.screenshot({ path: 'test-results/probes-off-light.png' });
@@ -71,8 +99,12 @@ test.describe('memdiag sidebar', () => {
     await page.notebook.runCell(2, true);
     await page.notebook.runCell(1, true);
     await expect(page.locator(ROWS)).toHaveCount(4);
-    await expect(page.locator(`${STATUS} .memdiag-Status-probes`)).toHaveCount(0);
-    await expect(page.locator(ROWS).first().locator('td').nth(4)).not.toHaveText('–');
+    await expect(page.locator(`${STATUS} .memdiag-Status-probes`)).toHaveCount(
+      0
+    );
+    await expect(
+      page.locator(ROWS).first().locator('td').nth(4)
+    ).not.toHaveText('–');
   });
 
   test('says a non-Python kernel is not supported', async ({ page }) => {
@@ -81,7 +113,6 @@ test.describe('memdiag sidebar', () => {
     await expect(status).toHaveAttribute('data-memdiag-status', 'unsupported');
     await expect(status).toContainText('this kernel runs echo');
   });
-
 });
 
 test.describe('memdiag sidebar across restarts', () => {
@@ -91,14 +122,20 @@ test.describe('memdiag sidebar across restarts', () => {
 
   test('reconnects after a kernel restart', async ({ page }) => {
     await newNotebook(page, 'restart.ipynb', 'python3');
-    await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+    await expect(page.locator(STATUS)).toHaveAttribute(
+      'data-memdiag-status',
+      'ready'
+    );
     await page.notebook.setCell(0, 'code', 'a = 1');
     await page.notebook.runCell(0, true);
     await expect(page.locator(ROWS)).toHaveCount(1);
 
     await page.menu.clickMenuItem('Kernel>Restart Kernel…');
     await page.locator('.jp-Dialog .jp-mod-accept').click();
-    await expect(page.locator(STATUS)).toHaveAttribute('data-memdiag-status', 'ready');
+    await expect(page.locator(STATUS)).toHaveAttribute(
+      'data-memdiag-status',
+      'ready'
+    );
     await page.notebook.runCell(0, true);
     // The row from before the restart stays; the new kernel's first execution adds one.
     await expect(page.locator(ROWS)).toHaveCount(2);

@@ -1,0 +1,93 @@
+import {
+  parseKernelConfig,
+  parseKernelMessage,
+  parseReplyResult,
+  requestMessage
+} from '../comm';
+import { makeReport } from './fixtures';
+
+describe('the comm contract', () => {
+  it('keeps the settings it knows, drops the others, refuses a wrong type', () => {
+    expect(
+      parseKernelConfig({ enabled: false, trace: 'always', future: 1 })
+    ).toEqual({ enabled: false, trace: 'always' });
+    expect(parseKernelConfig({ trace: 'sometimes' })).toBeNull();
+    expect(parseKernelConfig({ retain_bytes: -1 })).toBeNull();
+    expect(parseKernelConfig({ leak_runs: 1.5 })).toBeNull();
+    expect(parseKernelConfig([])).toBeNull();
+  });
+
+  it('ignores a hello whose settings are malformed', () => {
+    const hello = {
+      type: 'hello',
+      protocol: 1,
+      version: '0.1.0',
+      config: { enabled: 'yes' },
+      history: []
+    };
+    expect(parseKernelMessage(hello)).toBeNull();
+    expect(
+      parseKernelMessage({ ...hello, config: { enabled: true } })
+    ).toMatchObject({ type: 'hello', config: { enabled: true } });
+  });
+
+  it('checks each reply against the action it answers', () => {
+    expect(parseReplyResult('deep_next', { cell_id: 'c' })).toEqual({
+      cell_id: 'c'
+    });
+    expect(parseReplyResult('deep_next', { cell: 'c' })).toBeNull();
+    expect(
+      parseReplyResult('history', {
+        history: [makeReport(), { schema: 1 }, null]
+      })
+    ).toEqual({ history: [makeReport()] });
+    expect(parseReplyResult('history', {})).toBeNull();
+    const why = {
+      name: 'df',
+      type: 'pandas.DataFrame',
+      refcount: 2,
+      immortal: false,
+      size: 10,
+      own_size: 8,
+      referrers: ['dict'],
+      backrefs: [{ type: 'list', root: 'df', chain: [] }]
+    };
+    expect(parseReplyResult('why', why)).toEqual(why);
+    expect(parseReplyResult('why', { ...why, refcount: '2' })).toBeNull();
+    expect(
+      parseReplyResult('why', { ...why, backrefs: [{ root: 'df' }] })
+    ).toBeNull();
+    expect(parseReplyResult('config', { enabled: 1 })).toBeNull();
+    const giveBack = {
+      scheduler: 'tcp://127.0.0.1:8786',
+      trimmed: 1000,
+      errors: [],
+      workers: [
+        {
+          name: 'w0',
+          address: 'tcp://127.0.0.1:1',
+          trimmed: 1000,
+          rss: 10,
+          managed: 1,
+          unmanaged: 9,
+          spilled: 0,
+          memory_limit: null,
+          trim: true
+        }
+      ]
+    };
+    expect(parseReplyResult('give_back', giveBack)).toEqual(giveBack);
+    expect(
+      parseReplyResult('give_back', { ...giveBack, workers: [{ name: 'w0' }] })
+    ).toBeNull();
+  });
+
+  it('sends a request as the kernel validates it', () => {
+    expect(requestMessage('r1', 'why', { name: 'df' })).toEqual({
+      type: 'request',
+      request_id: 'r1',
+      action: 'why',
+      args: { name: 'df' }
+    });
+  });
+});
