@@ -49,8 +49,9 @@ class CellContext:
         "cache_lens", "out_value", "untracked_namespaces",
         # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
         "untracked",
-        # census.py -> backrefs.py: the biggest survivors' types, survivors kept as targets, whether to keep any
-        "census_types", "targets", "interesting",
+        # census.py -> backrefs.py: the biggest survivors' types, the biggest sampled survivors as (bytes, id, obj),
+        # survivors kept as targets, whether to keep any
+        "census_types", "candidates", "targets", "interesting",
         # traced.py: tracing started by memdiag for this cell, tracemalloc's trace count before it, frames traced
         "tracing", "trace_count", "trace_frames",
         # magics.py (%%memdiag body) -> traced.py, memray_probe.py: the body's compiled file name and line offset
@@ -90,6 +91,7 @@ class CellContext:
         self.untracked_namespaces = []
         self.untracked = []
         self.census_types = []
+        self.candidates = []
         self.targets = []
         self.interesting = False
         self.tracing = False
@@ -121,6 +123,7 @@ class CellContext:
         self.untracked_namespaces = []
         self.untracked = []
         self.census_types = []
+        self.candidates = []
         self.targets = []
         self.memray = None
         self.memray_capture = None

@@ -13,12 +13,13 @@ import types
 
 from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base, retained_size, sizeof, untracked_size
+from .census import array_base, referents, retained_size, sizeof, untracked_size
 from .cycles import attribute_edge
 from .roots import Roots, frame_locals, label
 
-_CONTAINERS = (list, dict, set, collections.deque)
-_NAMED_PAYLOAD = (types.FrameType, list, tuple, dict)
+# By id: `type(x) in (list, ...)` compares with ==, which runs a metaclass's __eq__.
+_CONTAINERS = frozenset(map(id, (list, dict, set, collections.deque)))
+_NAMED_PAYLOAD = frozenset(map(id, (types.FrameType, list, tuple, dict)))
 MAX_DEPTH = 12
 MAX_TARGETS = 12
 # gc.get_referrers(*objs) checks each heap edge against every object asked about: a level costs heap x frontier.
@@ -53,14 +54,11 @@ def _payload(target, size):
     """The one untracked referent that is most of what `target` keeps (at least half of `size` bytes: a frame's 30 MB
     local, a list's one big item), with the edge to it; None when no single one is, or it cannot be named. Only frames
     and plain containers: naming an instance's attribute reads its __dict__, which 3.11+ would build."""
-    if type(target) not in _NAMED_PAYLOAD:
+    if id(type(target)) not in _NAMED_PAYLOAD:
         return None
-    try:
-        refs = gc.get_referents(target)
-    except Exception:  # noqa: BLE001
-        return None
+    refs, _ = referents(target, PAYLOAD_REFERENTS)  # a list of 1M items is not copied to look at 256 of them
     best, best_size = None, 0
-    for ref in refs[:PAYLOAD_REFERENTS]:
+    for ref in refs:
         if gc.is_tracked(ref) or issubclass(type(ref), type):
             continue
         ref_size = sizeof(ref)
@@ -240,7 +238,7 @@ def _chains(targets, parent, resolved, roots, payloads):
             if tip:
                 entry["advice"] = tip
             holder = path[-1][1] if path else None
-            chains.append((entry, holder if type(holder) in _CONTAINERS else None))
+            chains.append((entry, holder if id(type(holder)) in _CONTAINERS else None))
     return _rank(chains)
 
 

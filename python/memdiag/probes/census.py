@@ -16,6 +16,7 @@ No object is kept: the cycle probe's collection must still be able to free the c
 """
 import gc
 import itertools
+import operator
 import sys
 from collections import Counter
 
@@ -27,15 +28,19 @@ MIN_ROW_SHARE = 0.01  # a row takes or holds at least this share of the total by
 OTHER = "other"
 USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their "
                "own, so they are off until gc.unfreeze()")
-SAMPLE_TARGET = 20_000  # objects looked at for sizes, whatever the cell made
+COUNT_SAMPLE = 50_000  # survivors counted by type exactly up to this many; beyond, a strided sample is scaled up
+SIZE_SAMPLE = 1_024  # survivors sized (with what they hold), whatever the cell made
+PER_TYPE_SAMPLE = 128  # of one type, at most
+RARE_SCAN_BYTES = 1 << 20  # allocator growth the sample leaves unexplained before every big payload is looked for
+BIG_PAYLOAD = 4096  # an untracked object this big is counted one by one when the sample leaves growth unexplained
+HEAVY_CHUNK = 16_384  # survivors whose referents are read in one call
 REFERENTS_SAMPLED = 512  # referents looked at in one container, at most
-PAYLOAD_BUDGET = 100_000  # referents looked at by one census, whatever the cell made (16 per survivor at least)
 TARGETS_KEPT = 24
 MIN_TARGET_SIZE = 4096  # smaller survivors are IPython's bookkeeping far more often than the user's data
 _BASE_DEPTH = 32  # links of .base followed, at most
 
 
-def _referents(obj, limit=REFERENTS_SAMPLED):
+def referents(obj, limit=REFERENTS_SAMPLED):
     """(referents, stride): obj's direct referents, `limit` evenly spaced ones when obj holds more (a list or tuple is
     sliced, a dict's values read through dict's own view: no copy of every referent, no user code)."""
     tp = type(obj)
@@ -59,7 +64,7 @@ def untracked_size(obj):
     Each referent is counted once. A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the
     cost stays bounded.
     """
-    refs, stride = _referents(obj)
+    refs, stride = referents(obj)
     total = 0
     # A frame refers to a local from its fast locals and again from its (untracked) f_locals dict: counted once.
     counted = set()
@@ -234,6 +239,12 @@ def _owner_of(exporter, nbytes, depth):
     return exporter, nbytes
 
 
+# Untracked types whose getsizeof is all they hold (no buffer of another object's, no referents worth a look).
+# By id: `tp in a_set` would hash tp, which runs its metaclass's __hash__ (or raises, for an unhashable class).
+_PLAIN = frozenset(map(id, (int, float, complex, str, bytes, bytearray, bool, range, slice, type(None))))
+_SIZED = frozenset(map(id, (list, tuple, dict, set, frozenset)))
+
+
 class _Ledger:
     """Untracked objects counted under their own types, each once (by id): {id(type): [type, count, bytes]} per sink.
 
@@ -253,7 +264,7 @@ class _Ledger:
         owner = buffer_owner(obj)
         if owner is not None:
             total += self.add_owner(owner[0], owner[1], weight, into)
-        refs, stride = _referents(obj, limit)
+        refs, stride = referents(obj, limit)
         for ref in refs:
             if not gc.is_tracked(ref) and not issubclass(type(ref), type):
                 total += self.add(ref, weight * stride, into)
@@ -277,6 +288,61 @@ class _Ledger:
             stride = max(1, len(obj) // REFERENTS_SAMPLED)
             for value in itertools.islice(values, 0, None, stride):
                 total += self.add(value, weight * stride, into, depth - 1)
+        return total
+
+    def add_many(self, objs, weight, into, depth=1):
+        """Count a batch of untracked objects (the referents of a sampled group of survivors) as `add` does, at C speed
+        for the plain types: dedup by id, grouping by type and sizing through map(). An object several of the group
+        refer to is shared, and one of BIG_PAYLOAD bytes or more stands for itself: each counts once, not `weight`
+        times. Returns the weighted bytes added."""
+        ids = list(map(id, objs))
+        unique = dict(zip(ids, objs, strict=True))
+        shared = ()
+        if len(unique) < len(ids):
+            shared = {oid for oid, n in Counter(ids).items() if n > 1}
+        for oid in unique.keys() & (self.seen | self.old if self.old else self.seen):
+            del unique[oid]
+        self.seen.update(unique)
+        by_type = {}
+        for obj in unique.values():
+            group = by_type.get(id(type(obj)))
+            if group is None:
+                group = by_type[id(type(obj))] = []
+            group.append(obj)
+        total = 0
+        for group in by_type.values():
+            tp = type(group[0])
+            if issubclass(tp, type):
+                continue  # a static type held as a value (`{"kind": int}`): the interpreter's, not payload
+            if id(tp) in _PLAIN:
+                sizes = list(map(sys.getsizeof, group))
+            elif (tp is tuple or tp is dict) and depth > 0:
+                sizes = list(map(sys.getsizeof, group))
+                # An untracked dict or tuple holds only untracked values: one level down, in one batch.
+                inner = gc.get_referents(*group) if len(group) < 4096 else list(
+                    itertools.chain.from_iterable(map(gc.get_referents, group)))
+                total += self.add_many(inner, weight, into, depth - 1)
+            else:  # arrays, memoryviews, user types without gc: one by one (their buffers, their __sizeof__)
+                for obj in group:
+                    self.seen.discard(id(obj))
+                    alone = id(obj) in shared or sizeof(obj) >= BIG_PAYLOAD
+                    total += self.add(obj, 1 if alone else weight, into, depth)
+                continue
+            if shared or (weight != 1 and max(sizes) >= BIG_PAYLOAD):
+                # A big object stands for itself, not for `weight` unseen ones: one frame of three keeps a 30 MB local,
+                # not all three (what the sample misses is looked for when the allocator's growth says so).
+                weights = [1 if oid in shared or size >= BIG_PAYLOAD else weight
+                           for oid, size in zip(map(id, group), sizes, strict=True)]
+                row_weight = sum(weights)
+                size = sum(map(operator.mul, sizes, weights))
+            else:
+                row_weight, size = weight * len(group), weight * sum(sizes)
+            row = into.get(id(tp))
+            if row is None:
+                row = into[id(tp)] = [tp, 0.0, 0.0]
+            row[1] += row_weight
+            row[2] += size
+            total += size
         return total
 
     def add_owner(self, owner, nbytes, weight, into):
@@ -343,18 +409,141 @@ def _bound_values(ctx):
     return old, bound
 
 
-def _survivors(sample, counts, internal, ledger, rows, machinery_rows):
-    """Own bytes and the payload each sampled survivor holds, extrapolated per type: ({id(type): own bytes},
-    {id(type): payload bytes its survivors hold}); the payload goes to rows (machinery_rows for the kernel's)."""
-    seen = Counter(map(id, map(type, sample)))
-    weights = {tid: counts[tid] / n for tid, n in seen.items()}
-    limit = max(16, min(REFERENTS_SAMPLED, PAYLOAD_BUDGET // max(1, len(sample))))
-    own, held = dict.fromkeys(weights, 0.0), dict.fromkeys(weights, 0.0)
-    for obj in sample:
-        tid = id(type(obj))
-        weight = weights[tid]
-        own[tid] += own_size(obj) * weight
-        held[tid] += ledger.holdings(obj, weight, machinery_rows if tid in internal else rows, limit)
+class _Counted:
+    """The survivors counted by type at C speed, and a sample of each type for sizes.
+
+    counts: {id(type): survivors}, exact up to COUNT_SAMPLE survivors, beyond that a strided sample scaled up to the
+    exact total. Keyed by id: hashing a class runs its metaclass's __hash__ (user code; a metaclass's __eq__ without
+    __hash__ makes its classes unhashable). groups: {id(type): [sampled survivors]}, SIZE_SAMPLE strided survivors
+    at most, PER_TYPE_SAMPLE of a type at most; types: {id(type): type} of the sampled ones. A type rarer than the
+    stride is counted, not sized (what it holds is found by _heavy_payload when the allocator's growth says so)."""
+
+    def __init__(self, objs):
+        self.objs = objs
+        step = max(1, len(objs) // COUNT_SAMPLE)
+        counted = objs if step == 1 else objs[::step]
+        counts = Counter(map(id, map(type, counted)))
+        if step > 1:
+            scale = len(objs) / len(counted)
+            counts = {tid: round(n * scale) for tid, n in counts.items()}
+        self.counts = counts
+        self.groups = groups = {}
+        for obj in counted[::max(1, len(counted) // SIZE_SAMPLE)]:
+            group = groups.get(id(type(obj)))
+            if group is None:
+                groups[id(type(obj))] = [obj]
+            elif len(group) < PER_TYPE_SAMPLE:
+                group.append(obj)
+        self.types = {tid: type(group[0]) for tid, group in groups.items()}
+
+    def release(self):
+        """Drop every survivor held."""
+        self.objs = None
+        self.groups = {}
+
+
+def _heavy_payload(objs, ledger, rows, held, types, internal, candidates):
+    """Count every untracked object of at least BIG_PAYLOAD bytes (or a numpy view, whose bytes are its base's) that
+    the survivors `objs` hold and the sample did not count, once each, under its own type in `rows`; charge its bytes
+    to its holder's type in `held` (and `types`) and add the holder to `candidates`. At C speed: referents in chunks,
+    sizes by map(); the holders come from gc.get_referrers, which (the gc frozen) scans only the cell's own
+    survivors."""
+    ndarray = _ndarray_type()
+    found = {}
+    for start in range(0, len(objs), HEAVY_CHUNK):
+        refs = gc.get_referents(*objs[start:start + HEAVY_CHUNK])
+        untracked = list(itertools.filterfalse(gc.is_tracked, refs))
+        del refs
+        big = list(itertools.compress(untracked, map(BIG_PAYLOAD.__le__, map(sys.getsizeof, untracked))))
+        found.update(zip(map(id, big), big, strict=True))
+        kinds = dict(zip(map(id, map(type, untracked)), map(type, untracked), strict=True))
+        views = {tid for tid, k in kinds.items() if k is memoryview or (ndarray is not None and _is_a(k, ndarray))}
+        if views:
+            for obj in itertools.compress(untracked, map(views.__contains__, map(id, map(type, untracked)))):
+                if buffer_owner(obj) is not None:
+                    found[id(obj)] = obj
+        untracked.clear()
+    for oid in found.keys() & (ledger.seen | ledger.old):
+        del found[oid]
+    heavy = [obj for obj in found.values() if not issubclass(type(obj), type)]
+    found.clear()
+    if not heavy:
+        return
+    sizes = {id(obj): ledger.add(obj, 1, rows) for obj in heavy}
+    mine = {id(heavy), id(sizes), id(objs)}
+    # Oldest first (get_referrers lists the youngest first): the frame before the traceback formatter's copies. Each
+    # object is charged to one holder, the first that holds it.
+    for holder in reversed(gc.get_referrers(*heavy)):
+        tid = id(type(holder))
+        if id(holder) in mine or tid in internal:
+            continue
+        if tid not in types:  # a type the sample missed: the holder names it
+            types[tid] = type(holder)
+            if machinery.is_machinery_type(types[tid]):
+                internal.add(tid)
+                continue
+        kept = sum(sizes.pop(id(ref), 0) for ref in gc.get_referents(holder))
+        if kept:
+            held[id(type(holder))] = held.get(id(type(holder)), 0) + kept
+            candidates.append(holder)
+    heavy.clear()
+
+
+def _unexplained(report, own, held, bound_size):
+    """True when glibc's in-use bytes grew during the cell by RARE_SCAN_BYTES more than the census's estimate (or
+    cannot be read): what the stride sample missed may hold it."""
+    heap = report.get("heap") or {}
+    before, after = heap.get("before"), heap.get("after")
+    if before is None or after is None:
+        return True
+    explained = sum(own.values()) + sum(held.values()) + bound_size
+    return after - before > explained + RARE_SCAN_BYTES
+
+
+def _own_sizes(group):
+    """getsizeof of each survivor of one type, at C speed; own_size one by one when a __sizeof__ raises, returns a
+    non-int, or the type is pandas' (whose __sizeof__ walks every string)."""
+    kinds = _pandas_types()
+    if kinds is None or not issubclass(type(group[0]), kinds):
+        try:
+            return list(map(sys.getsizeof, group))
+        except Exception:  # noqa: BLE001 - a user __sizeof__
+            pass
+    return list(map(own_size, group))
+
+
+def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidates):
+    """Own bytes and the payload the sampled survivors hold, extrapolated per type: ({id(type): own bytes},
+    {id(type): payload bytes its survivors hold}); the payload goes to rows (machinery_rows for the kernel's).
+
+    One group (a type's sample) at a time: its referents in one gc.get_referents call, the untracked ones counted by
+    Ledger.add_many. Containers longer than REFERENTS_SAMPLED, memoryviews and array subclasses are looked at one by
+    one (sampled referents, the buffer they view). `candidates` gets (own bytes + untracked referents' getsizeof, id,
+    obj) of the biggest user survivors, for keep_targets."""
+    own, held = {}, {}
+    ndarray = _ndarray_type()
+    for tid, group in groups.items():
+        tp = type(group[0])
+        weight = counts[tid] / len(group)
+        into = machinery_rows if tid in internal else rows
+        sizes = _own_sizes(group)
+        own[tid] = weight * sum(sizes)
+        if tp is memoryview or (ndarray is not None and _is_a(tp, ndarray)):
+            held[tid] = sum(ledger.holdings(obj, weight, into) for obj in group)
+            one_by_one, batch = group, []
+        elif id(tp) in _SIZED:
+            lengths = list(map(len, group))
+            batch = [obj for obj, n in zip(group, lengths, strict=True) if n <= REFERENTS_SAMPLED]
+            one_by_one = [obj for obj, n in zip(group, lengths, strict=True) if n > REFERENTS_SAMPLED]
+            held[tid] = sum(ledger.holdings(obj, weight, into) for obj in one_by_one)
+        else:
+            batch, one_by_one = group, []
+        if batch:
+            refs = gc.get_referents(*batch)
+            untracked = list(itertools.filterfalse(gc.is_tracked, refs))
+            held[tid] = held.get(tid, 0) + ledger.add_many(untracked, weight, into)
+        if tid not in internal:
+            candidates.extend(group)
     return own, held
 
 
@@ -376,7 +565,8 @@ def limit_rows(rows, total):
     shown.sort(key=lambda r: (r["size"], r["count"]), reverse=True)
     if rest:
         shown.append({"type": OTHER, "count": sum(r["count"] for r in rest), "size": sum(r["size"] for r in rest),
-                      "payload": sum(r.get("payload", 0) for r in rest), "types": len(rest)})
+                      "payload": sum(r.get("payload", 0) for r in rest),
+                      "types": sum(r.get("types", 1) for r in rest)})
     return shown
 
 
@@ -399,19 +589,17 @@ def after(ctx):
     became = {id(c) for c in ctx.untracked_namespaces if gc.is_tracked(c)}
     if became:
         objs = [o for o in objs if id(o) not in became]
-    # Keyed by id: hashing a class runs its metaclass's __hash__/__eq__ (user code; None makes classes unhashable).
-    counts = Counter(map(id, map(type, objs)))
-    types = dict(zip(map(id, map(type, objs)), map(type, objs), strict=True))
-    sample = objs[::max(1, len(objs) // SAMPLE_TARGET)]
+    census = _Counted(objs)
     del objs
+    counts, types = census.counts, census.types
     # What IPython, ipykernel, asyncio and memdiag made around the cell (handles, futures, tokens of a formatted
     # traceback) is not the user's: counted apart, never a row.
     internal = {tid for tid, tp in types.items() if machinery.is_machinery_type(tp)}
     old, bound = _bound_values(ctx)
     ledger = _Ledger(old)
     payload, kernel_payload = {}, {}
-    own, held = _survivors(sample, counts, internal, ledger, payload, kernel_payload)
-    sample.clear()
+    candidates = ctx.candidates
+    own, held = _survivors(census.groups, counts, internal, ledger, payload, kernel_payload, candidates)
     bound_size = bound_count = 0
     for value, weight in bound:
         added = ledger.add(value, weight, payload)
@@ -419,10 +607,17 @@ def after(ctx):
             bound_size += added
             bound_count += weight
     bound.clear()
+    if _unexplained(ctx.report, own, held, bound_size):
+        # The allocator grew by more than the sample explains: a survivor the sample missed holds it (the one frame
+        # of three that keeps a 30 MB local, one dict of 100 arrays among 10,000 small lists). Sampling cannot see a
+        # heavy tail: every big untracked object the survivors hold is counted, with its holders.
+        _heavy_payload(census.objs, ledger, payload, held, types, internal, candidates)
+    census.release()
     user = [tid for tid in counts if tid not in internal]
     ctx.census_types = [types[tid] for tid in sorted(user, key=lambda t: own.get(t, 0) + held.get(t, 0),
-                                                     reverse=True)[:8]]
-    rows = {tid: [types[tid], counts[tid], own.get(tid, 0), 0, held.get(tid, 0)] for tid in user}
+                                                     reverse=True)[:8] if tid in types]
+    rows = {tid: [types[tid], counts[tid], own.get(tid, 0), 0, held.get(tid, 0)] for tid in user if tid in types}
+    unsized = [counts[tid] for tid in user if tid not in types]  # rarer than the stride: counted, in "other"
     for tid, (tp, n, size) in payload.items():
         if machinery.is_machinery_type(tp):
             kernel_payload[tid] = [tp, n, size]
@@ -434,33 +629,33 @@ def after(ctx):
     ctx.report["objects"] = {
         "new": sum(counts[tid] for tid in user),
         "size": round(size),
-        "growth": limit_rows([_row(*row) for row in rows.values()], size + bound_size),
+        "growth": limit_rows([_row(*row) for row in rows.values()] + [
+            {"type": OTHER, "count": sum(unsized), "size": 0, "payload": 0, "types": len(unsized)}] * bool(unsized),
+            size + bound_size),
         "bound": {"count": round(bound_count), "size": round(bound_size)},
         "machinery": {"count": sum(counts[tid] for tid in internal),
                       "size": round(sum(own.get(tid, 0) + held.get(tid, 0) for tid in internal))},
     }
 
 
+def _size_and_id(candidate):
+    return candidate[:2]
+
+
 def keep_targets(ctx):
-    """Keep a few of the biggest survivors as backref targets (ctx.targets, at most TARGETS_KEPT), for cells that may
-    be flagged (after cycles freed garbage)."""
+    """Keep the biggest of the survivors the census sampled as backref targets (ctx.targets, at most TARGETS_KEPT),
+    for cells that may be flagged (after cycles freed garbage); drop the census's sample either way."""
+    candidates, ctx.candidates = ctx.candidates, []
     if not ctx.gc.frozen or not ctx.census_types or not ctx.interesting:
+        candidates.clear()
         return
     wanted = {id(tp) for tp in ctx.census_types if not machinery.is_machinery_type(tp)}
-    picked = []
-    objs = RAW.get_objects()
-    # Our own young containers are in that list too: keeping one in `picked` would make a cycle holding the user's data.
-    mine = {id(ctx), id(ctx.gc), id(ctx.report), id(ctx.census_types), id(picked), id(objs)}
-    mine.update(map(id, ctx.untracked_namespaces))  # Out, tracked since the cell put a list in it: a root, not a target
-    for obj in objs[::max(1, len(objs) // SAMPLE_TARGET)]:
-        if id(type(obj)) in wanted and id(obj) not in mine:
-            picked.append((sizeof(obj) + untracked_size(obj), id(obj), obj))
-            if len(picked) > 4 * TARGETS_KEPT:
-                picked.sort(key=lambda p: p[:2], reverse=True)
-                del picked[TARGETS_KEPT:]
-    del objs
-    picked.sort(key=lambda p: p[:2], reverse=True)
+    # Out, tracked since the cell put a list in it: a root, not a target.
+    kernel = set(map(id, ctx.untracked_namespaces))
+    picked = sorted(((sizeof(obj) + untracked_size(obj), id(obj), obj) for obj in candidates
+                     if id(type(obj)) in wanted and id(obj) not in kernel), key=_size_and_id, reverse=True)
+    candidates.clear()
     # Small survivors are kept too when their type is not a builtin: 8,000 Loggers of 500 B each are the leak.
     ctx.targets = [obj for size, _, obj in picked[:TARGETS_KEPT]
-                       if size >= MIN_TARGET_SIZE or protocol.type_attr(type(obj), "__module__") != "builtins"]
+                   if size >= MIN_TARGET_SIZE or protocol.type_attr(type(obj), "__module__") != "builtins"]
     picked.clear()

@@ -238,7 +238,7 @@ def _code_names(namespaces):
     names, stack = {}, []
     for ns in namespaces:
         for value in list(ns.values()):
-            func = value.__func__ if type(value) in (classmethod, staticmethod) else value
+            func = value.__func__ if type(value) is classmethod or type(value) is staticmethod else value
             if type(func) is types.FunctionType:
                 stack.append(func.__code__)
     while stack and len(names) < MAX_CODE_NAMES:

@@ -19,10 +19,10 @@ def _bundle_size(bundle):
         return 0
     total = sys.getsizeof(bundle)
     for value in list(bundle.values()):
-        if type(value) in (str, bytes):
+        if type(value) is str or type(value) is bytes:
             total += sys.getsizeof(value)
         elif type(value) is list:  # a stream: the pieces of text the cell printed
-            total += sys.getsizeof(value) + sum(sys.getsizeof(v) for v in value if type(v) in (str, bytes))
+            total += sys.getsizeof(value) + sum(sys.getsizeof(v) for v in value if type(v) is str or type(v) is bytes)
     return total
 
 

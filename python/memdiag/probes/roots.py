@@ -88,53 +88,34 @@ def label(obj):
     return protocol.type_name(obj)
 
 
-class Roots:
-    """The roots a user can name, found by identity when made: the user's names, Out[n], `_`, the last error and what
-    its traceback keeps, and the items of untracked containers and lru caches under the user's names; plus the
-    namespaces (user_ns, Out, modules' globals) that name a child found among their referents. Keeps the root
-    objects alive until release()."""
+_NAMESPACES = {"key": None, "namespaces": [], "machinery": set()}
 
-    def __init__(self, shell):
-        self.named = {}  # id(obj) -> (root name, [links below the root object])
-        self.containers = {}  # id(dict) -> callable(child) -> root name, for namespaces that are roots themselves
-        self.machinery = set()  # ids of machinery modules and their globals: no path to the user goes through them
-        self._keep = []  # the root objects, alive while the search runs
-        self._root_objs = {}  # root name -> the root object itself (resolve() may give an object below it)
-        self._user_names = set()
-        ns = shell.user_ns
-        out = ns.get("Out") if isinstance(ns.get("Out"), dict) else {}
-        self.containers[id(ns)] = lambda child: self._name_in(ns, child)
-        if out:
-            self.containers[id(out)] = lambda child: self._key_in(out, child, "Out")
-        for name, value in list(ns.items()):
-            if type(name) is str and not is_ipython_name(name) and not issubclass(type(value), types.ModuleType):
-                self._add(value, name)
-                self._user_names.add(name)
-        for n, value in list(out.items()):
-            self._add(value, f"Out[{n}]")
-        if "_" in ns:
-            self._add(ns["_"], "_")
-        for modname, module in list(sys.modules.items()):
-            mdict = getattr(module, "__dict__", None) if module is not None else None
-            # The kernel's machinery modules are no root a user can act on (ipykernel's own `logger` leads to every
-            # Logger): the search goes on past them to the user's or a library's name.
-            if type(mdict) is dict and is_machinery_module(modname):
-                self.machinery.update((id(mdict), id(module)))  # searched past, never through
-            elif type(mdict) is dict and mdict is not ns:
-                self.containers.setdefault(id(mdict), lambda child, d=mdict, m=modname: self._key_in(d, child, m, "."))
-                self._class_namespaces(mdict, modname)
-        for name, value in list(ns.items()):
-            if type(name) is str and not is_ipython_name(name):
-                self._descend(value, name)
-        self._last_error()
-        self._history(getattr(shell, "history_manager", None))
 
-    def _class_namespaces(self, mdict, modname):
-        """The namespaces of the classes a module defines are roots too (`logging.Logger.manager`): a class attribute
-        is found by identity, however many instances of the class point at the same object. Only the module's own
-        classes (their __module__ is the module), read through type's descriptors: no user code runs."""
-        for key, value in list(mdict.items()):
-            if type(key) is not str or not isinstance(value, type):
+def _module_namespaces():
+    """([(dict, prefix)], ids): the globals of every imported module (prefix: its name) and the namespaces of the
+    classes each module defines (`logging.Logger`: a class attribute is found by identity, however many instances
+    point at it); and the ids of the kernel's machinery modules and their globals, which are no root a user can act
+    on (ipykernel's own `logger` leads to every Logger): searches go on past them, never through them.
+
+    Cached until sys.modules changes (its length or its newest module): ~1,000 modules and their classes take ~20 ms
+    to list, and every flagged cell asks."""
+    modules = sys.modules
+    key = (len(modules), id(next(reversed(modules.values()), None)))
+    if _NAMESPACES["key"] == key:
+        return _NAMESPACES["namespaces"], _NAMESPACES["machinery"]
+    namespaces, machinery = [], set()
+    for modname, module in list(modules.items()):
+        mdict = getattr(module, "__dict__", None) if module is not None else None
+        if type(mdict) is not dict or modname == "__main__":  # the user's namespace: its names are roots already
+            continue
+        if is_machinery_module(modname):
+            machinery.update((id(mdict), id(module)))
+            continue
+        namespaces.append((mdict, modname))
+        for name, value in list(mdict.items()):
+            # Only the module's own classes (their __module__ is the module), read through type's descriptors: no
+            # user code runs.
+            if type(name) is not str or not issubclass(type(value), type):  # isinstance may read a __class__
                 continue
             if protocol.type_attr(value, "__module__") != modname:
                 continue
@@ -143,9 +124,47 @@ class Roots:
             except Exception:  # noqa: BLE001 - a type without a namespace
                 continue
             if len(namespace) == 1 and type(namespace[0]) is dict:
-                found = namespace[0]
-                self.containers.setdefault(
-                    id(found), lambda child, d=found, p=f"{modname}.{key}": self._key_in(d, child, p, "."))
+                namespaces.append((namespace[0], f"{modname}.{name}"))
+    _NAMESPACES.update(key=key, namespaces=namespaces, machinery=machinery)
+    return namespaces, machinery
+
+
+class Roots:
+    """The roots a user can name, found by identity when made: the user's names, Out[n], `_`, the last error and what
+    its traceback keeps, and the items of untracked containers and lru caches under the user's names; plus the
+    namespaces (user_ns, Out, modules' globals) that name a child found among their referents. Keeps the root
+    objects alive until release()."""
+
+    def __init__(self, shell):
+        self.named = {}  # id(obj) -> (root name, [links below the root object])
+        self.containers = {}  # id(dict) -> (dict, prefix, sep): namespaces that are roots themselves (container_root)
+        self.machinery = set()  # ids of machinery modules and their globals: no path to the user goes through them
+        self._keep = []  # the root objects, alive while the search runs
+        self._root_objs = {}  # root name -> the root object itself (resolve() may give an object below it)
+        self._user_names = set()
+        ns = shell.user_ns
+        out = ns.get("Out") if isinstance(ns.get("Out"), dict) else {}
+        self.containers[id(ns)] = (ns, None, None)  # a user's name is its own root: `df`, not `__main__.df`
+        if out:
+            self.containers[id(out)] = (out, "Out", None)
+        for name, value in list(ns.items()):
+            if type(name) is str and not is_ipython_name(name) and not issubclass(type(value), types.ModuleType):
+                self._add(value, name)
+                self._user_names.add(name)
+        for n, value in list(out.items()):
+            self._add(value, f"Out[{n}]")
+        if "_" in ns:
+            self._add(ns["_"], "_")
+        namespaces, machinery = _module_namespaces()
+        self.machinery.update(machinery)
+        for mapping, prefix in namespaces:
+            if mapping is not ns:
+                self.containers.setdefault(id(mapping), (mapping, prefix, "."))
+        for name, value in list(ns.items()):
+            if type(name) is str and not is_ipython_name(name):
+                self._descend(value, name)
+        self._last_error()
+        self._history(getattr(shell, "history_manager", None))
 
     def _last_error(self):
         """The last error and what its traceback keeps alive: the exception, each traceback, frame and local.
@@ -270,8 +289,11 @@ class Roots:
 
     def container_root(self, container, child):
         """When `container` is a namespace root (user_ns, Out, a module's globals), the name `child` has in it."""
-        describe = self.containers.get(id(container))
-        return describe(child) if describe is not None else None
+        entry = self.containers.get(id(container))
+        if entry is None:
+            return None
+        mapping, prefix, sep = entry
+        return self._name_in(mapping, child) if prefix is None else self._key_in(mapping, child, prefix, sep)
 
     def root_label(self, name):
         """The label of the root object called `name` (`ValueError` for sys.last_exc), or None when `name` is not one
