@@ -16,9 +16,9 @@ def _in_kernel(shell):
 
 
 class Bridge:
-    """The comm on target `memdiag`: sends the hello, every report and every config change to the frontend, and
-    answers its requests (config, history, why, trace_next, deep_next, give_back) with {"type": "reply",
-    "request_id", "ok", "result" or "error"}."""
+    """The comm on target `memdiag`: sends the hello, every report, every config change and the progress of long
+    post-cell work (progress.py) to the frontend, and answers its requests (config, history, why, trace_next,
+    deep_next, give_back) with {"type": "reply", "request_id", "ok", "result" or "error"}."""
 
     def __init__(self, shell, recorder, config, version, inspector):
         self.shell = shell
@@ -30,6 +30,7 @@ class Bridge:
         self._lock = threading.Lock()
         self._target_registered = False
         recorder.report_listeners.append(self._on_report)
+        recorder.progress_listeners.append(self._send)
         config.add_listener(self._on_config)
 
     # -- opening and closing -----------------------------------------------------------------------------------
@@ -101,6 +102,8 @@ class Bridge:
             self._target_registered = False
         if self._on_report in self.recorder.report_listeners:
             self.recorder.report_listeners.remove(self._on_report)
+        if self._send in self.recorder.progress_listeners:
+            self.recorder.progress_listeners.remove(self._send)
         self.config.remove_listener(self._on_config)
 
     @property

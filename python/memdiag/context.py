@@ -52,6 +52,8 @@ class CellContext:
         # census.py -> backrefs.py: the biggest survivors' types, the biggest sampled survivors as (bytes, id, obj),
         # survivors kept as targets, whether to keep any
         "census_types", "candidates", "targets", "interesting",
+        # recorder.py: the announcer of long post-cell work (progress.py)
+        "progress",
         # traced.py: tracing started by memdiag for this cell, tracemalloc's trace count before it, frames traced
         "tracing", "trace_count", "trace_frames",
         # magics.py (%%memdiag body) -> traced.py, memray_probe.py: the body's compiled file name and line offset
@@ -94,6 +96,7 @@ class CellContext:
         self.candidates = []
         self.targets = []
         self.interesting = False
+        self.progress = None
         self.tracing = False
         self.trace_count = None
         self.trace_frames = 1

@@ -11,6 +11,7 @@ import tracemalloc
 from . import cellargs, clusterverdict, gcguard, memray_probe, protocol, verdict
 from .context import CellContext
 from .probes import backrefs, census, cluster, cycles, heap, ipcache, native, rss, traced, variables
+from .progress import Progress
 from .runlog import History, cell_key, source_hash
 
 
@@ -37,6 +38,18 @@ _AFTER_THAWED = (("variables", variables.after), ("ipython", ipcache.after), ("c
                  ("cluster", _trim_cluster_if_growing))
 
 
+# What the user reads while a step runs long (progress.py): (stage, text) by probe name.
+_STAGES = {
+    "traced": ("tracing", "memdiag: reading where this run allocated…"),
+    "memray": ("native", "memdiag: reading memray's native allocations…"),
+    "cycles": ("other", "memdiag: collecting the cell's cyclic garbage…"),
+    "census": ("other", "memdiag: counting what the cell left…"),
+    "native": ("other", "memdiag: comparing RSS with Python's allocations…"),
+    "cluster": ("workers", "memdiag: reading the Dask workers…"),
+    "verdict": ("leak-check", "memdiag: checking this re-run for a leak…"),
+}
+
+
 def _is_memdiag_line_magic(raw_cell):
     # `%memdiag types/growth/why` walk the whole heap: a frozen gc would hide it from them.
     return (raw_cell or "").lstrip().startswith("%memdiag")
@@ -53,6 +66,10 @@ def _only_memdiag_line_magics(raw_cell):
     return bool(lines) and all(line == "%memdiag" or line.startswith(("%memdiag ", "%memdiag\t")) for line in lines)
 
 
+def _count(value):
+    return value if isinstance(value, int) else None
+
+
 class Recorder:
     """The cell hooks of one shell: runs the probes around every cell, decides the verdict, keeps the reports
     (`history`) and hands each one to every `report_listeners` callable as listener(report, deep)."""
@@ -66,6 +83,7 @@ class Recorder:
         self.cluster_watch = cluster.Watch()
         self.lock = threading.RLock()
         self.report_listeners = []  # callables(report, deep): the comm bridge, the display of deep reports
+        self.progress_listeners = []  # callables(progress message): the comm bridge (progress.py)
         self._ctx = None
         self._pending = []
         self._deep_next = set()  # cell ids whose next run is deep
@@ -150,6 +168,11 @@ class Recorder:
                 ctx.key, {"rss": ctx.rss_before, "heap": ctx.heap_before, "blocks": ctx.blocks_before,
                           "cluster": ctx.cluster_marks})
             self._ctx = ctx
+        # The execution count is known from the cell's result (IPython's own counter moves at different times).
+        ctx.progress = Progress(self.progress_listeners, cell_id, None)
+        if ctx.trace:  # tracemalloc slows the cell itself: say so from its start
+            ctx.progress.announce("tracing", "memdiag: diagnosing this cell in depth…" if deep
+                                  else "memdiag: tracing this run (tracemalloc slows it)…")
         ctx.overhead = time.perf_counter() - t0
         ctx.t_start = time.perf_counter()
 
@@ -164,12 +187,15 @@ class Recorder:
         if ctx is None:
             self._run_pending()
             return
+        ctx.progress.execution_count = _count(getattr(result, "execution_count", None))
+        ctx.progress.start()
         try:
             report = self._build(ctx, result, t_end)
         except KeyboardInterrupt:
             # The cell had ended: the interrupt stops our work only; keep what was measured.
             report = self._partial(ctx, result, "interrupted: memdiag's post-cell work was cut short")
         finally:
+            ctx.progress.stop()
             self._release(ctx)
         self.history.add_report(report)
         for listener in list(self.report_listeners):
@@ -184,12 +210,14 @@ class Recorder:
         report = ctx.report
         try:
             for name, step in _AFTER_FROZEN:
+                self._stage(ctx, name)
                 ctx.attempt(name, step)
             ctx.interesting = self._interesting(ctx)
             ctx.attempt("backrefs", census.keep_targets)
         finally:
             gcguard.restore(ctx)
         for name, step in _AFTER_THAWED:
+            self._stage(ctx, name)
             ctx.attempt(name, step)
         info = getattr(result, "info", None)
         count = getattr(result, "execution_count", None)
@@ -202,12 +230,21 @@ class Recorder:
             "mode": "deep" if ctx.deep else ("traced" if ctx.trace else "default"),
             "raised": bool(getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)),
         })
+        self._stage(ctx, "verdict")
         ctx.attempt("verdict", self._decide)
         if ctx.deep or any(f not in clusterverdict.FLAGS.values() for f in report["verdict"]["flags"]):
+            kept = report["verdict"].get("bytes_per_run") or report.get("objects", {}).get("size") or 0
+            ctx.progress.stage("backrefs", f"memdiag: finding what keeps {verdict.format_bytes(kept)} alive…"
+                               if kept >= 1024 else "memdiag: finding what keeps the cell's objects alive…")
             ctx.attempt("backrefs", backrefs.after)
         report["errors"] = ctx.errors[:20]
         report["overhead_s"] = round(ctx.overhead + (time.perf_counter() - t_end), 6)
         return protocol.cap_report(report)
+
+    @staticmethod
+    def _stage(ctx, name):
+        if name in _STAGES and (name != "traced" or ctx.tracing):
+            ctx.progress.stage(*_STAGES[name])
 
     def _partial(self, ctx, result, why):
         report = ctx.report

@@ -1,0 +1,93 @@
+"""Say when memdiag works longer: a `progress` message while its post-cell work on one cell runs past DELAY_S.
+
+Most cells cost memdiag a few milliseconds and say nothing. Tracing a run, searching what keeps 20 MB alive, reading
+the workers of a cluster can take a second; the user then sees only `[*]`. A timer thread (the cell's own thread is
+busy with that work) sends {"type": "progress", "cell_id", "execution_count", "stage", "text", "elapsed_s"} once the
+work has lasted DELAY_S seconds, and again when it moves to another stage; the cell's report ends it. A traced run is
+said at its start: tracemalloc slows the cell itself.
+
+No IPython import: the recorder passes the senders (the comm bridge's) and the stages.
+"""
+import threading
+import time
+
+DELAY_S = 0.3  # post-cell work shorter than this is never announced
+STAGES = ("tracing", "backrefs", "leak-check", "lines", "native", "workers", "other")
+
+
+def message(cell_id, execution_count, stage, text, elapsed_s):
+    """The progress message as sent on the comm: {"type": "progress", "cell_id": str|None, "execution_count":
+    int|None, "stage": one of STAGES, "text": str, "elapsed_s": float (seconds since memdiag's work began)}."""
+    return {"type": "progress", "cell_id": cell_id, "execution_count": execution_count,
+            "stage": stage if stage in STAGES else "other", "text": text, "elapsed_s": round(elapsed_s, 3)}
+
+
+class Progress:
+    """The announcer of one cell's post-cell work. `senders`: callables(message) (exceptions ignored).
+
+    start() arms the timer; stage(name, text) says what is being done now (sent at once when the work was already
+    announced, else when the timer fires); stop() disarms it. Thread-safe: the timer runs on its own thread."""
+
+    def __init__(self, senders, cell_id, execution_count, delay_s=None):
+        self._senders = list(senders)
+        self._cell_id = cell_id
+        self.execution_count = execution_count  # None until the cell's result gives it
+        self._delay = DELAY_S if delay_s is None else delay_s
+        self._lock = threading.Lock()
+        self._timer = None
+        self._current = ("other", "memdiag: measuring this cell…")
+        self._said = None  # the (stage, text) last sent
+        self._t0 = time.perf_counter()
+        self._stopped = False
+
+    def start(self):
+        """Arm the timer (nothing is sent before delay_s seconds, nor at all when no one listens); with a delay of 0,
+        say the current stage now, and every later one as it starts."""
+        if not self._senders:
+            return
+        self._t0 = time.perf_counter()
+        if self._delay <= 0:  # announce every step at once
+            self._send()
+            return
+        timer = threading.Timer(self._delay, self._fire)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def stage(self, name, text):
+        """The work now under way: `name` one of STAGES, `text` what the user reads ("memdiag: finding what keeps
+        20 MB alive…")."""
+        with self._lock:
+            self._current = (name, text)
+            announced = self._said is not None and not self._stopped
+        if announced:
+            self._send()
+
+    def announce(self, name, text):
+        """Say it now, whatever the time (a traced run starts: the cell itself runs slower)."""
+        with self._lock:
+            self._current = (name, text)
+        self._send()
+
+    def stop(self):
+        """Disarm the timer; nothing more is sent (the report ends what was said)."""
+        with self._lock:
+            self._stopped = True
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _fire(self):
+        self._send()
+
+    def _send(self):
+        with self._lock:
+            if self._stopped or self._current == self._said:
+                return
+            self._said = stage, text = self._current
+        data = message(self._cell_id, self.execution_count, stage, text, time.perf_counter() - self._t0)
+        for send in self._senders:
+            try:
+                send(data)
+            except Exception:  # noqa: BLE001 - a closed comm must not break the cell
+                pass

@@ -1,0 +1,65 @@
+"""memdiag says when its work on a cell runs longer (progress.py): progress messages on the comm, before the report."""
+import re
+
+from kernel import new_id
+
+
+def _messages(kernel, cell):
+    """The cell's comm messages of memdiag, in the order sent: [(type, data)] up to and including its report."""
+    out = []
+    for m in kernel.comm_messages:
+        data = m["content"].get("data", {}) if m["msg_type"] == "comm_msg" else {}
+        if data.get("type") == "progress" and data.get("cell_id") == cell:
+            out.append(("progress", data))
+        elif data.get("type") == "report" and data["report"].get("cell_id") == cell:
+            out.append(("report", data["report"]))
+    return out
+
+
+def test_a_traced_run_is_said_from_its_start(shared_kernel):
+    k = shared_kernel
+    k.execute('__import__("memdiag")._bootstrap()', silent=True)
+    cell = new_id()
+    k.execute("%%memdiag\nkept_traced = [bytearray(1000) for _ in range(100)]", cell_id=cell)
+    said = _messages(k, cell)
+    assert [kind for kind, _ in said][-1] == "report", said
+    first = said[0][1]
+    assert said[0][0] == "progress" and first["stage"] == "tracing", said
+    assert first["text"] == "memdiag: diagnosing this cell in depth…" and first["elapsed_s"] >= 0
+    # Said before the cell ran: its execution count is not known yet (its cell id is).
+    assert first["execution_count"] is None
+
+
+def test_long_post_cell_work_says_each_stage_before_the_report(shared_kernel):
+    """With the delay at 0 every stage is said as it starts: the leak check, then the search for what keeps the data
+    alive, with its size; the report comes last. (The real delay, 0.3 s, is not asserted: no timed assertions.)"""
+    k = shared_kernel
+    k.execute('__import__("memdiag")._bootstrap()', silent=True)
+    k.execute("import memdiag.progress as _p; _p.DELAY_S = 0\nheld_by_progress = []")
+    try:
+        cell = new_id()
+        for _ in range(3):
+            k.execute("held_by_progress.append(bytearray(30_000_000))", cell_id=cell)
+    finally:
+        k.execute("_p.DELAY_S = 0.3")
+    said = _messages(k, cell)
+    reports = [i for i, (kind, _) in enumerate(said) if kind == "report"]
+    assert len(reports) == 3, said
+    last_run = said[reports[1] + 1:]
+    stages = [data["stage"] for kind, data in last_run if kind == "progress"]
+    assert last_run[-1][0] == "report" and "leak" in last_run[-1][1]["verdict"]["flags"], last_run
+    assert stages.index("leak-check") < stages.index("backrefs"), stages
+    search = next(data for kind, data in last_run if kind == "progress" and data["stage"] == "backrefs")
+    assert re.fullmatch(r"memdiag: finding what keeps (29\.\d|30\.\d) MB alive…", search["text"]), search
+    # A traced run is said before the cell runs (no count yet); the rest carry the cell's execution count.
+    assert all(data["execution_count"] in (None, last_run[-1][1]["execution_count"]) for kind, data in last_run)
+    elapsed = [data["elapsed_s"] for kind, data in last_run if kind == "progress"]
+    assert elapsed == sorted(elapsed), elapsed
+
+
+def test_a_quick_cell_says_nothing(shared_kernel):
+    k = shared_kernel
+    k.execute('__import__("memdiag")._bootstrap()', silent=True)
+    cell = new_id()
+    k.execute("small_progress = [1, 2, 3]", cell_id=cell)
+    assert [kind for kind, _ in _messages(k, cell)] == ["report"]
