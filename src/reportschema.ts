@@ -341,6 +341,13 @@ export interface IVariable {
 export interface IImports {
   count: number;
   modules: string[];
+  /**
+   * The top-level packages imported, most modules first (at most 8).
+   */
+  packages?: {
+    name: string;
+    modules: number;
+  }[];
 }
 /**
  * The allocators' own counters before and after the cell: the net measure of what a run kept, blind to RSS's lies (a warm allocator absorbing new blocks, calloc'd pages not resident yet).
@@ -825,7 +832,18 @@ export const REPORT_SCHEMA: ISchema = {
       required: ['count', 'modules'],
       properties: {
         count: { type: 'integer', minimum: 0 },
-        modules: { type: 'array', items: { type: 'string' } }
+        modules: { type: 'array', items: { type: 'string' } },
+        packages: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'modules'],
+            properties: {
+              name: { type: 'string' },
+              modules: { type: 'integer', minimum: 1 }
+            }
+          }
+        }
       }
     },
     backrefs_truncated: { type: 'boolean' },

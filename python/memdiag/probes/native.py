@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import re
 import sys
+from collections import Counter
 
 from .. import protocol
 from ..machinery import is_machinery_module
@@ -19,6 +20,7 @@ from .heap import free_threaded
 
 _trim = None
 _IMPORT_STATEMENT = re.compile(r"^\s*(import|from)\s|__import__\(|import_module\(|%pip|%conda", re.MULTILINE)
+MAX_PACKAGES = 8
 MANY_IMPORTS = 20  # a cell without an import statement that still imports this many modules set something up
 
 
@@ -56,7 +58,8 @@ def after(ctx):
     (verdict.python_gross plus IPython's history of this run) does not explain, less what malloc_trim gave back; None
     when it cannot be judged here, "explained": those Python-level bytes, "trimmed": bytes malloc_trim(0) gave back,
     None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes)), "skipped": why,
-    when it cannot be judged}. report["imports"] = {"count", "modules": the first 20 names} when the cell imported."""
+    when it cannot be judged}. report["imports"] = {"count", "modules": the first 20 names, "packages": [{"name": a
+    top-level package, "modules": how many of its modules}] the MAX_PACKAGES with the most} when the cell imported."""
     report = ctx.report
     added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
     # What the kernel imports for itself while running a cell (IPython.core.logger on the first one) is not the cell's
@@ -64,7 +67,10 @@ def after(ctx):
     names = [n for n in list(sys.modules)[-added:] if not is_machinery_module(n)] if added > 0 else []
     # An import cell imports: a groupby that pulls in two pandas modules lazily is not one, and its memory is its own.
     if names and (_IMPORT_STATEMENT.search(ctx.raw_cell or "") or len(names) >= MANY_IMPORTS):
-        report["imports"] = {"count": len(names), "modules": [protocol.short(n, 80) for n in names[:20]]}
+        packages = Counter(name.partition(".")[0] for name in names)
+        report["imports"] = {"count": len(names), "modules": [protocol.short(n, 80) for n in names[:20]],
+                             "packages": [{"name": protocol.short(name, 80), "modules": n}
+                                          for name, n in packages.most_common(MAX_PACKAGES)]}
     rss = report["rss"]
     # Everything Python holds explains RSS: the cell's objects, and IPython's output cache and history of it. So does
     # output in flight: the bundles displayed this run are still being serialized and sent on iopub (a 10 MB
