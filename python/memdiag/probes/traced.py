@@ -61,7 +61,9 @@ def before(ctx):
     shell = getattr(ctx.recorder, "shell", None)
     count = getattr(shell, "execution_count", None)
     ctx.trace_count = count if type(count) is int else None
-    frames = frames_for(ctx.deep, previous_duration(ctx))
+    options = cellargs.from_raw_cell(ctx.raw_cell) if ctx.deep else None
+    # Per-line memory needs tracemalloc's total, not its stacks: one frame (a third of the cost of eight).
+    frames = 1 if options is not None and options.lines else frames_for(ctx.deep, previous_duration(ctx))
     ctx.trace_frames = frames
     ctx.tracing = True
     tracemalloc.start(frames)
