@@ -6,8 +6,9 @@ import { IReport, VerdictKind } from './protocol';
 
 export interface IBadge {
   kind: VerdictKind;
+  /** The verdict and its own number: "holds 14 MB", "leak +5 MB/run", "cycles 2k", "native +300 MB". */
   text: string;
-  /** The verdict's reason, for the tooltip. */
+  /** The verdict's reason, Δ RSS and the peak, for the tooltip. */
   title: string;
 }
 
@@ -59,13 +60,38 @@ export function badgeFor(report: IReport): IBadge {
     case 'cycles':
       text = `cycles ${formatCount(cycleObjects(report))}`;
       break;
+    case 'retains':
+      text = `holds ${formatBytes(held(report))}`;
+      break;
     default:
-      text = formatDelta(rssDelta(report));
+      text = 'ok';
   }
-  const title = report.errors.length
-    ? `${report.verdict.reason}\n${report.errors.length} probe error(s): ${report.errors.join('; ')}`
-    : report.verdict.reason;
-  return { kind, text, title };
+  const lines = [
+    report.verdict.reason,
+    `Δ RSS ${formatDelta(rssDelta(report))}${report.rss.peak === null ? '' : ` · ${peakNote(report)}`}`
+  ];
+  if (report.errors.length) {
+    lines.push(
+      `${report.errors.length} probe error(s): ${report.errors.join('; ')}`
+    );
+  }
+  return { kind, text, title: lines.join('\n') };
+}
+
+/**
+ * What a `retains` cell still holds: what Python accounts for (the kernel's `native.explained`, else what
+ * tracemalloc saw retained), else the RSS it added.
+ */
+export function held(report: IReport): number {
+  const explained = report.native?.explained;
+  if (typeof explained === 'number' && explained > 0) {
+    return explained;
+  }
+  const traced = report.traced?.enabled ? report.traced.retained : null;
+  if (typeof traced === 'number' && traced > 0) {
+    return traced;
+  }
+  return Math.max(0, rssDelta(report));
 }
 
 /** Peak in the tooltip when it tells more than the delta. */

@@ -48,6 +48,8 @@ export const FALLBACK_PALETTE: IChartPalette = {
 /** Titles the charts show; callers pass translated ones. */
 export interface IChartText {
   execution: string;
+  /** The marker where the kernel restarted. */
+  restart: string;
   memory: string;
   rssAfter: string;
   peak: string;
@@ -68,6 +70,7 @@ export interface IChartText {
 
 export const DEFAULT_TEXT: IChartText = {
   execution: 'Execution',
+  restart: 'restart',
   memory: 'Memory',
   rssAfter: 'RSS after',
   peak: 'Peak RSS',

@@ -49,22 +49,39 @@ function cellLabel(report: IReport): string {
   return report.execution_count === null ? '–' : `[${report.execution_count}]`;
 }
 
+/** What the timeline draws besides the executions. */
+export interface ITimelineOptions {
+  text?: IChartText;
+  selected?: number | null;
+  width?: number;
+  /** Each execution's name ("cell 5 · run 3"), as the table says it; "[n]" when absent. */
+  label?: (report: IReport) => string;
+  /**
+   * Where the kernel restarted: an index i marks a restart between executions i - 1 and i
+   * (`executions.length` for a restart after the last one).
+   */
+  restarts?: ReadonlyArray<number>;
+}
+
 /**
- * The timeline of a notebook's executions, oldest first. Every datum carries `index` (the
- * position in `executions`) so a click on any mark can select that execution.
+ * The timeline of a notebook's executions, oldest first, numbered from 1 on the x axis. Every
+ * datum carries `index` (the position in `executions`) so a click on any mark can select that
+ * execution.
  */
 export function timelineSpec(
   executions: ReadonlyArray<IReport>,
   palette: IChartPalette,
-  options: { text?: IChartText; selected?: number | null; width?: number } = {}
+  options: ITimelineOptions = {}
 ): ChartSpec {
   const text = options.text ?? DEFAULT_TEXT;
+  const label = options.label ?? cellLabel;
   const rows = executions.map((report, index) => {
     const delta = report.rss.after - report.rss.before;
     const python = pythonRetained(report);
     return {
       index,
-      cell: cellLabel(report),
+      number: index + 1,
+      cell: label(report),
       run: report.run,
       rssAfter: report.rss.after,
       peak: report.rss.peak,
@@ -79,20 +96,20 @@ export function timelineSpec(
     };
   });
   // Long form for the lines, so the legend names the series without any label expression.
-  const series: Array<{ index: number; series: string; bytes: number }> = [];
+  const series: Array<{ number: number; series: string; bytes: number }> = [];
   for (const row of rows) {
     series.push({
-      index: row.index,
+      number: row.number,
       series: text.rssAfter,
       bytes: row.rssAfter
     });
     if (row.peak !== null) {
-      series.push({ index: row.index, series: text.peak, bytes: row.peak });
+      series.push({ number: row.number, series: text.peak, bytes: row.peak });
     }
   }
   const tooltip = [
+    { field: 'number', type: 'quantitative', title: text.execution },
     { field: 'cell', type: 'nominal', title: text.cell },
-    { field: 'run', type: 'quantitative', title: text.run },
     { field: 'deltaText', type: 'nominal', title: text.deltaRss },
     { field: 'rssText', type: 'nominal', title: text.rssAfter },
     { field: 'peakText', type: 'nominal', title: text.peak },
@@ -101,16 +118,61 @@ export function timelineSpec(
     { field: 'reason', type: 'nominal', title: text.reason }
   ];
   const x = {
-    field: 'index',
+    field: 'number',
     type: 'quantitative',
     title: text.execution,
     scale: {
-      domain: [-0.5, Math.max(rows.length - 0.5, 0.5)],
+      domain: [0.5, Math.max(rows.length + 0.5, 1.5)],
       nice: false,
       zero: false
     },
     axis: { tickMinStep: 1, format: 'd' }
   };
+  const restarts = (options.restarts ?? []).filter(
+    index => index > 0 && index <= rows.length
+  );
+  const restartLayers: ChartSpec[] = restarts.length
+    ? [
+        {
+          data: {
+            values: restarts.map(index => ({
+              number: index + 0.5,
+              label: text.restart
+            }))
+          },
+          layer: [
+            {
+              mark: {
+                type: 'rule',
+                color: palette.text,
+                strokeWidth: 1.5,
+                strokeDash: [6, 3]
+              },
+              encoding: {
+                x: { field: 'number', type: 'quantitative' },
+                tooltip: [{ field: 'label', type: 'nominal', title: null }]
+              }
+            },
+            {
+              mark: {
+                type: 'text',
+                color: palette.text,
+                align: 'right',
+                baseline: 'bottom',
+                dx: -3,
+                dy: -2,
+                y: 'height',
+                fontSize: palette.fontSize
+              },
+              encoding: {
+                x: { field: 'number', type: 'quantitative' },
+                text: { field: 'label', type: 'nominal' }
+              }
+            }
+          ]
+        }
+      ]
+    : [];
   // 'container' does not size views inside a vconcat: the caller passes the node's width.
   const width = options.width ?? 300;
   const levels: ChartSpec = {
@@ -172,16 +234,17 @@ export function timelineSpec(
           tooltip
         }
       },
+      ...restartLayers,
       ...(typeof options.selected === 'number' && rows[options.selected]
         ? [
             {
-              data: { values: [{ index: options.selected }] },
+              data: { values: [{ number: options.selected + 1 }] },
               mark: {
                 type: 'rule',
                 color: palette.textMuted,
                 strokeDash: [2, 2]
               },
-              encoding: { x: { field: 'index', type: 'quantitative' } }
+              encoding: { x: { field: 'number', type: 'quantitative' } }
             }
           ]
         : [])

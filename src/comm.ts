@@ -194,8 +194,43 @@ export interface IReplyMessage {
   error?: string;
 }
 
+/** What memdiag's post-cell work is busy with, as `progress` names it. */
+export const PROGRESS_STAGES = [
+  'tracing',
+  'backrefs',
+  'leak-check',
+  'lines',
+  'native',
+  'workers',
+  'other'
+] as const;
+export type ProgressStage = (typeof PROGRESS_STAGES)[number];
+
+/**
+ * Kernel → frontend, a few times at most per cell while memdiag's own work for it runs long (past
+ * ~0.3 s, or when a traced run starts); the cell's report ends it.
+ */
+export interface IProgressMessage {
+  type: 'progress';
+  /** The notebook cell id, null when the kernel does not know it. */
+  cell_id: string | null;
+  execution_count: number | null;
+  stage: ProgressStage;
+  /** A sentence for the user ("memdiag: tracing this run…"), capped here. */
+  text: string;
+  /** Seconds memdiag has worked on this cell so far. */
+  elapsed_s: number;
+}
+
 export type CommMessage =
-  IHelloMessage | IReportMessage | IConfigMessage | IReplyMessage;
+  | IHelloMessage
+  | IReportMessage
+  | IConfigMessage
+  | IReplyMessage
+  | IProgressMessage;
+
+/** Progress text longer than this is cut: it is one line on a badge. */
+const MAX_PROGRESS_CHARS = 200;
 
 /** The kernel speaks a newer protocol or report schema than this frontend: the user should update memdiag. */
 export class ProtocolError extends Error {}
@@ -340,6 +375,38 @@ export function requestMessage<K extends RequestAction>(
   return message;
 }
 
+/** A progress message, checked; an unknown stage (a newer kernel) reads as `other`. */
+function parseProgress(data: Dict): IProgressMessage | null {
+  const { cell_id, execution_count, stage, text, elapsed_s } = data;
+  if (
+    (cell_id !== null && typeof cell_id !== 'string') ||
+    (execution_count !== null &&
+      !(
+        typeof execution_count === 'number' && Number.isInteger(execution_count)
+      )) ||
+    typeof stage !== 'string' ||
+    typeof text !== 'string' ||
+    typeof elapsed_s !== 'number' ||
+    !Number.isFinite(elapsed_s) ||
+    elapsed_s < 0 ||
+    !text.trim()
+  ) {
+    return null;
+  }
+  const line = text.trim();
+  return {
+    type: 'progress',
+    cell_id,
+    execution_count,
+    stage: PROGRESS_STAGES.find(known => known === stage) ?? 'other',
+    text:
+      line.length > MAX_PROGRESS_CHARS
+        ? `${line.slice(0, MAX_PROGRESS_CHARS - 1)}…`
+        : line,
+    elapsed_s
+  };
+}
+
 /**
  * Parse a comm message from the kernel. Returns null for anything malformed.
  * Throws a ProtocolError when the kernel speaks a newer protocol or report schema than this frontend.
@@ -389,6 +456,8 @@ export function parseKernelMessage(data: unknown): CommMessage | null {
       const config = parseKernelConfig(data.config);
       return config ? { type: 'config', config } : null;
     }
+    case 'progress':
+      return parseProgress(data);
     case 'reply': {
       const { request_id, ok, error } = data;
       if (

@@ -55,6 +55,7 @@ export interface IRenderedReport extends IDisposable {
 export function chartText(trans: TranslationBundle): IChartText {
   return {
     execution: trans.__('Execution'),
+    restart: trans.__('restart'),
     memory: trans.__('Memory'),
     rssAfter: trans.__('RSS after'),
     peak: trans.__('Peak RSS'),

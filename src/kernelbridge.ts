@@ -190,6 +190,10 @@ export class KernelBridge implements IDisposable {
       // A restart keeps the connection object; the status handler restarts the conversation.
       return;
     }
+    if (this._kernel) {
+      // Another kernel (or none): what the old one reported belongs to the past.
+      this._model.startSegment();
+    }
     this._detach();
     this._attach(change.newValue);
   }
@@ -255,6 +259,17 @@ export class KernelBridge implements IDisposable {
     if (
       status === 'restarting' ||
       status === 'autorestarting' ||
+      status === 'dead'
+    ) {
+      this._model.startSegment();
+    }
+    if (status === 'idle' || status === 'dead') {
+      // The cell's report ends its progress; a cell whose report never came must not keep it.
+      this._model.setProgress(null);
+    }
+    if (
+      status === 'restarting' ||
+      status === 'autorestarting' ||
       status === 'starting'
     ) {
       this._startWhenIdle = true;
@@ -317,6 +332,15 @@ export class KernelBridge implements IDisposable {
         break;
       case 'report':
         this._model.add(message.report);
+        break;
+      case 'progress':
+        this._model.setProgress({
+          cell_id: message.cell_id,
+          execution_count: message.execution_count,
+          stage: message.stage,
+          text: message.text,
+          elapsed_s: message.elapsed_s
+        });
         break;
       case 'config':
         this._config = message.config;

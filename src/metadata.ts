@@ -15,6 +15,8 @@ export const MAX_METADATA_CHARS = 20_000;
 
 export interface ICellMetadata {
   reports: IReport[];
+  /** When each report arrived (ms since the epoch), so a reopened notebook lists them in the order they ran. */
+  times?: number[];
 }
 
 /** What the notebook keeps of a report: the lists shortened, so a leak check does not bloat the file. */
@@ -51,22 +53,28 @@ export function compactReport(report: IReport): IReport {
 /** The new metadata value after a report: newest last, bounded in count and size. */
 export function appendReport(
   existing: unknown,
-  report: IReport
+  report: IReport,
+  at: number
 ): ICellMetadata {
-  const reports = [
-    ...readReports(existing).reports,
-    compactReport(report)
-  ].slice(-MAX_REPORTS_PER_CELL);
+  const saved = readReports(existing);
+  const reports = [...saved.reports, compactReport(report)].slice(
+    -MAX_REPORTS_PER_CELL
+  );
+  // A report saved by an older memdiag has no time: it counts as very old, and keeps its place.
+  const times = [...saved.times.map(time => time ?? 0), at].slice(
+    -MAX_REPORTS_PER_CELL
+  );
   while (
     reports.length > 1 &&
-    JSON.stringify({ reports }).length > MAX_METADATA_CHARS
+    JSON.stringify({ reports, times }).length > MAX_METADATA_CHARS
   ) {
     reports.shift();
+    times.shift();
   }
-  if (JSON.stringify({ reports }).length > MAX_METADATA_CHARS) {
+  if (JSON.stringify({ reports, times }).length > MAX_METADATA_CHARS) {
     reports[0] = summaryReport(reports[0]);
   }
-  return { reports };
+  return { reports, times };
 }
 
 /** The figures and the verdict only: what is left when even one compact report is too big to save. */
@@ -94,19 +102,43 @@ function summaryReport(report: IReport): IReport {
  * Read a cell's saved value. Anything malformed is dropped; `invalid` counts what was dropped so the caller
  * can warn once.
  */
-export function readReports(
-  value: unknown
-): ICellMetadata & { invalid: number } {
+export function readReports(value: unknown): {
+  reports: IReport[];
+  /** Each report's saved time, null where none was saved (or it was not a finite number). */
+  times: Array<number | null>;
+  invalid: number;
+} {
   if (value === undefined || value === null) {
-    return { reports: [], invalid: 0 };
+    return { reports: [], times: [], invalid: 0 };
   }
-  const list =
-    typeof value === 'object' && !Array.isArray(value) && 'reports' in value
-      ? value.reports
-      : undefined;
+  const isObject = typeof value === 'object' && !Array.isArray(value);
+  const list = isObject && 'reports' in value ? value.reports : undefined;
   if (!Array.isArray(list)) {
-    return { reports: [], invalid: 1 };
+    return { reports: [], times: [], invalid: 1 };
   }
-  const reports = list.filter(isReport).slice(-MAX_REPORTS_PER_CELL);
-  return { reports, invalid: list.length - list.filter(isReport).length };
+  const rawTimes: unknown[] =
+    isObject &&
+    'times' in value &&
+    Array.isArray(value.times) &&
+    value.times.length === list.length
+      ? value.times
+      : [];
+  const kept = list
+    .map((report: unknown, index) => ({
+      report,
+      at: rawTimes[index]
+    }))
+    .filter((item): item is { report: IReport; at: unknown } =>
+      isReport(item.report)
+    )
+    .slice(-MAX_REPORTS_PER_CELL);
+  return {
+    reports: kept.map(item => item.report),
+    times: kept.map(item =>
+      typeof item.at === 'number' && Number.isFinite(item.at) && item.at >= 0
+        ? item.at
+        : null
+    ),
+    invalid: list.length - list.filter(isReport).length
+  };
 }

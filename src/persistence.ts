@@ -5,6 +5,7 @@ import { ICellModel } from '@jupyterlab/cells';
 import { IDisposable } from '@lumino/disposable';
 
 import { appendReport, METADATA_KEY, readReports } from './metadata';
+import { ISavedReport } from './model';
 import { IReport } from './protocol';
 import { INotebookMemory } from './tokens';
 
@@ -39,25 +40,24 @@ export class NotebookPersistence implements IDisposable {
     if (this._isDisposed) {
       return;
     }
-    const restored: IReport[] = [];
+    const restored: ISavedReport[] = [];
     let invalid = 0;
     for (const cell of this._cells()) {
       const saved = readReports(cell.getMetadata(METADATA_KEY));
       invalid += saved.invalid;
-      // Only reports about this very cell: a copied cell keeps its metadata but gets a new id.
-      restored.push(
-        ...saved.reports.filter(report => report.cell_id === cell.id)
-      );
+      saved.reports.forEach((report, index) => {
+        // Only reports about this very cell: a copied cell keeps its metadata but gets a new id.
+        if (report.cell_id === cell.id) {
+          restored.push({ report, at: saved.times[index] });
+        }
+      });
     }
     if (invalid) {
       console.warn(
         `memdiag: ignored ${invalid} malformed saved report(s) in ${this._memory.panel.context.path}`
       );
     }
-    restored.sort(
-      (a, b) => (a.execution_count ?? 0) - (b.execution_count ?? 0)
-    );
-    this._memory.model.merge(restored);
+    this._memory.model.restore(restored);
   }
 
   private _onReport(_: unknown, report: IReport): void {
@@ -67,7 +67,11 @@ export class NotebookPersistence implements IDisposable {
     if (cell && cell.type === 'code') {
       cell.setMetadata(
         METADATA_KEY,
-        appendReport(cell.getMetadata(METADATA_KEY), report)
+        appendReport(
+          cell.getMetadata(METADATA_KEY),
+          report,
+          this._memory.model.timeOf(report)
+        )
       );
     }
   }

@@ -2,10 +2,15 @@ import { badgeFor, cycleObjects, keptPerRun, outputCache } from '../badge';
 import { makeReport } from './fixtures';
 
 describe('badgeFor', () => {
-  it('shows the RSS change for ok and retains', () => {
-    expect(badgeFor(makeReport()).text).toBe('+8 MB');
+  it("says the verdict's own number, with Δ RSS and the peak in the tooltip", () => {
+    // Δ RSS is not the verdict's: an ok cell that moved RSS is still just ok.
+    expect(badgeFor(makeReport()).text).toBe('ok');
+    expect(badgeFor(makeReport()).title).toBe(
+      'nothing retained\nΔ RSS +8 MB · peak 110 MB'
+    );
     const retains = makeReport({
-      rss: { before: 100e6, after: 220e6, peak: 230e6 },
+      rss: { before: 100e6, after: 142.8e6, peak: 230e6, limit: null },
+      native: { unexplained: 0, explained: 14.4e6 },
       verdict: {
         kind: 'retains',
         flags: ['retains'],
@@ -15,9 +20,13 @@ describe('badgeFor', () => {
     });
     expect(badgeFor(retains)).toEqual({
       kind: 'retains',
-      text: '+120 MB',
-      title: 'holds 120 MB'
+      text: 'holds 14.4 MB',
+      title: 'holds 120 MB\nΔ RSS +42.8 MB · peak 230 MB'
     });
+    // Without Python-level figures, what RSS kept.
+    expect(badgeFor({ ...retains, native: undefined }).text).toBe(
+      'holds 42.8 MB'
+    );
   });
 
   it('shows the slope of a leak', () => {

@@ -95,6 +95,9 @@ describe('timelineSpec', () => {
     const spec = timelineSpec(executions, FALLBACK_PALETTE) as any;
     const rows = spec.datasets.executions;
     expect(rows.map((r: any) => r.index)).toEqual([0, 1, 2]);
+    // The x axis counts executions from 1, as people do.
+    expect(rows.map((r: any) => r.number)).toEqual([1, 2, 3]);
+    expect(spec.vconcat[0].layer[1].encoding.x.field).toBe('number');
     expect(rows[1]).toMatchObject({
       cell: `[${leak.execution_count}]`,
       run: leak.run,
@@ -110,7 +113,7 @@ describe('timelineSpec', () => {
     // Lines: RSS after for every execution, peak only where there is one.
     expect(spec.datasets.series).toHaveLength(5);
     expect(
-      spec.datasets.series.every((r: any) => typeof r.index === 'number')
+      spec.datasets.series.every((r: any) => typeof r.number === 'number')
     ).toBe(true);
     const points = spec.vconcat[0].layer[1];
     expect(points.mark.type).toBe('point');
@@ -119,7 +122,7 @@ describe('timelineSpec', () => {
       FALLBACK_PALETTE.verdict.leak
     );
     expect(points.encoding.tooltip.map((t: any) => t.field)).toEqual(
-      expect.arrayContaining(['cell', 'run', 'deltaText', 'verdict'])
+      expect.arrayContaining(['number', 'cell', 'deltaText', 'verdict'])
     );
     expectDataOnly(spec, HOSTILE);
   });
@@ -144,10 +147,29 @@ describe('timelineSpec', () => {
     }) as any;
     const layers = spec.vconcat[0].layer;
     expect(layers[2].mark.type).toBe('rule');
-    expect(layers[2].data.values).toEqual([{ index: 1 }]);
+    expect(layers[2].data.values).toEqual([{ number: 2 }]);
     expect(layers[0].encoding.color.scale.range[0]).toBe('var-rss');
     expect(spec.vconcat[0].width).toBe(250);
     expect(spec.config.background).toBe('transparent');
+  });
+
+  it('names executions as the table does and marks each restart', () => {
+    const spec = timelineSpec(executions, FALLBACK_PALETTE, {
+      label: report => `cell 9 · run ${report.run}`,
+      restarts: [2, 3]
+    }) as any;
+    expect(spec.datasets.executions[0].cell).toBe('cell 9 · run 1');
+    const marker = spec.vconcat[0].layer[2];
+    // Between the 2nd and 3rd execution, and after the last one.
+    expect(marker.data.values).toEqual([
+      { number: 2.5, label: 'restart' },
+      { number: 3.5, label: 'restart' }
+    ]);
+    expect(marker.layer.map((l: any) => l.mark.type)).toEqual(['rule', 'text']);
+    expect(spec.vconcat[0].encoding).toBeUndefined();
+    expect(spec.vconcat[0].layer[0].encoding.x.scale.domain).toEqual([
+      0.5, 3.5
+    ]);
   });
 
   it('handles no executions', () => {

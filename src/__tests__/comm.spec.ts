@@ -31,6 +31,41 @@ describe('the comm contract', () => {
     ).toMatchObject({ type: 'hello', config: { enabled: true } });
   });
 
+  it('reads a progress message, refusing a malformed one', () => {
+    const progress = {
+      type: 'progress',
+      cell_id: 'c1',
+      execution_count: 4,
+      stage: 'backrefs',
+      text: 'memdiag: finding what keeps 20 MB alive…',
+      elapsed_s: 0.42
+    };
+    expect(parseKernelMessage(progress)).toEqual(progress);
+    expect(
+      parseKernelMessage({ ...progress, cell_id: null, execution_count: null })
+    ).toMatchObject({ cell_id: null, execution_count: null });
+    // A stage a newer kernel added is shown all the same.
+    expect(parseKernelMessage({ ...progress, stage: 'gpu' })).toMatchObject({
+      stage: 'other'
+    });
+    const long = parseKernelMessage({ ...progress, text: 'x'.repeat(5000) });
+    expect(long?.type === 'progress' && long.text.length).toBe(200);
+    for (const bad of [
+      { cell_id: 3 },
+      { execution_count: 1.5 },
+      { stage: 7 },
+      { text: '   ' },
+      { text: null },
+      { elapsed_s: -1 },
+      { elapsed_s: 'long' }
+    ]) {
+      expect(parseKernelMessage({ ...progress, ...bad })).toBeNull();
+    }
+    const missing: Record<string, unknown> = { ...progress };
+    delete missing.elapsed_s;
+    expect(parseKernelMessage(missing)).toBeNull();
+  });
+
   it('checks each reply against the action it answers', () => {
     expect(parseReplyResult('deep_next', { cell_id: 'c' })).toEqual({
       cell_id: 'c'

@@ -11,7 +11,7 @@ describe('cell metadata', () => {
   it('appends and bounds the count', () => {
     let value: unknown = undefined;
     for (let i = 1; i <= MAX_REPORTS_PER_CELL + 3; i++) {
-      value = appendReport(value, makeReport({ execution_count: i }));
+      value = appendReport(value, makeReport({ execution_count: i }), i);
     }
     const { reports, invalid } = readReports(value);
     expect(invalid).toBe(0);
@@ -34,7 +34,7 @@ describe('cell metadata', () => {
     });
     let value: unknown = undefined;
     for (let i = 0; i < 5; i++) {
-      value = appendReport(value, { ...huge, execution_count: i });
+      value = appendReport(value, { ...huge, execution_count: i }, i);
     }
     expect(JSON.stringify(value).length).toBeLessThanOrEqual(
       MAX_METADATA_CHARS
@@ -54,7 +54,11 @@ describe('cell metadata', () => {
   });
 
   it('ignores corrupted values and counts them', () => {
-    expect(readReports(undefined)).toEqual({ reports: [], invalid: 0 });
+    expect(readReports(undefined)).toEqual({
+      reports: [],
+      times: [],
+      invalid: 0
+    });
     expect(readReports('garbage').invalid).toBe(1);
     expect(readReports({ reports: 'x' }).invalid).toBe(1);
     const mixed = readReports({ reports: [makeReport(), { schema: 1 }, null] });

@@ -71,3 +71,112 @@ describe('NotebookMemoryModel.latest', () => {
     expect(model.latest('c')).toBeUndefined();
   });
 });
+
+describe('NotebookMemoryModel: one history in time order', () => {
+  it('places saved reports by their saved time, before the live ones', () => {
+    const model = new NotebookMemoryModel();
+    const leak = makeReport({
+      cell_id: 'a',
+      execution_count: 3,
+      run: 3,
+      verdict: {
+        kind: 'leak',
+        flags: ['leak'],
+        bytes_per_run: 7_000_000,
+        reason: 'leaks'
+      }
+    });
+    // Cells are read top to bottom: the newest report of cell a comes before cell b's older one.
+    model.restore([
+      { report: leak, at: 3000 },
+      {
+        report: makeReport({ cell_id: 'b', execution_count: 2 }),
+        at: 2000
+      },
+      {
+        report: makeReport({ cell_id: 'a', execution_count: 1 }),
+        at: 1000
+      }
+    ]);
+    expect(model.executions.map(r => r.execution_count)).toEqual([1, 2, 3]);
+    expect(model.latest('a')).toBe(leak);
+    // The kernel that made them is still running: its history claims them, nothing moves.
+    model.merge([
+      makeReport({ cell_id: 'a', execution_count: 1 }),
+      makeReport({ cell_id: 'b', execution_count: 2 }),
+      { ...leak },
+      makeReport({ cell_id: 'c', execution_count: 4 })
+    ]);
+    expect(model.executions.map(r => r.execution_count)).toEqual([1, 2, 3, 4]);
+    expect(model.latest('a')).toBe(leak);
+    expect(model.isStale(leak)).toBe(false);
+    model.add(makeReport({ cell_id: 'b', execution_count: 5 }));
+    expect(model.executions.map(r => r.execution_count)).toEqual([
+      1, 2, 3, 4, 5
+    ]);
+    expect(model.latestLive()?.execution_count).toBe(5);
+  });
+
+  it('orders saved reports without a time by execution count, oldest of all', () => {
+    const model = new NotebookMemoryModel();
+    model.restore([
+      { report: makeReport({ cell_id: 'x', execution_count: 9 }), at: 5000 },
+      { report: makeReport({ cell_id: 'y', execution_count: 2 }), at: null },
+      { report: makeReport({ cell_id: 'z', execution_count: 1 }), at: null }
+    ]);
+    expect(model.executions.map(r => r.execution_count)).toEqual([1, 2, 9]);
+  });
+
+  it('starts a segment at a restart: earlier reports are stale until their cell runs again', () => {
+    const model = new NotebookMemoryModel();
+    const before = makeReport({ cell_id: 'a', execution_count: 1 });
+    model.add(before);
+    expect(model.isStale(before)).toBe(false);
+    expect(model.restartedSinceLast).toBe(false);
+    model.startSegment();
+    expect(model.isStale(before)).toBe(true);
+    expect(model.restartedSinceLast).toBe(true);
+    expect(model.latestLive()).toBeNull();
+    // The new kernel counts from 1 again: a different execution, after the old one.
+    const after = makeReport({
+      cell_id: 'a',
+      execution_count: 1,
+      rss: { before: 50_000_000, after: 51_000_000, peak: null, limit: null }
+    });
+    model.add(after);
+    expect(model.executions).toEqual([before, after]);
+    expect(model.segmentOf(after)).toBe(model.segmentOf(before) + 1);
+    expect(model.latest('a')).toBe(after);
+    expect(model.isStale(after)).toBe(false);
+  });
+
+  it('saved reports no live kernel claims stay in the past', () => {
+    const model = new NotebookMemoryModel();
+    const saved = makeReport({ cell_id: 'a', execution_count: 4 });
+    model.restore([{ report: saved, at: 1000 }]);
+    model.merge([]);
+    expect(model.isStale(saved)).toBe(true);
+  });
+
+  it('keeps progress until the report of its cell, or a new segment', () => {
+    const model = new NotebookMemoryModel();
+    const seen: Array<string | null> = [];
+    model.progressChanged.connect((_, p) => seen.push(p?.text ?? null));
+    const progress = {
+      cell_id: 'a',
+      execution_count: 2,
+      stage: 'backrefs' as const,
+      text: 'memdiag: finding what keeps 20 MB alive…',
+      elapsed_s: 0.4
+    };
+    model.setProgress(progress);
+    model.add(makeReport({ cell_id: 'b', execution_count: 1 }));
+    expect(model.progress).toEqual(progress);
+    model.add(makeReport({ cell_id: 'a', execution_count: 2 }));
+    expect(model.progress).toBeNull();
+    model.setProgress(progress);
+    model.startSegment();
+    expect(model.progress).toBeNull();
+    expect(seen).toEqual([progress.text, null, progress.text, null]);
+  });
+});

@@ -5,6 +5,8 @@
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { SidePanel } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { AccordionPanel } from '@lumino/widgets';
 
 import { memoryIcon } from '../icons';
 import { revealCell, revealLine } from '../navigate';
@@ -74,6 +76,28 @@ export class MemorySidebar extends SidePanel {
     this._status.settings = settings;
   }
 
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    // Once, so a size the user dragged stays: the timeline and its legend, a few rows, and the rest to the
+    // details, the longest section.
+    if (!this._sized && this.content instanceof AccordionPanel) {
+      this._sized = true;
+      const content = this.content;
+      requestAnimationFrame(() => {
+        const sizes = content.widgets.map(widget =>
+          widget instanceof TimelineView
+            ? 0.34
+            : widget instanceof ExecutionTable
+              ? 0.22
+              : widget instanceof DetailSection
+                ? 0.44
+                : 0.2
+        );
+        content.setRelativeSizes(sizes);
+      });
+    }
+  }
+
   dispose(): void {
     this._tracker.currentChanged.disconnect(this._follow, this);
     super.dispose();
@@ -89,6 +113,7 @@ export class MemorySidebar extends SidePanel {
     }
   }
 
+  private _sized = false;
   private _tracker: IMemdiagTracker;
   private _selection = new Selection();
   private _status: StatusView;

@@ -8,7 +8,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IKernelConfig, KernelConfig } from '../comm';
 import { isTracePolicy, TRACE_POLICIES } from '../config';
 import { skippedLine } from '../detailparts';
-import { formatBytes } from '../format';
+import { formatBytes, formatSeconds } from '../format';
 import { IReport } from '../protocol';
 import { skippedProbes } from '../skipped';
 import { MemoryView } from './view';
@@ -23,15 +23,42 @@ export class StatusView extends MemoryView {
     this.node.setAttribute('role', 'status');
     this.node.setAttribute('aria-live', 'polite');
     this._settings = options.settings ?? null;
+    // Kept across renders: updated in place, so assistive technology announces only its new text.
+    this._progress = document.createElement('p');
+    this._progress.className = 'memdiag-Status-line memdiag-Status-progress';
+    this._progress.hidden = true;
   }
 
   set settings(settings: ISettingRegistry.ISettings | null) {
     this._settings = settings;
   }
 
+  protected onProgressChanged(): void {
+    const progress = this.memory?.model.progress ?? null;
+    this._progress.hidden = progress === null;
+    this._progress.textContent = progress
+      ? `${progress.text} (${formatSeconds(progress.elapsed_s)})`
+      : '';
+    if (progress) {
+      this._progress.dataset.stage = progress.stage;
+    }
+  }
+
   protected render(): void {
     const node = this.node;
     node.replaceChildren();
+    this._renderState();
+    // Under the memory line: what memdiag is busy with, while it lasts.
+    const memoryLine = node.querySelector('.memdiag-Status-memory');
+    if (memoryLine) {
+      memoryLine.after(this._progress);
+    } else {
+      node.appendChild(this._progress);
+    }
+  }
+
+  private _renderState(): void {
+    const node = this.node;
     const memory = this.memory;
     const trans = this.trans;
     const line = (
@@ -111,12 +138,26 @@ export class StatusView extends MemoryView {
   private _renderReady(): void {
     const memory = this.memory!;
     const trans = this.trans;
-    const executions = memory.model.executions;
-    const last = executions[executions.length - 1];
+    // The live kernel's memory: never a figure from before a restart.
+    const last = memory.model.latestLive();
     const summary = document.createElement('p');
     summary.className = 'memdiag-Status-line memdiag-Status-memory';
+    const off = memory.bridge.config?.enabled === false;
+    if (off) {
+      const offLine = document.createElement('p');
+      offLine.className = 'memdiag-Status-line memdiag-Status-off';
+      offLine.textContent = trans.__(
+        'Snapshots are off: cells run without a memory report. Switch them on below, or diagnose one cell with %%memdiag.'
+      );
+      this.node.appendChild(offLine);
+    }
     if (!last) {
-      summary.textContent = trans.__('Run a cell to see its memory.');
+      summary.hidden = off;
+      summary.textContent = memory.model.executions.length
+        ? trans.__(
+            'No cell has run in this kernel yet: the rows below are from before its restart.'
+          )
+        : trans.__('Run a cell to see its memory.');
       this.node.appendChild(summary);
     } else {
       const limit = last.rss.limit ?? null;
@@ -270,6 +311,7 @@ export class StatusView extends MemoryView {
   }
 
   private _settings: ISettingRegistry.ISettings | null;
+  private _progress: HTMLElement;
 }
 
 export namespace StatusView {

@@ -1,12 +1,14 @@
 /**
- * One row per execution: cell, run, Δ RSS, peak, new objects, cycles, verdict. Newest first, or
- * sorted by Δ RSS; a row selects its execution and reveals its cell.
+ * One row per execution: verdict (a chip first, so it is on screen at any width), cell and run, Δ RSS,
+ * peak, new objects, cycles. Newest first, with a marked row where the kernel restarted, or sorted by
+ * Δ RSS; a row selects its execution and reveals its cell.
  */
 import { cycleObjects, rssDelta } from '../badge';
 import { formatBytes, formatCount, formatDelta } from '../format';
+import { executionLabel } from '../labels';
 import { IReport } from '../protocol';
 import { censusRan } from '../skipped';
-import { MemoryView } from './view';
+import { MemoryView, notebookPositions } from './view';
 
 type SortKey = 'time' | 'delta';
 
@@ -24,8 +26,12 @@ export class ExecutionTable extends MemoryView {
     table.setAttribute('aria-label', trans.__('Memory per cell execution'));
     const head = table.createTHead().insertRow();
     const columns: Array<[string, string, SortKey | null]> = [
-      [trans.__('Cell'), trans.__('Execution count'), 'time'],
-      [trans.__('Run'), trans.__('How many times this cell ran'), null],
+      [trans.__('Verdict'), trans.__("memdiag's diagnosis"), null],
+      [
+        trans.__('Cell'),
+        trans.__("The cell's place in the notebook, and its run"),
+        'time'
+      ],
       [
         trans.__('Δ RSS'),
         trans.__('Resident memory after the cell minus before it'),
@@ -45,8 +51,7 @@ export class ExecutionTable extends MemoryView {
         trans.__('Cycles'),
         trans.__('Objects in reference cycles the cell made'),
         null
-      ],
-      [trans.__('Verdict'), trans.__("memdiag's diagnosis"), null]
+      ]
     ];
     for (const [label, title, sort] of columns) {
       const th = document.createElement('th');
@@ -112,9 +117,26 @@ export class ExecutionTable extends MemoryView {
       );
     }
     this._rows = new Map();
-    const rows = executions.slice(0, MAX_ROWS).map(report => this._row(report));
+    const model = this.memory?.model;
+    const positions = notebookPositions(this.memory);
+    const rows: HTMLTableRowElement[] = [];
+    let previous: IReport | null = null;
+    for (const report of executions.slice(0, MAX_ROWS)) {
+      // Newest first: a restart lies between a live row and the older row below it.
+      if (
+        model &&
+        this._sort === 'time' &&
+        (previous
+          ? model.segmentOf(previous) !== model.segmentOf(report)
+          : model.isStale(report))
+      ) {
+        rows.push(this._restartRow());
+      }
+      rows.push(this._row(report, positions));
+      previous = report;
+    }
     this._body.replaceChildren(...rows);
-    this._empty.hidden = rows.length > 0;
+    this._empty.hidden = this._rows.size > 0;
     this._more.hidden = executions.length <= MAX_ROWS;
     this._more.textContent = this.trans.__(
       'Showing %1 of %2 executions.',
@@ -123,7 +145,23 @@ export class ExecutionTable extends MemoryView {
     );
   }
 
-  private _row(report: IReport): HTMLTableRowElement {
+  /** Where the kernel restarted (or was replaced): the rows below it ran in an earlier kernel. */
+  private _restartRow(): HTMLTableRowElement {
+    const tr = document.createElement('tr');
+    tr.className = 'memdiag-ExecutionTable-restart';
+    const td = tr.insertCell();
+    td.colSpan = 6;
+    td.textContent = this.trans.__(
+      'Kernel restarted: the rows below ran before'
+    );
+    return tr;
+  }
+
+  private _row(
+    report: IReport,
+    positions: ReadonlyMap<string, number>
+  ): HTMLTableRowElement {
+    const trans = this.trans;
     const tr = document.createElement('tr');
     tr.className = 'memdiag-ExecutionTable-row';
     tr.tabIndex = 0;
@@ -131,26 +169,44 @@ export class ExecutionTable extends MemoryView {
     if (report.cell_id) {
       tr.dataset.cellId = report.cell_id;
     }
-    if (report === this.selection.report) {
-      tr.classList.add('jp-mod-selected');
-      tr.setAttribute('aria-selected', 'true');
+    const stale = this.memory?.model.isStale(report) ?? false;
+    tr.classList.toggle('memdiag-mod-stale', stale);
+    if (stale) {
+      tr.dataset.stale = '';
     }
+    const selected = report === this.selection.report;
+    tr.classList.toggle('jp-mod-selected', selected);
+    tr.setAttribute('aria-selected', String(selected));
+    const label = executionLabel(report, positions);
+    const chip = document.createElement('span');
+    chip.className = 'memdiag-ExecutionTable-chip';
+    chip.dataset.verdict = report.verdict.kind;
+    chip.textContent = report.verdict.kind;
+    tr.insertCell().appendChild(chip);
     const cycles = cycleObjects(report);
     const cells = [
-      report.execution_count === null ? '–' : `[${report.execution_count}]`,
-      String(report.run),
+      label,
       formatDelta(rssDelta(report)),
       report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
       report.objects && censusRan(report)
         ? formatCount(report.objects.new)
         : '–',
-      cycles ? formatCount(cycles) : '–',
-      report.verdict.kind
+      cycles ? formatCount(cycles) : '–'
     ];
     for (const text of cells) {
       tr.insertCell().textContent = text;
     }
-    tr.title = report.verdict.reason;
+    if (stale) {
+      const when = document.createElement('span');
+      when.className = 'memdiag-ExecutionTable-when';
+      when.textContent = trans.__('before the restart');
+      tr.cells[1].appendChild(when);
+    }
+    const count =
+      report.execution_count === null ? '' : ` [${report.execution_count}]`;
+    tr.title = stale
+      ? `${label}${count}: ${trans.__('before the restart')}\n${report.verdict.reason}`
+      : `${label}${count}\n${report.verdict.reason}`;
     this._rows.set(tr, report);
     return tr;
   }

@@ -8,7 +8,8 @@ import { sampleExecutions, timelineSpec } from '../charts';
 import { chartText } from '../detail';
 import { IReport } from '../protocol';
 import { IVegaHandle, readPalette, RenderVega, renderVega } from '../vega';
-import { afterPaint, MemoryView } from './view';
+import { executionLabel } from '../labels';
+import { afterPaint, MemoryView, notebookPositions } from './view';
 
 /** Points drawn at most; the rest of a long history is sampled (flagged executions always stay). */
 const MAX_POINTS = 400;
@@ -33,9 +34,16 @@ export class TimelineView extends MemoryView {
     this._empty.className = 'memdiag-Timeline-empty';
     this._empty.textContent = this.trans.__('The timeline fills as cells run.');
     this.node.append(this._empty, this._chart);
+    // Colours come from the theme: draw again when the user switches it.
+    this._themeObserver = new MutationObserver(() => this.update());
+    this._themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name']
+    });
   }
 
   dispose(): void {
+    this._themeObserver.disconnect();
     this._cancel?.();
     this._handle?.finalize();
     this._handle = null;
@@ -77,10 +85,28 @@ export class TimelineView extends MemoryView {
       ? executions.indexOf(this.selection.report)
       : -1;
     const width = Math.max(160, this.node.clientWidth - 60);
+    const model = this.memory?.model;
+    const restarts: number[] = [];
+    if (model) {
+      executions.forEach((report, index) => {
+        if (
+          index > 0 &&
+          model.segmentOf(report) !== model.segmentOf(executions[index - 1])
+        ) {
+          restarts.push(index);
+        }
+      });
+      if (model.restartedSinceLast) {
+        restarts.push(executions.length);
+      }
+    }
+    const positions = notebookPositions(this.memory);
     const spec = timelineSpec(executions, readPalette(this.node), {
       text: chartText(this.trans),
       selected: selected >= 0 ? selected : null,
-      width
+      width,
+      label: report => executionLabel(report, positions),
+      restarts
     });
     void this._renderVega(this._chart, spec, {
       onClick: datum => this._pick(executions, datum)
@@ -113,6 +139,7 @@ export class TimelineView extends MemoryView {
     }
   }
 
+  private _themeObserver: MutationObserver;
   private _onPick: (report: IReport) => void;
   private _renderVega: RenderVega;
   private _chart: HTMLElement;

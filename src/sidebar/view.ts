@@ -7,8 +7,17 @@ import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { cellPositions } from '../labels';
 import { IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
+
+/** Each cell's 1-based place in the notebook of `memory`, by cell id (for "cell 5 · run 3"). */
+export function notebookPositions(
+  memory: INotebookMemory | null
+): Map<string, number> {
+  const cells = memory?.panel.content.model?.cells;
+  return cellPositions(cells ? Array.from(cells, cell => cell.id) : []);
+}
 
 /**
  * Run `fn` once the browser has painted the current frame: heavy drawing (Vega) must not delay what the
@@ -59,11 +68,17 @@ export abstract class MemoryView extends Widget {
       return;
     }
     this._memory?.model.changed.disconnect(this.update, this);
+    this._memory?.model.progressChanged.disconnect(
+      this.onProgressChanged,
+      this
+    );
     this._memory?.bridge.stateChanged.disconnect(this.update, this);
     this._memory = memory;
     memory?.model.changed.connect(this.update, this);
+    memory?.model.progressChanged.connect(this.onProgressChanged, this);
     memory?.bridge.stateChanged.connect(this.update, this);
     this.update();
+    this.onProgressChanged();
   }
 
   get memory(): INotebookMemory | null {
@@ -78,6 +93,11 @@ export abstract class MemoryView extends Widget {
 
   protected onSelectionChanged(): void {
     this.update();
+  }
+
+  /** What memdiag is doing for a cell changed (`memory.model.progress`); most views do not show it. */
+  protected onProgressChanged(): void {
+    // Nothing by default.
   }
 
   protected onUpdateRequest(msg: Message): void {

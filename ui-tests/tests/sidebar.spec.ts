@@ -31,11 +31,15 @@ test.describe('memdiag sidebar', () => {
     const rows = page.locator(ROWS);
     await expect(rows).toHaveCount(2);
     // Newest first: the bytearray cell is the second row and grew RSS by about 30 MB.
-    await expect(rows.nth(1).locator('td').nth(0)).toHaveText('[1]');
+    await expect(rows.nth(1).locator('td').nth(1)).toHaveText('cell 1 · run 1');
     await expect(rows.nth(1).locator('td').nth(2)).toContainText(
       /^\+\d\d(\.\d+)? MB$/
     );
-    await expect(rows.nth(0).locator('td').nth(0)).toHaveText('[2]');
+    await expect(rows.nth(0).locator('td').nth(1)).toHaveText('cell 2 · run 1');
+    // The verdict comes first, as a chip.
+    await expect(
+      rows.nth(1).locator('td').nth(0).locator('.memdiag-ExecutionTable-chip')
+    ).toHaveText('retains');
 
     await page.screenshot({ path: 'test-results/sidebar-two-rows.png' });
   });
@@ -126,9 +130,12 @@ test.describe('memdiag sidebar across restarts', () => {
       'data-memdiag-status',
       'ready'
     );
-    await page.notebook.setCell(0, 'code', 'a = 1');
+    await page.notebook.setCell(0, 'code', 'a = bytearray(30_000_000)');
     await page.notebook.runCell(0, true);
     await expect(page.locator(ROWS)).toHaveCount(1);
+    const cellNode = page.locator('.jp-Notebook .jp-Cell').first();
+    await expect(cellNode).toHaveAttribute('data-memdiag-verdict', 'retains');
+    await expect(cellNode).not.toHaveAttribute('data-memdiag-stale');
 
     await page.menu.clickMenuItem('Kernel>Restart Kernel…');
     await page.locator('.jp-Dialog .jp-mod-accept').click();
@@ -136,8 +143,40 @@ test.describe('memdiag sidebar across restarts', () => {
       'data-memdiag-status',
       'ready'
     );
+    // The old kernel's figures are the past: a stale badge, a greyed row under a restart marker, and no
+    // memory figure from the dead kernel in the header.
+    await expect(cellNode).toHaveAttribute('data-memdiag-stale', '');
+    await expect(cellNode.locator('.memdiag-CellBadge')).toHaveText(
+      /^holds 30 MB · earlier kernel$/
+    );
+    await expect(page.locator(ROWS).first()).toHaveClass(/memdiag-mod-stale/);
+    await expect(page.locator(ROWS).first()).toContainText(
+      'before the restart'
+    );
+    await expect(
+      page.locator(`${SIDEBAR} .memdiag-ExecutionTable-restart`)
+    ).toHaveText('Kernel restarted: the rows below ran before');
+    await expect(
+      page.locator(`${STATUS} .memdiag-Status-memory`)
+    ).not.toContainText('Kernel memory');
+    await expect(
+      page.locator(`${SIDEBAR} .memdiag-Timeline text`, { hasText: 'restart' })
+    ).toHaveCount(1);
+
+    await page.screenshot({ path: 'test-results/restart-stale.png' });
+
     await page.notebook.runCell(0, true);
-    // The row from before the restart stays; the new kernel's first execution adds one.
+    // The row from before the restart stays; the new kernel's first execution adds one, above the marker.
     await expect(page.locator(ROWS)).toHaveCount(2);
+    await expect(cellNode).not.toHaveAttribute('data-memdiag-stale');
+    await expect(page.locator(ROWS).first()).not.toHaveClass(
+      /memdiag-mod-stale/
+    );
+    await expect(
+      page.locator(`${STATUS} .memdiag-Status-memory`)
+    ).toContainText('Kernel memory');
+    const body = page.locator(`${SIDEBAR} .memdiag-ExecutionTable tbody tr`);
+    await expect(body.nth(1)).toHaveClass('memdiag-ExecutionTable-restart');
+    await page.screenshot({ path: 'test-results/restart-rerun.png' });
   });
 });

@@ -1,0 +1,32 @@
+/**
+ * How an execution is named everywhere (table rows, timeline tooltips, details): by its cell's place in
+ * the notebook and its run, "cell 5 · run 3". Execution counts start again at each restart; a cell's place
+ * does not. Pure module.
+ */
+import { IReport } from './protocol';
+
+/** Each code cell's 1-based place in the notebook, by cell id. */
+export function cellPositions(ids: Iterable<string>): Map<string, number> {
+  const positions = new Map<string, number>();
+  let index = 0;
+  for (const id of ids) {
+    positions.set(id, ++index);
+  }
+  return positions;
+}
+
+/** "cell 5 · run 3"; a cell no longer in the notebook (or of unknown id) by its execution count. */
+export function executionLabel(
+  report: IReport,
+  positions: ReadonlyMap<string, number>
+): string {
+  const position =
+    report.cell_id === null ? undefined : positions.get(report.cell_id);
+  const cell =
+    position !== undefined
+      ? `cell ${position}`
+      : report.execution_count === null
+        ? 'a deleted cell'
+        : `[${report.execution_count}]`;
+  return `${cell} · run ${report.run}`;
+}
