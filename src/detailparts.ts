@@ -110,7 +110,10 @@ export function summarySection(
     facts.push([trans.__('New objects'), formatCount(report.objects.new)]);
   }
   facts.push([trans.__('Duration'), formatSeconds(report.duration_s)]);
-  facts.push([trans.__('memdiag overhead'), formatSeconds(report.overhead_s)]);
+  facts.push([
+    trans.__("memdiag's own time"),
+    formatSeconds(report.overhead_s)
+  ]);
   const list = el('dl', 'memdiag-Detail-facts');
   for (const [term, value] of facts) {
     list.append(el('dt', undefined, term), el('dd', undefined, value));

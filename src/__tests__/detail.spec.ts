@@ -448,4 +448,10 @@ describe('the summary: probes that did not run, and figures that agree with the 
     );
     expect(facts(host)['Output cache (Out[n], history)']).toBe('12 MB');
   });
+
+  it("shows memdiag's own time for the cell beside the cell's", () => {
+    const host = render(makeReport({ duration_s: 2.5, overhead_s: 0.42 }));
+    expect(facts(host)['Duration']).toBe('2.5 s');
+    expect(facts(host)["memdiag's own time"]).toBe('420 ms');
+  });
 });
