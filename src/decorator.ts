@@ -10,7 +10,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 
 import { badgeFor } from './badge';
-import { formatSeconds } from './format';
+import { progressLine } from './labels';
 import { VERDICT_KINDS } from './protocol';
 import { INotebookMemory } from './tokens';
 
@@ -127,7 +127,7 @@ export class NotebookDecorator implements IDisposable {
         return div;
       });
       progressNode.dataset.stage = progress.stage;
-      progressNode.textContent = `${progress.text} (${formatSeconds(progress.elapsed_s)})`;
+      progressNode.textContent = progressLine(progress);
     } else {
       node.querySelector(`:scope > .${PROGRESS_CLASS}`)?.remove();
     }

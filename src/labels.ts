@@ -3,6 +3,7 @@
  * the notebook and its run, "cell 5 · run 3". Execution counts start again at each restart; a cell's place
  * does not. Pure module.
  */
+import { formatSeconds } from './format';
 import { IReport } from './protocol';
 
 /** Each code cell's 1-based place in the notebook, by cell id. */
@@ -29,4 +30,14 @@ export function executionLabel(
         ? 'a deleted cell'
         : `[${report.execution_count}]`;
   return `${cell} · run ${report.run}`;
+}
+
+/** A progress line as shown: its text, and how long memdiag has worked once that is worth saying. */
+export function progressLine(progress: {
+  text: string;
+  elapsed_s: number;
+}): string {
+  return progress.elapsed_s >= 0.1
+    ? `${progress.text} (${formatSeconds(progress.elapsed_s)})`
+    : progress.text;
 }

@@ -1,4 +1,4 @@
-import { cellPositions, executionLabel } from '../labels';
+import { cellPositions, executionLabel, progressLine } from '../labels';
 import { makeReport } from './fixtures';
 
 describe('executionLabel', () => {
@@ -19,5 +19,13 @@ describe('executionLabel', () => {
         positions
       )
     ).toBe('a deleted cell · run 1');
+  });
+});
+
+describe('progressLine', () => {
+  it('says how long memdiag has worked once it is long enough to matter', () => {
+    const text = 'memdiag: tracing this run…';
+    expect(progressLine({ text, elapsed_s: 0 })).toBe(text);
+    expect(progressLine({ text, elapsed_s: 1.42 })).toBe(`${text} (1.4 s)`);
   });
 });

@@ -8,7 +8,8 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IKernelConfig, KernelConfig } from '../comm';
 import { isTracePolicy, TRACE_POLICIES } from '../config';
 import { skippedLine } from '../detailparts';
-import { formatBytes, formatSeconds } from '../format';
+import { formatBytes } from '../format';
+import { progressLine } from '../labels';
 import { IReport } from '../protocol';
 import { skippedProbes } from '../skipped';
 import { MemoryView } from './view';
@@ -36,9 +37,7 @@ export class StatusView extends MemoryView {
   protected onProgressChanged(): void {
     const progress = this.memory?.model.progress ?? null;
     this._progress.hidden = progress === null;
-    this._progress.textContent = progress
-      ? `${progress.text} (${formatSeconds(progress.elapsed_s)})`
-      : '';
+    this._progress.textContent = progress ? progressLine(progress) : '';
     if (progress) {
       this._progress.dataset.stage = progress.stage;
     }
