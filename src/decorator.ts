@@ -10,6 +10,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 
 import { badgeFor } from './badge';
+import { decorateClusterBadge } from './clusterbadge';
 import { progressLine } from './labels';
 import { VERDICT_KINDS } from './protocol';
 import { INotebookMemory } from './tokens';
@@ -117,6 +118,7 @@ export class NotebookDecorator implements IDisposable {
         'aria-label',
         `memdiag: ${text}. ${badge.title}${staleNote}`
       );
+      decorateClusterBadge(badgeNode, report);
     }
     if (progress) {
       const progressNode = place(node, PROGRESS_CLASS, () => {

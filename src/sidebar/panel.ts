@@ -17,6 +17,7 @@ import { StatusView } from './status';
 import { ExecutionTable } from './table';
 import { TimelineView } from './timeline';
 import { Selection } from './view';
+import { WorkersView } from './workers';
 
 /** The sidebar's widget id: tests and the layout restorer rely on it. */
 export const SIDEBAR_ID = 'memdiag-sidebar';
@@ -67,6 +68,9 @@ export class MemorySidebar extends SidePanel {
     for (const view of this._views.slice(1)) {
       this.addWidget(view);
     }
+    // Not added here: the section adds itself while the notebook has Dask workers to show.
+    this._workers = new WorkersView({ trans, selection, host: this });
+    this._views.push(this._workers);
     this._tracker = options.tracker;
     this._tracker.currentChanged.connect(this._follow, this);
     this._follow();
@@ -100,6 +104,7 @@ export class MemorySidebar extends SidePanel {
 
   dispose(): void {
     this._tracker.currentChanged.disconnect(this._follow, this);
+    this._workers.dispose();
     super.dispose();
   }
 
@@ -117,8 +122,9 @@ export class MemorySidebar extends SidePanel {
   private _tracker: IMemdiagTracker;
   private _selection = new Selection();
   private _status: StatusView;
+  private _workers: WorkersView;
   private _views: Array<
-    StatusView | TimelineView | ExecutionTable | DetailSection
+    StatusView | TimelineView | ExecutionTable | DetailSection | WorkersView
   >;
 }
 

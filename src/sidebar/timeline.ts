@@ -5,11 +5,13 @@
 import { Message } from '@lumino/messaging';
 
 import { sampleExecutions, timelineSpec } from '../charts';
+import { withWorkersPanel } from '../clusterchart';
 import { chartText } from '../detail';
 import { IReport } from '../protocol';
 import { IVegaHandle, readPalette, RenderVega, renderVega } from '../vega';
 import { executionLabel } from '../labels';
 import { afterPaint, MemoryView, notebookPositions } from './view';
+import { readWorkerPalette, workersChartText } from './workers';
 
 /** Points drawn at most; the rest of a long history is sampled (flagged executions always stay). */
 const MAX_POINTS = 400;
@@ -108,7 +110,17 @@ export class TimelineView extends MemoryView {
       label: report => executionLabel(report, positions),
       restarts
     });
-    void this._renderVega(this._chart, spec, {
+    // The cluster's total, in a panel of its own, when the notebook drives Dask workers.
+    const drawn = withWorkersPanel(
+      spec,
+      executions,
+      readWorkerPalette(this.node),
+      {
+        text: workersChartText(this.trans),
+        width
+      }
+    );
+    void this._renderVega(this._chart, drawn, {
       onClick: datum => this._pick(executions, datum)
     }).then(
       handle => {

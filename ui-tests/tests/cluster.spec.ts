@@ -1,0 +1,225 @@
+/**
+ * A notebook that drives a real Dask LocalCluster (2 worker processes): the Workers section, the cluster's
+ * pill on the leaking cell's badge, the cluster's total on the timeline, "Give memory back", and bars and
+ * words readable in Light and Dark.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { contrastRatio, parseCssColor } from '../../src/contrast';
+
+const SIDEBAR = '#memdiag-sidebar';
+const STATUS = `${SIDEBAR} .memdiag-Status`;
+const WORKERS = `${SIDEBAR} .memdiag-Workers`;
+
+// The workers import leakymod as a user's helper module: its CACHE lives in each worker process. Cells are
+// typed into the editor, which indents after a colon: one statement a line.
+const START = `import pathlib, sys
+pathlib.Path('leakymod.py').write_text('CACHE = []\\n')
+sys.path.insert(0, str(pathlib.Path.cwd()))
+import leakymod, os
+from distributed import Client, LocalCluster
+kw = dict(processes=True, threads_per_worker=1, dashboard_address=None)
+cluster = LocalCluster(n_workers=2, memory_limit='400MB', **kw)
+client = Client(cluster)`;
+
+// 4 tasks of 8 MB a run: about 32 MB more on the workers each time.
+const LEAK = `load = lambda i: leakymod.CACHE.append(os.urandom(8_000_000)) or i
+res = client.gather(client.map(load, range(4), pure=False))`;
+
+const STOP = 'client.close(); cluster.close()';
+
+function cell(page: IJupyterLabPageFixture, index: number) {
+  return page.locator('.jp-Notebook .jp-Cell').nth(index);
+}
+
+/**
+ * Contrast of what the Workers section draws, against the sidebar's background: bars and swatches need 3:1
+ * (WCAG 1.4.11), text 4.5:1 (1.4.3). Colours are read as the browser computed them.
+ */
+async function contrasts(page: Page): Promise<Record<string, number>> {
+  const colours = await page.evaluate(() => {
+    const style = (selector: string) => {
+      const node = document.querySelector(selector);
+      return node ? window.getComputedStyle(node) : null;
+    };
+    const read = (selector: string, property: string) =>
+      style(selector)?.getPropertyValue(property) ?? '';
+    const workers = '#memdiag-sidebar .memdiag-Workers';
+    return {
+      panel: read('#memdiag-sidebar', 'background-color'),
+      managed: read(
+        `${workers} .memdiag-Workers-swatch[data-part="managed"]`,
+        'background-color'
+      ),
+      unmanaged: read(
+        `${workers} .memdiag-WorkerBar-part[data-part="unmanaged"]`,
+        'border-top-color'
+      ),
+      spilled: read(
+        `${workers} .memdiag-Workers-swatch[data-part="spilled"]`,
+        'background-color'
+      ),
+      limit: read(`${workers} .memdiag-WorkerBar-limit`, 'border-right-color'),
+      usage: read(`${workers} .memdiag-Worker-usage`, 'color'),
+      parts: read(`${workers} .memdiag-Worker-parts`, 'color'),
+      when: read(`${workers} .memdiag-Workers-when`, 'color'),
+      pillText: read('.memdiag-CellBadge .memdiag-ClusterPill', 'color'),
+      pillBack: read(
+        '.memdiag-CellBadge .memdiag-ClusterPill',
+        'background-color'
+      ),
+      verdictText: read(`${workers} .memdiag-ClusterPill`, 'color'),
+      verdictBack: read(`${workers} .memdiag-ClusterPill`, 'background-color')
+    };
+  });
+  const parse = (name: keyof typeof colours) => {
+    const colour = parseCssColor(colours[name]);
+    if (!colour) {
+      throw new Error(`${name}: unreadable colour "${colours[name]}"`);
+    }
+    return colour;
+  };
+  const panel = parse('panel');
+  const ratio = (name: keyof typeof colours, against = panel) =>
+    Math.round(contrastRatio(parse(name), against) * 100) / 100;
+  return {
+    managed: ratio('managed'),
+    unmanaged: ratio('unmanaged'),
+    spilled: ratio('spilled'),
+    limit: ratio('limit'),
+    usage: ratio('usage'),
+    parts: ratio('parts'),
+    when: ratio('when'),
+    pill: ratio('pillText', parse('pillBack')),
+    verdict: ratio('verdictText', parse('verdictBack'))
+  };
+}
+
+function expectReadable(ratios: Record<string, number>): void {
+  for (const part of ['managed', 'unmanaged', 'spilled', 'limit']) {
+    expect(ratios[part], `${part} against the panel`).toBeGreaterThanOrEqual(3);
+  }
+  for (const text of ['usage', 'parts', 'when', 'pill', 'verdict']) {
+    expect(ratios[text], `${text} text`).toBeGreaterThanOrEqual(4.5);
+  }
+}
+
+test.describe('Dask workers', () => {
+  test('a LocalCluster: workers in the sidebar, a worker-global leak on the badge, memory given back', async ({
+    page
+  }) => {
+    test.setTimeout(180000);
+    await page.notebook.createNew('cluster.ipynb', { kernel: 'python3' });
+    await page.notebook.setCell(0, 'code', START);
+    await page.notebook.addCell('code', LEAK);
+    await page.notebook.addCell('code', STOP);
+    await page.sidebar.openTab('memdiag-sidebar');
+    await expect(page.locator(STATUS)).toHaveAttribute(
+      'data-memdiag-status',
+      'ready'
+    );
+    // No cluster yet: no Workers section.
+    await expect(page.locator(WORKERS)).toHaveCount(0);
+
+    await page.notebook.runCell(0, true);
+    for (let run = 0; run < 4; run++) {
+      await page.notebook.runCell(1, true);
+    }
+    // The tasks ran: no traceback under either cell.
+    for (const index of [0, 1]) {
+      await expect(
+        cell(page, index).locator('.jp-OutputArea')
+      ).not.toContainText('Error');
+    }
+
+    const workers = page.locator(WORKERS);
+    await expect(workers).toBeVisible();
+    await expect(workers.locator('.memdiag-Worker')).toHaveCount(2);
+    await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
+      /^After execution \[\d+\], run 4$/
+    );
+    // Each worker against its own 400 MB limit.
+    for (const usage of await workers.locator('.memdiag-Worker-usage').all()) {
+      await expect(usage).toHaveText(/^\d+(\.\d+)? MB of 400 MB$/);
+    }
+    await expect(
+      workers.locator('.memdiag-WorkerBar-part[data-part="unmanaged"]')
+    ).toHaveCount(2);
+    await expect(
+      workers.locator('.memdiag-Workers-verdict .memdiag-ClusterPill')
+    ).toHaveText(/^workers \+\d+(\.\d+)? MB\/run$/);
+
+    // The badge carries the cluster's verdict; the kernel's own stays about the kernel.
+    const pill = cell(page, 1).locator(
+      '.memdiag-CellBadge .memdiag-ClusterPill'
+    );
+    await expect(pill).toHaveAttribute('data-cluster', 'leak');
+    const slope = Number(
+      /\+(\d+(?:\.\d+)?) MB/.exec((await pill.textContent()) ?? '')?.[1]
+    );
+    expect(slope).toBeGreaterThan(26);
+    expect(slope).toBeLessThan(40);
+    await expect(cell(page, 1)).not.toHaveAttribute(
+      'data-memdiag-verdict',
+      'leak'
+    );
+
+    // The cluster's total on the timeline: its own panel, in Dask's terms.
+    const timeline = page.locator(`${SIDEBAR} .memdiag-Timeline-chart svg`);
+    await expect(timeline).toContainText('unmanaged');
+    await expect(timeline).toContainText('Workers');
+
+    expectReadable(await contrasts(page));
+    // The picture for the README: the timeline and the workers, at the sidebar's default width.
+    await page.setViewportSize({ width: 1024, height: 1200 });
+    for (const section of ['Executions', 'Details']) {
+      await page
+        .locator(`${SIDEBAR} .jp-AccordionPanel-title`, { hasText: section })
+        .click();
+    }
+    // As a user drags the handle: the timeline tall enough for its workers panel.
+    await page.evaluate(() => {
+      const sidebar = [...window.jupyterapp.shell.widgets('left')].find(
+        widget => widget.id === 'memdiag-sidebar'
+      ) as unknown as {
+        content: {
+          widgets: unknown[];
+          setRelativeSizes(sizes: number[]): void;
+        };
+      };
+      const sizes = sidebar.content.widgets.map((_, i) => (i === 0 ? 5 : 4));
+      sidebar.content.setRelativeSizes(sizes);
+    });
+    await expect(
+      page
+        .locator(`${SIDEBAR} .memdiag-Timeline-chart svg`)
+        .getByText('Workers')
+    ).toBeInViewport();
+    await expect(workers.locator('.memdiag-Workers-giveBack')).toBeInViewport();
+    await page.screenshot({ path: 'test-results/cluster-light.png' });
+
+    await page.theme.setDarkTheme();
+    await expect(workers.locator('.memdiag-Worker')).toHaveCount(2);
+    expectReadable(await contrasts(page));
+    await page.screenshot({ path: 'test-results/cluster-dark.png' });
+    await page.theme.setLightTheme();
+
+    // Give memory back: malloc_trim on the workers, between cells; the answer says what came back.
+    await workers.locator('.memdiag-Workers-giveBack').click();
+    const result = workers.locator('.memdiag-Workers-result');
+    await expect(result).toBeVisible();
+    await expect(result).toHaveText(
+      /^(Gave back \d+(\.\d+)? [kMG]?B|The workers had no free memory to give back): 0 .*, 1 .*\.$/
+    );
+    await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
+      'Now, after giving memory back'
+    );
+    await expect(workers.locator('.memdiag-Worker-parts').first()).toHaveText(
+      /· gave back \d+(\.\d+)? [kMG]?B$/
+    );
+    await page.screenshot({ path: 'test-results/cluster-give-back.png' });
+
+    await page.notebook.runCell(2, true);
+  });
+});
