@@ -190,8 +190,9 @@ export class KernelBridge implements IDisposable {
       // A restart keeps the connection object; the status handler restarts the conversation.
       return;
     }
-    if (this._kernel) {
-      // Another kernel (or none): what the old one reported belongs to the past.
+    if (this._kernel && this._kernel.id !== change.newValue?.id) {
+      // Another kernel (or none): what the old one reported belongs to the past. A new connection to the
+      // same kernel process is not a new segment.
       this._model.startSegment();
     }
     this._detach();
