@@ -87,10 +87,16 @@ export function executionAxis(count: number, title: string): ChartSpec {
   };
 }
 
+/** "[12]", as charts.ts names an execution when the caller gives no label. */
+function cellLabel(report: IReport): string {
+  return report.execution_count === null ? '–' : `[${report.execution_count}]`;
+}
+
 /** One row per execution that read the workers and part that holds bytes: long form for the stack. */
 export function clusterTimelineRows(
   executions: ReadonlyArray<IReport>,
-  text: IWorkersChartText = DEFAULT_WORKERS_TEXT
+  text: IWorkersChartText = DEFAULT_WORKERS_TEXT,
+  label: (report: IReport) => string = cellLabel
 ): Array<Record<string, string | number>> {
   const rows: Array<Record<string, string | number>> = [];
   executions.forEach((report, index) => {
@@ -103,8 +109,7 @@ export function clusterTimelineRows(
       // Both: the timeline's x field is one of them (the position, or the execution's number from 1).
       index,
       number: index + 1,
-      cell:
-        report.execution_count === null ? '–' : `[${report.execution_count}]`,
+      cell: label(report),
       run: report.run,
       totalText: formatBytes(totals.managed + totals.unmanaged),
       managedText: formatBytes(totals.managed),
@@ -136,10 +141,15 @@ export function withWorkersPanel(
   timeline: ChartSpec,
   executions: ReadonlyArray<IReport>,
   palette: WorkerPalette,
-  options: { text?: IWorkersChartText; width?: number } = {}
+  options: {
+    text?: IWorkersChartText;
+    width?: number;
+    /** Each execution's name, as the timeline's own tooltips say it. */
+    label?: (report: IReport) => string;
+  } = {}
 ): ChartSpec {
   const text = options.text ?? DEFAULT_WORKERS_TEXT;
-  const rows = clusterTimelineRows(executions, text);
+  const rows = clusterTimelineRows(executions, text, options.label);
   const panels = timeline.vconcat;
   if (!rows.length || !Array.isArray(panels)) {
     return timeline;
@@ -168,6 +178,14 @@ export function withWorkersPanel(
         field: 'part',
         type: 'nominal',
         title: null,
+        // Under the y axis too, two a row: Dask's words do not fit under a sidebar-wide plot alone.
+        legend: {
+          orient: 'none',
+          direction: 'horizontal',
+          columns: 2,
+          legendX: -40,
+          legendY: 70 + 36
+        },
         scale: {
           domain: [text.managed, text.unmanaged, text.spilled],
           range: [palette.managed, palette.unmanaged, palette.spilled]

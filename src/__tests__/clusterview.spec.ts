@@ -10,7 +10,8 @@ import { decorateClusterBadge } from '../clusterbadge';
 import type { IGiveBackResult } from '../comm';
 import { NotebookMemoryModel } from '../model';
 import { Selection } from '../sidebar/view';
-import { giveBackText, WorkersView } from '../sidebar/workers';
+import { giveBackText } from '../sidebar/workerparts';
+import { WorkersView } from '../sidebar/workers';
 import { INotebookMemory } from '../tokens';
 import { loadExample, makeReport } from './fixtures';
 
@@ -55,7 +56,8 @@ function setup(request: (action: string) => Promise<unknown>) {
   const memory = {
     model,
     bridge,
-    panel: null,
+    // A notebook whose cells are gone: executions are named by their execution count.
+    panel: { content: { model: null } },
     clear: () => undefined
   } as unknown as INotebookMemory;
   // The sidebar's accordion, as far as the section uses it.
@@ -115,12 +117,12 @@ describe('WorkersView', () => {
     model.add(makeReport({ execution_count: 6 }));
     await settle();
     expect(view.node.querySelector('.memdiag-Workers-when')?.textContent).toBe(
-      'After execution [5], run 3'
+      'After [5] · run 3'
     );
     selection.report = retains;
     await settle();
     expect(view.node.querySelector('.memdiag-Workers-when')?.textContent).toBe(
-      'After execution [3]'
+      'After [3] · run 1'
     );
     expect(
       view.node.querySelector<HTMLElement>('.memdiag-Workers-verdict')?.dataset
@@ -183,9 +185,9 @@ describe('WorkersView', () => {
         n => n.textContent
       )
     ).toEqual(['-69.6 kB', '-69.6 kB']);
-    expect(view.node.querySelector('.memdiag-Worker-parts')?.textContent).toBe(
-      '0 B managed · 114 MB unmanaged · gave back 69.6 kB'
-    );
+    expect(
+      view.node.querySelector<HTMLElement>('.memdiag-Worker-delta')?.title
+    ).toBe('malloc_trim gave back 69.6 kB');
     model.add(makeReport({ execution_count: 9 }));
     await settle();
     expect(result.hidden).toBe(true);

@@ -11,7 +11,7 @@ import { IReport } from '../protocol';
 import { IVegaHandle, readPalette, RenderVega, renderVega } from '../vega';
 import { executionLabel } from '../labels';
 import { afterPaint, MemoryView, notebookPositions } from './view';
-import { readWorkerPalette, workersChartText } from './workers';
+import { readWorkerPalette, workersChartText } from './workerparts';
 
 /** Points drawn at most; the rest of a long history is sampled (flagged executions always stay). */
 const MAX_POINTS = 400;
@@ -117,7 +117,8 @@ export class TimelineView extends MemoryView {
       readWorkerPalette(this.node),
       {
         text: workersChartText(this.trans),
-        width
+        width,
+        label: report => executionLabel(report, positions)
       }
     );
     void this._renderVega(this._chart, drawn, {

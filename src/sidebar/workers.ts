@@ -8,7 +8,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IGiveBackResult } from '../comm';
-import { IWorkersChartText, WorkerPalette } from '../clusterchart';
 import {
   clusterBadgeFor,
   clusterKind,
@@ -18,20 +17,24 @@ import {
   percent,
   usageText,
   WORKER_PARTS,
-  WorkerPart,
   workerBars
 } from '../clusterview';
-import { parseCssColor, toCssRgb } from '../contrast';
 import { formatBytes, formatDelta } from '../format';
 import { ICluster, IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
-import { MemoryView } from './view';
+import { executionLabel } from '../labels';
+import { MemoryView, notebookPositions } from './view';
+import {
+  el,
+  giveBackText,
+  partNames,
+  text,
+  tracedParts,
+  workersLegend
+} from './workerparts';
 
 /** Workers drawn at most; a bigger cluster is summed in the first line and the timeline. */
 const MAX_WORKERS = 32;
-
-/** Sites and globals of `%%memdiag --workers` shown at most. */
-const MAX_TRACED = 5;
 
 export class WorkersView extends MemoryView {
   constructor(options: WorkersView.IOptions) {
@@ -153,13 +156,12 @@ export class WorkersView extends MemoryView {
     );
     parts.push(summary);
     const when = el('p', 'memdiag-Workers-when');
-    const cell =
-      report.execution_count === null ? '–' : `[${report.execution_count}]`;
     when.textContent = result
       ? trans.__('Now, after giving memory back')
-      : report.run > 1
-        ? trans.__('After execution %1, run %2', cell, report.run)
-        : trans.__('After execution %1', cell);
+      : trans.__(
+          'After %1',
+          executionLabel(report, notebookPositions(this.memory))
+        );
     // What the last "Give memory back" brought, under the line that says the bars show it.
     parts.push(when, this._result);
     if (cluster.skipped) {
@@ -172,7 +174,7 @@ export class WorkersView extends MemoryView {
       );
     }
     if (bars.length) {
-      parts.push(this._legend(), this._workers(bars));
+      parts.push(workersLegend(this.trans), this._workers(bars));
     }
     parts.push(this._actions);
     const verdict = this._verdict(report);
@@ -207,7 +209,7 @@ export class WorkersView extends MemoryView {
       list.append(...errors.map(error => text('li', '', error)));
       parts.push(list);
     }
-    parts.push(...this._traced(cluster));
+    parts.push(...tracedParts(cluster, this.trans));
     return parts;
   }
 
@@ -246,33 +248,6 @@ export class WorkersView extends MemoryView {
     return node;
   }
 
-  private _legend(): HTMLElement {
-    const trans = this.trans;
-    const legend = el('ul', 'memdiag-Workers-legend');
-    legend.setAttribute('aria-label', trans.__('Legend'));
-    const short = this._partNames();
-    const names: Record<WorkerPart | 'limit', [string, string]> = {
-      managed: [short.managed, trans.__('data Dask holds (its keys)')],
-      unmanaged: [
-        short.unmanaged,
-        trans.__(
-          'the rest of the process: code, globals, caches, freed memory the allocator keeps'
-        )
-      ],
-      spilled: [short.spilled, trans.__('keys Dask wrote to disk')],
-      limit: [trans.__('limit'), trans.__("the worker's memory_limit")]
-    };
-    for (const part of [...WORKER_PARTS, 'limit'] as const) {
-      const item = el('li', '');
-      item.title = names[part][1];
-      const swatch = el('span', 'memdiag-Workers-swatch');
-      swatch.dataset.part = part;
-      item.append(swatch, names[part][0]);
-      legend.append(item);
-    }
-    return legend;
-  }
-
   private _workers(bars: IWorkerBar[]): HTMLElement {
     const trans = this.trans;
     const list = el('ul', 'memdiag-Workers-list');
@@ -298,7 +273,7 @@ export class WorkersView extends MemoryView {
       const split = WORKER_PARTS.filter(
         part => bar[part] > 0 || part !== 'spilled'
       )
-        .map(part => `${formatBytes(bar[part])} ${this._partNames()[part]}`)
+        .map(part => `${formatBytes(bar[part])} ${partNames(this.trans)[part]}`)
         .join(' · ');
       track.setAttribute(
         'aria-label',
@@ -322,16 +297,7 @@ export class WorkersView extends MemoryView {
         part.style.width = percent(segment.width);
         track.append(part);
       }
-      const given = this._answer?.result
-        ? bar.noTrim
-          ? trans.__('no malloc_trim')
-          : trans.__('gave back %1', formatBytes(bar.trimmed ?? 0))
-        : '';
-      item.append(
-        head,
-        track,
-        text('p', 'memdiag-Worker-parts', given ? `${split} · ${given}` : split)
-      );
+      item.append(head, track, text('p', 'memdiag-Worker-parts', split));
       list.append(item);
     }
     if (bars.length > MAX_WORKERS) {
@@ -373,72 +339,6 @@ export class WorkersView extends MemoryView {
     return node;
   }
 
-  /** `%%memdiag --workers`: the top allocation sites on the workers and the globals the tasks left. */
-  private _traced(cluster: ICluster): HTMLElement[] {
-    const trans = this.trans;
-    const traced = cluster.traced;
-    if (!traced) {
-      return [];
-    }
-    const parts: HTMLElement[] = [];
-    const globals = (traced.globals ?? []).slice(0, MAX_TRACED);
-    if (globals.length) {
-      parts.push(
-        text('p', 'memdiag-Workers-heading', trans.__('Left in worker globals'))
-      );
-      const list = el('ul', 'memdiag-Workers-traced');
-      for (const item of globals) {
-        const li = el('li', '');
-        li.append(
-          text('code', '', item.root),
-          ' ',
-          trans.__(
-            '%1, %2 (%3 added)',
-            item.type,
-            formatBytes(item.size),
-            formatBytes(item.added_size ?? 0)
-          )
-        );
-        if (item.advice) {
-          li.append(text('p', 'memdiag-Workers-when', item.advice));
-        }
-        list.append(li);
-      }
-      parts.push(list);
-    }
-    const sites = (traced.workers ?? [])
-      .flatMap(worker =>
-        worker.sites.map(site => ({ worker: worker.name, site }))
-      )
-      .sort((a, b) => b.site.size - a.site.size)
-      .slice(0, MAX_TRACED);
-    if (sites.length) {
-      parts.push(
-        text(
-          'p',
-          'memdiag-Workers-heading',
-          trans.__('Allocation sites on the workers')
-        )
-      );
-      const list = el('ul', 'memdiag-Workers-traced');
-      for (const { worker, site } of sites) {
-        const li = el('li', '');
-        const where = site.function
-          ? `${site.file}:${site.line} (${site.function})`
-          : `${site.file}:${site.line}`;
-        li.append(
-          trans.__('%1 on %2: %3', formatBytes(site.size), worker, where)
-        );
-        if (site.code) {
-          li.append(' ', text('code', '', site.code));
-        }
-        list.append(li);
-      }
-      parts.push(list);
-    }
-    return parts;
-  }
-
   private _renderAnswer(): void {
     const node = this._result;
     const answer = this._answer;
@@ -457,14 +357,6 @@ export class WorkersView extends MemoryView {
           'The workers could not give memory back: %1',
           answer.error ?? ''
         );
-  }
-
-  private _partNames(): Record<WorkerPart, string> {
-    return {
-      managed: this.trans.__('managed'),
-      unmanaged: this.trans.__('unmanaged'),
-      spilled: this.trans.__('spilled')
-    };
   }
 
   private _words(): { of: string; noLimit: string } {
@@ -513,88 +405,6 @@ export namespace WorkersView {
   }
 }
 
-/** "Gave back 139 kB: 0 70 kB, 1 69 kB", or why nothing came back. */
-export function giveBackText(
-  result: IGiveBackResult,
-  trans: { __: (msgid: string, ...args: unknown[]) => string }
-): string {
-  const per = result.workers
-    .map(w =>
-      w.trim === false
-        ? trans.__('%1 has no malloc_trim', String(w.name))
-        : `${String(w.name)} ${formatBytes(w.trimmed)}`
-    )
-    .join(', ');
-  const head =
-    result.trimmed > 0
-      ? trans.__('Gave back %1', formatBytes(result.trimmed))
-      : trans.__('The workers had no free memory to give back');
-  const errors = result.errors.length
-    ? ` ${trans.__('Not answered: %1', result.errors.join('; '))}`
-    : '';
-  return `${head}${per ? `: ${per}.` : '.'}${errors}`;
-}
-
-/** The words of the timeline's workers panel, translated. */
-export function workersChartText(trans: {
-  __: (msgid: string, ...args: unknown[]) => string;
-}): IWorkersChartText {
-  return {
-    workers: trans.__('Workers'),
-    managed: trans.__('managed'),
-    unmanaged: trans.__('unmanaged'),
-    spilled: trans.__('spilled'),
-    total: trans.__('Workers, total'),
-    cell: trans.__('Cell'),
-    run: trans.__('Run'),
-    verdict: trans.__('Workers verdict'),
-    reason: trans.__('Reason'),
-    execution: trans.__('Execution')
-  };
-}
-
-/**
- * The Workers colours as plain sRGB, for the timeline's workers panel: read from the section's CSS (so from
- * the theme's --jp-* variables) through a probe inside `node`; Dask's dashboard colours where none apply.
- */
-export function readWorkerPalette(node: HTMLElement): WorkerPalette {
-  const fallback: WorkerPalette = {
-    managed: 'rgb(25, 118, 210)',
-    unmanaged: 'rgb(175, 207, 239)',
-    spilled: 'rgb(117, 117, 117)',
-    outline: 'rgb(25, 118, 210)'
-  };
-  const probe = el('div', 'memdiag-Workers');
-  probe.hidden = true;
-  const swatches = WORKER_PARTS.map(part => {
-    const swatch = el('span', 'memdiag-Workers-swatch');
-    swatch.dataset.part = part;
-    probe.append(swatch);
-    return swatch;
-  });
-  node.append(probe);
-  try {
-    const palette = { ...fallback };
-    WORKER_PARTS.forEach((part, i) => {
-      const color = parseCssColor(
-        window.getComputedStyle(swatches[i]).backgroundColor
-      );
-      if (color && color.a > 0) {
-        palette[part] = toCssRgb(color);
-      }
-    });
-    const outline = parseCssColor(
-      window.getComputedStyle(swatches[1]).borderTopColor
-    );
-    if (outline && outline.a > 0) {
-      palette.outline = toCssRgb(outline);
-    }
-    return palette;
-  } finally {
-    probe.remove();
-  }
-}
-
 function newest(memory: INotebookMemory | null): IReport | null {
   const executions = memory?.model.executions ?? [];
   return executions[executions.length - 1] ?? null;
@@ -610,28 +420,6 @@ function findLast(
     }
   }
   return null;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  return node;
-}
-
-/** An element holding kernel text as text: never parsed as markup. */
-function text<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  content: string
-): HTMLElementTagNameMap[K] {
-  const node = el(tag, className);
-  node.textContent = content;
-  return node;
 }
 
 namespace Private {

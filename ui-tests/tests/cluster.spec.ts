@@ -137,7 +137,7 @@ test.describe('Dask workers', () => {
     await expect(workers).toBeVisible();
     await expect(workers.locator('.memdiag-Worker')).toHaveCount(2);
     await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
-      /^After execution \[\d+\], run 4$/
+      'After cell 2 · run 4'
     );
     // Each worker against its own 400 MB limit.
     for (const usage of await workers.locator('.memdiag-Worker-usage').all()) {
@@ -215,8 +215,8 @@ test.describe('Dask workers', () => {
     await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
       'Now, after giving memory back'
     );
-    await expect(workers.locator('.memdiag-Worker-parts').first()).toHaveText(
-      /· gave back \d+(\.\d+)? [kMG]?B$/
+    await expect(workers.locator('.memdiag-Worker-delta').first()).toHaveText(
+      /^(-\d+(\.\d+)? [kMG]?B|±0 B)$/
     );
     await page.screenshot({ path: 'test-results/cluster-give-back.png' });
 
