@@ -58,4 +58,11 @@ def test_the_tour_says_what_it_promises(kernel, report_validator):
     assert all(r["verdict"]["kind"] not in ("leak", "native") for r in data)
     transient = last("tmp = [bytearray")
     assert transient["verdict"]["kind"] == "ok"
+    # From one kernel to a cluster: the helper module's cache is the workers' leak, not the kernel's.
+    workers = last("run me again: workers")
+    assert workers["cluster"]["verdict"]["kind"] == "leak", workers["cluster"]["verdict"]
+    assert "cluster-leak" in workers["verdict"]["flags"] and workers["verdict"]["kind"] != "leak"
+    assert 24_000_000 <= workers["cluster"]["verdict"]["bytes_per_run"] <= 40_000_000
+    traced = last("%%memdiag --workers")["cluster"]["traced"]
+    assert any(g["root"] == "leakymod.CACHE" for g in traced["globals"]), traced
     json.dumps(reports, allow_nan=False)
