@@ -78,7 +78,7 @@ export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
         )
       );
       if (item.advice) {
-        li.append(text('p', 'memdiag-Workers-when', item.advice));
+        li.append(text('p', 'memdiag-Workers-advice', item.advice));
       }
       list.append(li);
     }

@@ -304,7 +304,7 @@ export class WorkersView extends MemoryView {
       list.append(
         text(
           'li',
-          'memdiag-Workers-when',
+          'memdiag-Workers-more',
           trans.__('and %1 more workers', bars.length - MAX_WORKERS)
         )
       );

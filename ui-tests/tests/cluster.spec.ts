@@ -27,6 +27,10 @@ client = Client(cluster)`;
 const LEAK = `load = lambda i: leakymod.CACHE.append(os.urandom(8_000_000)) or i
 res = client.gather(client.map(load, range(4), pure=False))`;
 
+// One traced run on the workers: where the memory went and what holds it.
+const TRACE = `%%memdiag --workers
+res = client.gather(client.map(load, range(4), pure=False))`;
+
 const STOP = 'client.close(); cluster.close()';
 
 function cell(page: IJupyterLabPageFixture, index: number) {
@@ -113,6 +117,7 @@ test.describe('Dask workers', () => {
     await page.notebook.createNew('cluster.ipynb', { kernel: 'python3' });
     await page.notebook.setCell(0, 'code', START);
     await page.notebook.addCell('code', LEAK);
+    await page.notebook.addCell('code', TRACE);
     await page.notebook.addCell('code', STOP);
     await page.sidebar.openTab('memdiag-sidebar');
     await expect(page.locator(STATUS)).toHaveAttribute(
@@ -220,6 +225,19 @@ test.describe('Dask workers', () => {
     );
     await page.screenshot({ path: 'test-results/cluster-give-back.png' });
 
+    // %%memdiag --workers: the section names the worker global the tasks grew, and the task's line.
     await page.notebook.runCell(2, true);
+    await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
+      'After cell 3 · run 1'
+    );
+    const traced = workers.locator('.memdiag-Workers-traced');
+    await expect(traced.first().locator('code').first()).toHaveText(
+      'leakymod.CACHE'
+    );
+    await expect(traced.nth(1)).toContainText('leakymod.CACHE.append');
+    await traced.nth(1).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/cluster-traced.png' });
+
+    await page.notebook.runCell(3, true);
   });
 });
