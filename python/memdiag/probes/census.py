@@ -36,6 +36,7 @@ BIG_PAYLOAD = 4096  # an untracked object this big is counted one by one when th
 HEAVY_CHUNK = 16_384  # survivors whose referents are read in one call
 REFERENTS_SAMPLED = 512  # referents looked at in one container, at most
 TARGETS_KEPT = 24
+CANDIDATES_PER_TYPE = 48  # sampled survivors of one type sized to pick the targets
 MIN_TARGET_SIZE = 4096  # smaller survivors are IPython's bookkeeping far more often than the user's data
 _BASE_DEPTH = 32  # links of .base followed, at most
 
@@ -652,8 +653,17 @@ def keep_targets(ctx):
     wanted = {id(tp) for tp in ctx.census_types if not machinery.is_machinery_type(tp)}
     # Out, tracked since the cell put a list in it: a root, not a target.
     kernel = set(map(id, ctx.untracked_namespaces))
-    picked = sorted(((sizeof(obj) + untracked_size(obj), id(obj), obj) for obj in candidates
-                     if id(type(obj)) in wanted and id(obj) not in kernel), key=_size_and_id, reverse=True)
+    # A few of each type: sized one by one (sizeof and its payload), ranked.
+    per_type = {}
+    kept = []
+    for obj in candidates:
+        tid = id(type(obj))
+        if tid in wanted and id(obj) not in kernel and per_type.get(tid, 0) < CANDIDATES_PER_TYPE:
+            per_type[tid] = per_type.get(tid, 0) + 1
+            kept.append(obj)
+    picked = sorted(((sizeof(obj) + untracked_size(obj), id(obj), obj) for obj in kept), key=_size_and_id,
+                    reverse=True)
+    kept.clear()
     candidates.clear()
     # Small survivors are kept too when their type is not a builtin: 8,000 Loggers of 500 B each are the leak.
     ctx.targets = [obj for size, _, obj in picked[:TARGETS_KEPT]
