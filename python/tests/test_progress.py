@@ -63,3 +63,34 @@ def test_a_quick_cell_says_nothing(shared_kernel):
     cell = new_id()
     k.execute("small_progress = [1, 2, 3]", cell_id=cell)
     assert [kind for kind, _ in _messages(k, cell)] == ["report"]
+
+
+def test_the_timer_says_the_current_stage_once_due_and_nothing_after_stop():
+    """progress.Progress on its own: the shared watcher thread fires once the delay passed; a later stage is said at
+    once; after stop() nothing more is sent."""
+    import threading
+
+    from memdiag.progress import Progress
+
+    sent, arrived = [], threading.Event()
+
+    def send(message):
+        sent.append(message)
+        arrived.set()
+
+    progress = Progress([send], "cell-a", 7, delay_s=0.01)
+    progress.stage("census", "memdiag: counting what the cell left…")
+    progress.start()
+    assert arrived.wait(10), "the watcher never fired"
+    assert sent[0]["text"] == "memdiag: counting what the cell left…" and sent[0]["execution_count"] == 7
+    assert sent[0]["stage"] == "other"  # an unknown stage name is sent as "other"
+    progress.stage("backrefs", "memdiag: finding what keeps 1.0 MB alive…")
+    assert [m["stage"] for m in sent] == ["other", "backrefs"]
+    progress.stop()
+    progress.stage("leak-check", "memdiag: checking this re-run for a leak…")
+    assert len(sent) == 2
+
+    quiet = Progress([send], "cell-b", 8, delay_s=5)
+    quiet.start()
+    quiet.stop()  # disarmed before it was due: a quick cell says nothing
+    assert all(m["cell_id"] == "cell-a" for m in sent)
