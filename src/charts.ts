@@ -194,6 +194,8 @@ export function timelineSpec(
             field: 'series',
             type: 'nominal',
             title: null,
+            // Above the chart: two legends side by side at the bottom overflow a sidebar's width.
+            legend: { orient: 'top' },
             scale: {
               domain: [text.rssAfter, text.peak],
               range: [palette.rss, palette.peak]
@@ -224,6 +226,8 @@ export function timelineSpec(
             field: 'verdict',
             type: 'nominal',
             title: text.verdict,
+            // Two columns fit the narrowest sidebar.
+            legend: { columns: 2 },
             scale: {
               domain: [...VERDICT_KINDS],
               range: VERDICT_KINDS.map(kind => palette.verdict[kind])

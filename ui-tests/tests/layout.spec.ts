@@ -1,0 +1,160 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+import { lowContrast } from './contrast';
+
+const SIDEBAR = '#memdiag-sidebar';
+const STATUS = `${SIDEBAR} .memdiag-Status`;
+const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
+
+const CELLS = [
+  'zero_cache = []',
+  'zero_cache.append(bytes(5_000_000))',
+  'held = bytearray(30_000_000)',
+  'x = 1'
+];
+
+/** Three verdicts in one notebook, at JupyterLab's default sidebar width, the leak's row selected. */
+async function threeVerdicts(
+  page: IJupyterLabPageFixture,
+  name: string
+): Promise<void> {
+  await page.notebook.createNew(name, { kernel: 'python3' });
+  await page.notebook.setCell(0, 'code', CELLS[0]);
+  for (const source of CELLS.slice(1)) {
+    await page.notebook.addCell('code', source);
+  }
+  await page.sidebar.openTab('memdiag-sidebar');
+  await expect(page.locator(STATUS)).toHaveAttribute(
+    'data-memdiag-status',
+    'ready'
+  );
+  await page.notebook.runCell(0, true);
+  for (let i = 0; i < 3; i++) {
+    await page.notebook.runCell(1, true);
+  }
+  for (const index of [2, 3]) {
+    await page.notebook.runCell(index, true);
+  }
+  await expect(page.locator(ROWS)).toHaveCount(6);
+  await page
+    .locator(ROWS)
+    .filter({
+      has: page.locator('.memdiag-ExecutionTable-chip', { hasText: 'leak' })
+    })
+    .first()
+    .click();
+  await expect(
+    page.locator(`${SIDEBAR} .memdiag-Timeline-chart`)
+  ).toHaveAttribute('data-draws', /\d+/);
+}
+
+for (const theme of ['light', 'dark'] as const) {
+  test.describe(`the sidebar at its default width (${theme})`, () => {
+    test.beforeEach(async ({ page }) => {
+      if (theme === 'dark') {
+        await page.theme.setDarkTheme();
+      }
+    });
+
+    test('every verdict on screen, headers whole, charts reachable, readable text', async ({
+      page
+    }) => {
+      await threeVerdicts(page, `layout-${theme}.ipynb`);
+      const sidebar = page.locator(SIDEBAR);
+      const width = (await sidebar.boundingBox())!.width;
+      // JupyterLab's default left panel width.
+      expect(width).toBeGreaterThan(200);
+      expect(width).toBeLessThan(320);
+
+      // The verdict of every row is inside the table's visible box, without scrolling.
+      const table = page.locator(`${SIDEBAR} .memdiag-ExecutionTable`);
+      const box = (await table.boundingBox())!;
+      const chips = page.locator(`${ROWS} .memdiag-ExecutionTable-chip`);
+      await expect(chips).toHaveCount(6);
+      for (const chip of await chips.all()) {
+        const chipBox = (await chip.boundingBox())!;
+        expect(chipBox.x).toBeGreaterThanOrEqual(box.x);
+        expect(chipBox.x + chipBox.width).toBeLessThanOrEqual(
+          box.x + box.width
+        );
+      }
+      expect(await chips.allTextContents()).toEqual(
+        expect.arrayContaining(['leak', 'retains', 'ok'])
+      );
+
+      // Headers on one line each: none taller than the shortest.
+      const heights = await page
+        .locator(`${SIDEBAR} .memdiag-ExecutionTable th`)
+        .evaluateAll(ths => ths.map(th => th.getBoundingClientRect().height));
+      expect(Math.max(...heights)).toBeLessThanOrEqual(
+        Math.min(...heights) + 1
+      );
+
+      // One selected row, said to assistive technology.
+      await expect(page.locator(`${ROWS}[aria-selected="true"]`)).toHaveCount(
+        1
+      );
+      await expect(
+        page.locator(
+          `${ROWS}[aria-selected="true"] .memdiag-ExecutionTable-chip`
+        )
+      ).toHaveText('leak');
+
+      // The timeline's legend can be scrolled to and seen.
+      const timeline = page.locator(`${SIDEBAR} .memdiag-Timeline`);
+      const legend = timeline.locator('g.role-legend').last();
+      await legend.scrollIntoViewIfNeeded();
+      await expect(legend).toBeInViewport();
+      const timelineBox = (await timeline.boundingBox())!;
+      const legendBox = (await legend.boundingBox())!;
+      expect(legendBox.y + legendBox.height).toBeLessThanOrEqual(
+        timelineBox.y + timelineBox.height + 1
+      );
+      // Not cut at the right edge either.
+      expect(legendBox.x + legendBox.width).toBeLessThanOrEqual(
+        timelineBox.x + timelineBox.width
+      );
+
+      // The details, the longest section, get the most room.
+      const details = page.locator(`${SIDEBAR} .memdiag-Detail`);
+      const detailsHeight = (await details.boundingBox())!.height;
+      expect(detailsHeight).toBeGreaterThan(
+        (await table.boundingBox())!.height
+      );
+
+      // Text contrast >= 4.5 in the sidebar (charts included) and on the badges.
+      expect(await page.evaluate(lowContrast, [SIDEBAR, 4.5])).toEqual([]);
+      expect(
+        await page
+          .evaluate(lowContrast, ['.jp-Notebook', 4.5])
+          .then(found => found.filter(item => /memdiag/.test(item.selector)))
+      ).toEqual([]);
+
+      await page.screenshot({ path: `test-results/layout-${theme}.png` });
+      // Figures vary from run to run: masked, the layout and the colours are compared.
+      const volatile = [
+        page.locator(`${STATUS} .memdiag-Status-memory`),
+        page.locator(`${STATUS} .memdiag-Status-version`),
+        page.locator(`${STATUS} .memdiag-Status-meter`),
+        page.locator(`${SIDEBAR} .memdiag-Timeline-chart`),
+        page.locator(`${ROWS} td:nth-child(n+3)`),
+        page.locator(`${SIDEBAR} .memdiag-Detail`)
+      ];
+      expect(await sidebar.screenshot({ mask: volatile })).toMatchSnapshot(
+        `sidebar-${theme}.png`,
+        { maxDiffPixelRatio: 0.02 }
+      );
+      const badge = page
+        .locator('.jp-Notebook .jp-Cell')
+        .nth(1)
+        .locator('.memdiag-CellBadge');
+      await expect(badge).toHaveText(/^leak \+\d+(\.\d+)? MB\/run$/);
+      expect(
+        await badge.screenshot({
+          mask: [badge],
+          maskColor: 'rgba(0,0,0,0)'
+        })
+      ).toBeTruthy();
+    });
+  });
+}
