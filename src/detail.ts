@@ -251,6 +251,7 @@ namespace Private {
       host.replaceChildren(
         ...parts.filter((part): part is HTMLElement => part !== null)
       );
+      this._width = host.clientWidth;
       this.ready = this._draw();
       // Charts take their colours from the theme: redraw them when the user switches it.
       this._observer = new MutationObserver(() => {
@@ -258,8 +259,15 @@ namespace Private {
       });
       this._observer.observe(document.body, {
         attributes: true,
-        attributeFilter: ['data-jp-theme-light']
+        attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name']
       });
+      // Charts take their width from the host: one drawn while the host was hidden (a reloaded notebook's
+      // outputs, a collapsed sidebar) is 0 px wide. Redraw when the host's width really changes.
+      this._resizeObserver =
+        typeof ResizeObserver === 'undefined'
+          ? null
+          : new ResizeObserver(() => this._onResize());
+      this._resizeObserver?.observe(host);
     }
 
     ready: Promise<void>;
@@ -274,7 +282,23 @@ namespace Private {
       }
       this._disposed = true;
       this._observer.disconnect();
+      this._resizeObserver?.disconnect();
+      cancelAnimationFrame(this._resizeFrame);
       this._finalizeAll();
+    }
+
+    private _onResize(): void {
+      if (this._resizeFrame || this._disposed) {
+        return;
+      }
+      this._resizeFrame = requestAnimationFrame(() => {
+        this._resizeFrame = 0;
+        const width = this._host.clientWidth;
+        if (!this._disposed && width > 0 && Math.abs(width - this._width) > 2) {
+          this._width = width;
+          this.ready = this._draw();
+        }
+      });
     }
 
     /** A chart container in `parent`; returns the fold for its table fallback (or `parent` without one). */
@@ -340,6 +364,9 @@ namespace Private {
     private _trans: TranslationBundle;
     private _charts: IChart[] = [];
     private _observer: MutationObserver;
+    private _resizeObserver: ResizeObserver | null;
+    private _resizeFrame = 0;
+    private _width: number;
     private _disposed = false;
   }
 }

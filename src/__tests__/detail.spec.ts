@@ -234,6 +234,58 @@ describe('renderReport', () => {
   });
 });
 
+describe('charts follow their host', () => {
+  it('draws again when a host that was 0 px wide gets a width, and when the theme changes', async () => {
+    const observers: Array<() => void> = [];
+    const original = (globalThis as any).ResizeObserver;
+    (globalThis as any).ResizeObserver = class {
+      constructor(callback: () => void) {
+        observers.push(callback);
+      }
+      observe(): void {
+        // The test calls the callback itself.
+      }
+      disconnect(): void {
+        observers.length = 0;
+      }
+    };
+    try {
+      const host = document.createElement('div');
+      let width = 0;
+      Object.defineProperty(host, 'clientWidth', { get: () => width });
+      const vega = fakeVega();
+      const rendering = renderReport(host, loadExample('leak'), {
+        renderVega: vega.render
+      });
+      await rendering.ready;
+      const first = vega.render.mock.calls.length;
+      expect(first).toBeGreaterThan(0);
+      const frame = (): Promise<unknown> =>
+        new Promise(resolve => requestAnimationFrame(resolve));
+      // Drawn while hidden (a reloaded notebook's output): shown, it draws again at its width.
+      width = 400;
+      observers[0]();
+      await frame();
+      await rendering.ready;
+      expect(vega.render.mock.calls.length).toBe(2 * first);
+      // A pixel of jitter draws nothing.
+      width = 401;
+      observers[0]();
+      await frame();
+      expect(vega.render.mock.calls.length).toBe(2 * first);
+      document.body.dataset.jpThemeName = 'JupyterLab Dark';
+      await new Promise(resolve => setTimeout(resolve, 0));
+      await rendering.ready;
+      expect(vega.render.mock.calls.length).toBe(3 * first);
+      rendering.dispose();
+      expect(observers).toHaveLength(0);
+    } finally {
+      delete document.body.dataset.jpThemeName;
+      (globalThis as any).ResizeObserver = original;
+    }
+  });
+});
+
 describe('DetailView', () => {
   it('renders the report it is given, and a hint without one', async () => {
     const vega = fakeVega();
