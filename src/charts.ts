@@ -107,6 +107,8 @@ export function timelineSpec(
       series.push({ number: row.number, series: text.peak, bytes: row.peak });
     }
   }
+  // 'container' does not size views inside a vconcat: the caller passes the node's width.
+  const width = options.width ?? 300;
   const tooltip = [
     { field: 'number', type: 'quantitative', title: text.execution },
     { field: 'cell', type: 'nominal', title: text.cell },
@@ -173,8 +175,6 @@ export function timelineSpec(
         }
       ]
     : [];
-  // 'container' does not size views inside a vconcat: the caller passes the node's width.
-  const width = options.width ?? 300;
   const levels: ChartSpec = {
     width,
     height: 140,
@@ -195,7 +195,7 @@ export function timelineSpec(
             type: 'nominal',
             title: null,
             // Above the chart: two legends side by side at the bottom overflow a sidebar's width.
-            legend: { orient: 'top' },
+            legend: { orient: 'top', direction: 'vertical', columns: 1 },
             scale: {
               domain: [text.rssAfter, text.peak],
               range: [palette.rss, palette.peak]
@@ -206,6 +206,7 @@ export function timelineSpec(
             type: 'nominal',
             // Same field as color: Vega-Lite merges both into one legend of line samples.
             title: null,
+            legend: { orient: 'top', direction: 'vertical', columns: 1 },
             scale: {
               domain: [text.rssAfter, text.peak],
               range: [
@@ -226,8 +227,8 @@ export function timelineSpec(
             field: 'verdict',
             type: 'nominal',
             title: text.verdict,
-            // Two columns fit the narrowest sidebar.
-            legend: { columns: 2 },
+            // It starts under the plot, right of the axis: two columns fit only a wide sidebar.
+            legend: { columns: width >= 240 ? 2 : 1 },
             scale: {
               domain: [...VERDICT_KINDS],
               range: VERDICT_KINDS.map(kind => palette.verdict[kind])

@@ -235,6 +235,9 @@ const MAX_PROGRESS_CHARS = 200;
 /** The kernel speaks a newer protocol or report schema than this frontend: the user should update memdiag. */
 export class ProtocolError extends Error {}
 
+/** The kernel's memdiag speaks an older protocol than this frontend: the kernel's memdiag should be updated. */
+export class OldProtocolError extends Error {}
+
 type Dict = Record<string, unknown>;
 
 function isDict(value: unknown): value is Dict {
@@ -409,7 +412,8 @@ function parseProgress(data: Dict): IProgressMessage | null {
 
 /**
  * Parse a comm message from the kernel. Returns null for anything malformed.
- * Throws a ProtocolError when the kernel speaks a newer protocol or report schema than this frontend.
+ * Throws a ProtocolError when the kernel speaks a newer protocol or report schema than this frontend, an
+ * OldProtocolError when its hello says an older protocol (or none).
  */
 export function parseKernelMessage(data: unknown): CommMessage | null {
   if (!isDict(data) || typeof data.type !== 'string') {
@@ -424,6 +428,15 @@ export function parseKernelMessage(data: unknown): CommMessage | null {
         protocol > PROTOCOL_VERSION
       ) {
         throw new ProtocolError(`protocol ${protocol}`);
+      }
+      if (
+        typeof protocol !== 'number' ||
+        !Number.isInteger(protocol) ||
+        protocol < PROTOCOL_VERSION
+      ) {
+        throw new OldProtocolError(
+          `protocol ${typeof protocol === 'number' ? protocol : 'none'}`
+        );
       }
       const config = parseKernelConfig(data.config);
       if (

@@ -17,6 +17,7 @@ import {
   KernelConfig,
   parseKernelMessage,
   parseReplyResult,
+  OldProtocolError,
   ProtocolError,
   RequestAction,
   requestMessage
@@ -31,6 +32,9 @@ export const BOOTSTRAP_CODE = '__import__("memdiag")._bootstrap()';
 /** How long a request may wait for its reply. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/** How long a bootstrapped kernel side may take to say hello (a busy kernel answers after its cell). */
+export const HELLO_TIMEOUT_MS = 20_000;
+
 /**
  * - `no-kernel`: the notebook has no kernel.
  * - `connecting`: waiting for the kernel's info or its comm.
@@ -39,6 +43,9 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * - `missing`: the kernel's environment cannot import memdiag.
  * - `unsupported`: not a Python kernel.
  * - `outdated`: the kernel speaks a newer protocol than this frontend.
+ * - `too-old`: the kernel's memdiag is older than this frontend (it lacks the bootstrap, or says an older
+ *   protocol).
+ * - `no-answer`: the kernel side was loaded but never said hello.
  * - `error`: the bootstrap failed for another reason (see `detail`).
  */
 export type BridgeStatus =
@@ -49,6 +56,8 @@ export type BridgeStatus =
   | 'missing'
   | 'unsupported'
   | 'outdated'
+  | 'too-old'
+  | 'no-answer'
   | 'error';
 
 export class KernelBridge implements IDisposable {
@@ -56,6 +65,7 @@ export class KernelBridge implements IDisposable {
     this._sessionContext = options.sessionContext;
     this._model = options.model;
     this._autoLoad = options.autoLoad;
+    this._helloTimeoutMs = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
     this._sessionContext.kernelChanged.connect(this._onKernelChanged, this);
     this._attach(this._sessionContext.session?.kernel ?? null);
   }
@@ -124,14 +134,20 @@ export class KernelBridge implements IDisposable {
       const missing =
         content.ename === 'ModuleNotFoundError' ||
         content.ename === 'ImportError';
+      // A memdiag from before the bootstrap existed.
+      const old =
+        content.ename === 'AttributeError' &&
+        content.evalue.includes('_bootstrap');
       this._setStatus(
-        missing ? 'missing' : 'error',
+        missing ? 'missing' : old ? 'too-old' : 'error',
         `${content.ename}: ${content.evalue}`
       );
     } else if (content.status === 'aborted') {
       this._setStatus('error', 'the bootstrap was aborted');
+    } else if (this._status !== 'ready') {
+      // The kernel opens the comm and its hello makes the bridge ready; a silence must end in words.
+      this._waitForHello(kernel);
     }
-    // On success the kernel opens the comm; its hello makes the bridge ready.
   }
 
   /**
@@ -177,6 +193,7 @@ export class KernelBridge implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    clearTimeout(this._helloTimer);
     this._detach();
     this._sessionContext.kernelChanged.disconnect(this._onKernelChanged, this);
     Signal.clearData(this);
@@ -253,6 +270,19 @@ export class KernelBridge implements IDisposable {
     }
   }
 
+  private _waitForHello(kernel: Kernel.IKernelConnection): void {
+    clearTimeout(this._helloTimer);
+    this._helloTimer = setTimeout(() => {
+      if (
+        kernel === this._kernel &&
+        !this._isDisposed &&
+        this._status === 'connecting'
+      ) {
+        this._setStatus('no-answer');
+      }
+    }, this._helloTimeoutMs);
+  }
+
   private _onKernelStatus(
     kernel: Kernel.IKernelConnection,
     status: Kernel.Status
@@ -315,6 +345,10 @@ export class KernelBridge implements IDisposable {
     try {
       message = parseKernelMessage(data);
     } catch (error) {
+      if (error instanceof OldProtocolError) {
+        this._setStatus('too-old', error.message);
+        return;
+      }
       if (error instanceof ProtocolError) {
         this._setStatus('outdated', error.message);
         return;
@@ -326,6 +360,7 @@ export class KernelBridge implements IDisposable {
     }
     switch (message.type) {
       case 'hello':
+        clearTimeout(this._helloTimer);
         this._kernelVersion = message.version;
         this._config = message.config;
         this._model.merge(message.history);
@@ -377,6 +412,8 @@ export class KernelBridge implements IDisposable {
   private _sessionContext: ISessionContext;
   private _model: NotebookMemoryModel;
   private _autoLoad: () => boolean;
+  private _helloTimeoutMs: number;
+  private _helloTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
   private _pending = new Map<string, Private.IPending>();
@@ -395,6 +432,8 @@ export namespace KernelBridge {
     model: NotebookMemoryModel;
     /** Read at each kernel start: whether to load the kernel side without being asked. */
     autoLoad: () => boolean;
+    /** How long the loaded kernel side may take to say hello; HELLO_TIMEOUT_MS when absent. */
+    helloTimeoutMs?: number;
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  OldProtocolError,
   parseKernelConfig,
   parseKernelMessage,
   parseReplyResult,
@@ -29,6 +30,23 @@ describe('the comm contract', () => {
     expect(
       parseKernelMessage({ ...hello, config: { enabled: true } })
     ).toMatchObject({ type: 'hello', config: { enabled: true } });
+  });
+
+  it('says when the kernel speaks an older protocol, or none', () => {
+    const hello = {
+      type: 'hello',
+      protocol: 1,
+      version: '0.1.0',
+      config: {},
+      history: []
+    };
+    expect(parseKernelMessage(hello)).toMatchObject({ type: 'hello' });
+    expect(() => parseKernelMessage({ ...hello, protocol: 0 })).toThrow(
+      OldProtocolError
+    );
+    const none: Record<string, unknown> = { ...hello };
+    delete none.protocol;
+    expect(() => parseKernelMessage(none)).toThrow(OldProtocolError);
   });
 
   it('reads a progress message, refusing a malformed one', () => {

@@ -5,6 +5,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import type { NotebookPanel } from '@jupyterlab/notebook';
 
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- every open notebook is decorated: activation needs it at once
 import { NotebookDecorator } from '../decorator';
@@ -17,11 +18,16 @@ export const cellsPlugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [IMemdiagTracker],
   activate: (app: JupyterFrontEnd, tracker: IMemdiagTracker): void => {
-    const decorate = (memory: INotebookMemory): void => {
-      const decorator = new NotebookDecorator(memory);
-      memory.panel.disposed.connect(() => decorator.dispose());
+    // Every view of a notebook is decorated: a second view (File › New View) shows the same badges.
+    const decorate = (memory: INotebookMemory, panel: NotebookPanel): void => {
+      const decorator = new NotebookDecorator(memory, panel);
+      panel.disposed.connect(() => decorator.dispose());
     };
-    tracker.forEach(decorate);
-    tracker.added.connect((_, memory) => decorate(memory));
+    tracker.forEach(memory =>
+      memory.panels.forEach(panel => decorate(memory, panel))
+    );
+    tracker.viewAdded.connect((_, { memory, panel }) =>
+      decorate(memory, panel)
+    );
   }
 };

@@ -234,7 +234,11 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Load memdiag in the Kernel'),
       isEnabled: () => {
         const status = tracker.current?.bridge.status;
-        return status === 'not-loaded' || status === 'error';
+        return (
+          status === 'not-loaded' ||
+          status === 'error' ||
+          status === 'no-answer'
+        );
       },
       execute: () => tracker.current?.bridge.load()
     });

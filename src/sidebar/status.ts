@@ -131,6 +131,31 @@ export class StatusView extends MemoryView {
           trans.__('memdiag could not start in this kernel: %1', bridge.detail)
         );
         break;
+      case 'too-old': {
+        line(
+          trans.__('memdiag in this kernel is too old. Update it from a cell:')
+        );
+        const code = document.createElement('code');
+        code.className = 'memdiag-Status-install';
+        // eslint-disable-next-line jupyter/no-untranslated-string -- a command to type, the same in every language
+        code.textContent = '%pip install -U memdiag';
+        node.appendChild(code);
+        line(trans.__('then restart the kernel.'));
+        break;
+      }
+      case 'no-answer': {
+        line(
+          trans.__(
+            'memdiag did not answer: it was loaded in this kernel but never said hello.'
+          )
+        );
+        const retry = document.createElement('button');
+        retry.className = 'jp-mod-styled jp-mod-accept memdiag-Status-load';
+        retry.textContent = trans.__('Try again');
+        retry.addEventListener('click', () => void bridge.load());
+        node.appendChild(retry);
+        break;
+      }
     }
   }
 
