@@ -32,6 +32,7 @@ COUNT_SAMPLE = 50_000  # survivors counted by type exactly up to this many; beyo
 SIZE_SAMPLE = 1_024  # survivors sized (with what they hold), whatever the cell made
 PER_TYPE_SAMPLE = 128  # of one type, at most
 RARE_SCAN_BYTES = 1 << 20  # allocator growth the sample leaves unexplained before every big payload is looked for
+MIN_BLOCK_BYTES = 32  # a pymalloc block holds an object of at least this many bytes (an int: 28)
 BIG_PAYLOAD = 4096  # an untracked object this big is counted one by one when the sample leaves growth unexplained
 HEAVY_CHUNK = 16_384  # survivors whose referents are read in one call
 REFERENTS_SAMPLED = 512  # referents looked at in one container, at most
@@ -256,6 +257,7 @@ class _Ledger:
     def __init__(self, old=frozenset(), tracked_owners=False):
         self.old = old
         self.seen = set()
+        self.holders = set()  # ids of survivors whose holdings were counted one by one
         self.tracked_owners = tracked_owners
 
     def holdings(self, obj, weight, into, limit=REFERENTS_SAMPLED):
@@ -416,25 +418,40 @@ class _Counted:
     counts: {id(type): survivors}, exact up to COUNT_SAMPLE survivors, beyond that a strided sample scaled up to the
     exact total. Keyed by id: hashing a class runs its metaclass's __hash__ (user code; a metaclass's __eq__ without
     __hash__ makes its classes unhashable). groups: {id(type): [sampled survivors]}, SIZE_SAMPLE strided survivors
-    at most, PER_TYPE_SAMPLE of a type at most; types: {id(type): type} of the sampled ones. A type rarer than the
-    stride is counted, not sized (what it holds is found by _heavy_payload when the allocator's growth says so)."""
+    at most, PER_TYPE_SAMPLE of a type at most, every survivor of a type that has no more; types: {id(type): type} of
+    the sampled ones. Beyond COUNT_SAMPLE survivors a type rarer than the stride is counted, not sized (what it holds
+    is found by _heavy_payload when the allocators' growth says so)."""
 
     def __init__(self, objs):
         self.objs = objs
         step = max(1, len(objs) // COUNT_SAMPLE)
         counted = objs if step == 1 else objs[::step]
-        counts = Counter(map(id, map(type, counted)))
-        if step > 1:
-            scale = len(objs) / len(counted)
-            counts = {tid: round(n * scale) for tid, n in counts.items()}
-        self.counts = counts
+        keys = list(map(id, map(type, counted)))
+        counts = Counter(keys)
         self.groups = groups = {}
-        for obj in counted[::max(1, len(counted) // SIZE_SAMPLE)]:
+        stride = max(1, len(counted) // SIZE_SAMPLE)
+        for obj in counted[::stride]:
             group = groups.get(id(type(obj)))
             if group is None:
                 groups[id(type(obj))] = [obj]
             elif len(group) < PER_TYPE_SAMPLE:
                 group.append(obj)
+        if stride > 1:
+            # A type the stride under-sampled is read whole: one frame of three keeps a 30 MB local, one DataFrame
+            # among 50,000 of pandas' small objects is the cell's data (one more C-speed pass).
+            rare = {tid for tid, n in counts.items() if n <= PER_TYPE_SAMPLE and len(groups.get(tid, ())) < n}
+            if rare:
+                for obj in itertools.compress(counted, map(rare.__contains__, keys)):
+                    group = groups.get(id(type(obj)))
+                    if group is None:
+                        groups[id(type(obj))] = [obj]
+                    elif len(group) < PER_TYPE_SAMPLE and all(o is not obj for o in group):
+                        group.append(obj)
+        keys.clear()
+        if step > 1:
+            scale = len(objs) / len(counted)
+            counts = {tid: round(n * scale) for tid, n in counts.items()}
+        self.counts = counts
         self.types = {tid: type(group[0]) for tid, group in groups.items()}
 
     def release(self):
@@ -443,16 +460,38 @@ class _Counted:
         self.groups = {}
 
 
-def _heavy_payload(objs, ledger, rows, held, types, internal, candidates):
-    """Count every untracked object of at least BIG_PAYLOAD bytes (or a numpy view, whose bytes are its base's) that
-    the survivors `objs` hold and the sample did not count, once each, under its own type in `rows`; charge its bytes
-    to its holder's type in `held` (and `types`) and add the holder to `candidates`. At C speed: referents in chunks,
-    sizes by map(); the holders come from gc.get_referrers, which (the gc frozen) scans only the cell's own
-    survivors."""
+def _heavy_payload(objs, ledger, rows, own, held, types, internal, candidates):
+    """What the sample missed, when the allocators say something is unexplained: every list, tuple, dict or set longer
+    than REFERENTS_SAMPLED among the survivors `objs` not looked at yet (its own size to `own`, what it holds to
+    `held`), and every untracked object of at least BIG_PAYLOAD bytes (or a numpy view, whose bytes are its base's)
+    that the survivors hold and nothing counted yet, once each, under its own type in `rows`, charged to its holder's
+    type in `held` (and `types`); the holders go to `candidates`. At C speed: types and lengths by map(), referents in
+    chunks; the holders come from gc.get_referrers, which (the gc frozen) scans only the cell's own survivors."""
+    sized = list(itertools.compress(objs, map(_SIZED.__contains__, map(id, map(type, objs)))))
+    for obj, n in zip(sized, map(len, sized), strict=True):
+        tid = id(type(obj))
+        if n > REFERENTS_SAMPLED and id(obj) not in ledger.holders and tid not in internal:
+            ledger.holders.add(id(obj))
+            own[tid] = own.get(tid, 0) + sys.getsizeof(obj)
+            held[tid] = held.get(tid, 0) + ledger.holdings(obj, 1, rows)
+            candidates.append(obj)
+    sized.clear()
+    # A container counted one by one was sampled; of its items only the newest are read again (what a re-run appends):
+    # sizing a million small strings one by one would cost a second.
+    holders = ledger.holders
+    light = [obj for obj in objs if id(obj) not in holders] if holders else objs
+    newest = []
+    for obj in (o for o in objs if id(o) in holders) if holders else ():
+        if type(obj) is list or type(obj) is tuple:
+            newest.extend(obj[-REFERENTS_SAMPLED:])
+        elif type(obj) is dict:
+            newest.extend(itertools.islice(reversed(dict.values(obj)), REFERENTS_SAMPLED))
     ndarray = _ndarray_type()
     found = {}
-    for start in range(0, len(objs), HEAVY_CHUNK):
-        refs = gc.get_referents(*objs[start:start + HEAVY_CHUNK])
+    for start in range(0, len(light) + 1, HEAVY_CHUNK):
+        refs = gc.get_referents(*light[start:start + HEAVY_CHUNK])
+        if start == 0:
+            refs.extend(newest)
         untracked = list(itertools.filterfalse(gc.is_tracked, refs))
         del refs
         big = list(itertools.compress(untracked, map(BIG_PAYLOAD.__le__, map(sys.getsizeof, untracked))))
@@ -468,10 +507,11 @@ def _heavy_payload(objs, ledger, rows, held, types, internal, candidates):
         del found[oid]
     heavy = [obj for obj in found.values() if not issubclass(type(obj), type)]
     found.clear()
+    newest.clear()
     if not heavy:
         return
     sizes = {id(obj): ledger.add(obj, 1, rows) for obj in heavy}
-    mine = {id(heavy), id(sizes), id(objs)}
+    mine = {id(heavy), id(sizes), id(objs), id(light), id(newest)}
     # Oldest first (get_referrers lists the youngest first): the frame before the traceback formatter's copies. Each
     # object is charged to one holder, the first that holds it.
     for holder in reversed(gc.get_referrers(*heavy)):
@@ -490,15 +530,50 @@ def _heavy_payload(objs, ledger, rows, held, types, internal, candidates):
     heavy.clear()
 
 
+def _named_containers(ctx, census):
+    """Put the cell's big named containers in the sample: the value of a name the cell bound or rebound that is a
+    list, tuple, dict or set longer than REFERENTS_SAMPLED (one list of a million items among a million small ones is
+    what a stride misses, and what a re-run that rebinds it frees as much as it makes, so the allocators show nothing
+    unexplained). Only survivors of this cell: an old object bound to a new name is not the cell's."""
+    before = ctx.names
+    if before is None:
+        return
+    from . import variables  # variables imports this module
+
+    fresh = []
+    for name, value in variables._user_names(ctx.recorder.shell.user_ns):
+        seen = before.get(name)
+        if (seen is None or seen[0] != id(value)) and id(type(value)) in _SIZED and gc.is_tracked(value) \
+                and len(value) > REFERENTS_SAMPLED:
+            fresh.append(value)
+    if not fresh:
+        return
+    for value in fresh:
+        # `in` over the ids compares ints and stops at the match: the cell's oldest survivors (a container that grew
+        # through the cell was promoted first) come early in gc.get_objects(); an old object costs one full pass.
+        if id(value) not in map(id, census.objs):
+            continue
+        group = census.groups.setdefault(id(type(value)), [])
+        if all(obj is not value for obj in group):
+            group.append(value)
+            census.types.setdefault(id(type(value)), type(value))
+    fresh.clear()
+
+
 def _unexplained(report, own, held, bound_size):
-    """True when glibc's in-use bytes grew during the cell by RARE_SCAN_BYTES more than the census's estimate (or
-    cannot be read): what the stride sample missed may hold it."""
+    """True when the allocators' in-use memory (glibc's bytes, and pymalloc's blocks at MIN_BLOCK_BYTES each) grew
+    during the cell by RARE_SCAN_BYTES more than the census's estimate, or cannot be read: what the sample missed
+    may hold it. (A re-run that rebinds its names frees about what it makes: the big containers it binds are in the
+    sample already, see _named_containers.)"""
     heap = report.get("heap") or {}
     before, after = heap.get("before"), heap.get("after")
     if before is None or after is None:
         return True
+    # pymalloc's blocks (objects up to 512 bytes) are not in mallinfo: at least MIN_BLOCK_BYTES each.
+    blocks = (heap.get("blocks_after") or 0) - (heap.get("blocks_before") or 0)
     explained = sum(own.values()) + sum(held.values()) + bound_size
-    return after - before > explained + RARE_SCAN_BYTES
+    # Blocks are counted at their smallest and sizes differ from block sizes by rounding: a margin of a fifth.
+    return after - before + max(blocks, 0) * MIN_BLOCK_BYTES > explained * 1.2 + RARE_SCAN_BYTES
 
 
 def _own_sizes(group):
@@ -517,32 +592,36 @@ def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidate
     """Own bytes and the payload the sampled survivors hold, extrapolated per type: ({id(type): own bytes},
     {id(type): payload bytes its survivors hold}); the payload goes to rows (machinery_rows for the kernel's).
 
-    One group (a type's sample) at a time: its referents in one gc.get_referents call, the untracked ones counted by
-    Ledger.add_many. Containers longer than REFERENTS_SAMPLED, memoryviews and array subclasses are looked at one by
-    one (sampled referents, the buffer they view). `candidates` gets (own bytes + untracked referents' getsizeof, id,
-    obj) of the biggest user survivors, for keep_targets."""
+    Stratified: a heavy survivor (its own size at least BIG_PAYLOAD, or a list, tuple, dict or set longer than
+    REFERENTS_SAMPLED) stands for itself and is looked at one by one (its referents sampled); the light ones stand for
+    the rest of their type, their referents read in one gc.get_referents call and counted by Ledger.add_many.
+    Memoryviews and array subclasses are looked at one by one too (the buffer they view). `candidates` gets the sampled
+    user survivors, for keep_targets; `ledger.holders` the ids of the heavy ones."""
     own, held = {}, {}
     ndarray = _ndarray_type()
     for tid, group in groups.items():
         tp = type(group[0])
-        weight = counts[tid] / len(group)
         into = machinery_rows if tid in internal else rows
         sizes = _own_sizes(group)
-        own[tid] = weight * sum(sizes)
+        heavy = [size >= BIG_PAYLOAD for size in sizes]
+        if id(tp) in _SIZED:
+            heavy = [h or n > REFERENTS_SAMPLED for h, n in zip(heavy, map(len, group), strict=True)]
+        light = list(itertools.compress(group, map(operator.not_, heavy)))
+        heavy_objs = list(itertools.compress(group, heavy))
+        # The light sample stands for every survivor of the type but the heavy ones it found.
+        weight = (counts[tid] - len(heavy_objs)) / len(light) if light else 0.0
+        own[tid] = sum(itertools.compress(sizes, heavy)) + weight * sum(
+            itertools.compress(sizes, map(operator.not_, heavy)))
+        total = 0
+        for obj in heavy_objs:
+            ledger.holders.add(id(obj))
+            total += ledger.holdings(obj, 1, into)
         if tp is memoryview or (ndarray is not None and _is_a(tp, ndarray)):
-            held[tid] = sum(ledger.holdings(obj, weight, into) for obj in group)
-            one_by_one, batch = group, []
-        elif id(tp) in _SIZED:
-            lengths = list(map(len, group))
-            batch = [obj for obj, n in zip(group, lengths, strict=True) if n <= REFERENTS_SAMPLED]
-            one_by_one = [obj for obj, n in zip(group, lengths, strict=True) if n > REFERENTS_SAMPLED]
-            held[tid] = sum(ledger.holdings(obj, weight, into) for obj in one_by_one)
-        else:
-            batch, one_by_one = group, []
-        if batch:
-            refs = gc.get_referents(*batch)
-            untracked = list(itertools.filterfalse(gc.is_tracked, refs))
-            held[tid] = held.get(tid, 0) + ledger.add_many(untracked, weight, into)
+            total += sum(ledger.holdings(obj, weight, into) for obj in light)
+        elif light:
+            untracked = list(itertools.filterfalse(gc.is_tracked, gc.get_referents(*light)))
+            total += ledger.add_many(untracked, weight, into)
+        held[tid] = total
         if tid not in internal:
             candidates.extend(group)
     return own, held
@@ -592,6 +671,7 @@ def after(ctx):
         objs = [o for o in objs if id(o) not in became]
     census = _Counted(objs)
     del objs
+    _named_containers(ctx, census)
     counts, types = census.counts, census.types
     # What IPython, ipykernel, asyncio and memdiag made around the cell (handles, futures, tokens of a formatted
     # traceback) is not the user's: counted apart, never a row.
@@ -612,7 +692,7 @@ def after(ctx):
         # The allocator grew by more than the sample explains: a survivor the sample missed holds it (the one frame
         # of three that keeps a 30 MB local, one dict of 100 arrays among 10,000 small lists). Sampling cannot see a
         # heavy tail: every big untracked object the survivors hold is counted, with its holders.
-        _heavy_payload(census.objs, ledger, payload, held, types, internal, candidates)
+        _heavy_payload(census.objs, ledger, payload, own, held, types, internal, candidates)
     census.release()
     user = [tid for tid in counts if tid not in internal]
     ctx.census_types = [types[tid] for tid in sorted(user, key=lambda t: own.get(t, 0) + held.get(t, 0),
