@@ -4,17 +4,24 @@
  */
 import type { IKernelConfig, KernelConfig } from './comm';
 
-/** Setting name → kernel config key, for the settings the kernel applies. */
+/** Bytes in a MiB: the settings give thresholds in MiB, the kernel takes bytes. */
+export const MIB = 1024 * 1024;
+
+/** Setting name → kernel config key, for the settings the kernel applies as they are. */
 const KERNEL_KEYS: ReadonlyArray<[string, keyof IKernelConfig]> = [
   ['enabled', 'enabled'],
   ['trace', 'trace'],
-  ['retainBytes', 'retain_bytes'],
-  ['leakBytesPerRun', 'leak_bytes_per_run'],
   ['leakRuns', 'leak_runs'],
-  ['cycleBytes', 'cycle_bytes'],
   ['cycleObjects', 'cycle_objects'],
-  ['nativeBytes', 'native_bytes'],
   ['historyLength', 'history_limit']
+];
+
+/** Setting name (MiB) → kernel config key (bytes). */
+const MIB_KEYS: ReadonlyArray<[string, keyof IKernelConfig]> = [
+  ['retainMiB', 'retain_bytes'],
+  ['leakMiBPerRun', 'leak_bytes_per_run'],
+  ['cycleMiB', 'cycle_bytes'],
+  ['nativeMiB', 'native_bytes']
 ];
 
 export const TRACE_POLICIES = ['off', 'suspect', 'always'] as const;
@@ -60,13 +67,23 @@ export function isKernelConfigValue<K extends keyof IKernelConfig>(
   return CHECKS[key](value);
 }
 
-/** The kernel config for a set of composite settings; values of the wrong type are left out. */
+/** The kernel config for a set of composite settings (thresholds in MiB become bytes); values of the wrong type are left out. */
 export function kernelConfig(settings: Record<string, unknown>): KernelConfig {
   const config: KernelConfig = {};
   for (const [setting, key] of KERNEL_KEYS) {
     const value = settings[setting];
     if (isKernelConfigValue(key, value)) {
       Object.assign(config, { [key]: value });
+    }
+  }
+  for (const [setting, key] of MIB_KEYS) {
+    const value = settings[setting];
+    const bytes =
+      typeof value === 'number' && Number.isFinite(value)
+        ? Math.round(value * MIB)
+        : null;
+    if (isKernelConfigValue(key, bytes)) {
+      Object.assign(config, { [key]: bytes });
     }
   }
   return config;

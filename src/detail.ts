@@ -94,6 +94,10 @@ export class DetailView extends Widget {
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', this._trans.__('Execution details'));
     this.title.label = this._trans.__('Details');
+    // The report goes in a node of its own: subclasses may put something above it.
+    this.reportNode = document.createElement('div');
+    this.reportNode.className = 'memdiag-Detail-report';
+    this.node.appendChild(this.reportNode);
     this._render();
   }
 
@@ -137,7 +141,7 @@ export class DetailView extends Widget {
     this._rendering?.dispose();
     this._rendering = null;
     if (!this._report) {
-      this.node.replaceChildren(
+      this.reportNode.replaceChildren(
         el(
           'p',
           'memdiag-Detail-empty',
@@ -146,12 +150,14 @@ export class DetailView extends Widget {
       );
       return;
     }
-    this._rendering = renderReport(this.node, this._report, {
+    this._rendering = renderReport(this.reportNode, this._report, {
       ...this._options,
       trans: this._trans
     });
   }
 
+  /** Where the report is rendered. */
+  protected readonly reportNode: HTMLElement;
   private _options: IDetailOptions;
   private _trans: TranslationBundle;
   private _report: IReport | null = null;

@@ -16,19 +16,25 @@ export function cellPositions(ids: Iterable<string>): Map<string, number> {
   return positions;
 }
 
+/** "cell 5"; null for a cell not in the notebook (or of unknown id). */
+export function cellName(
+  cellId: string | null,
+  positions: ReadonlyMap<string, number>
+): string | null {
+  const position = cellId === null ? undefined : positions.get(cellId);
+  return position === undefined ? null : `cell ${position}`;
+}
+
 /** "cell 5 · run 3"; a cell no longer in the notebook (or of unknown id) by its execution count. */
 export function executionLabel(
   report: IReport,
   positions: ReadonlyMap<string, number>
 ): string {
-  const position =
-    report.cell_id === null ? undefined : positions.get(report.cell_id);
   const cell =
-    position !== undefined
-      ? `cell ${position}`
-      : report.execution_count === null
-        ? 'a deleted cell'
-        : `[${report.execution_count}]`;
+    cellName(report.cell_id, positions) ??
+    (report.execution_count === null
+      ? 'a deleted cell'
+      : `[${report.execution_count}]`);
   return `${cell} · run ${report.run}`;
 }
 

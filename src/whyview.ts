@@ -7,34 +7,10 @@ import type { IWhyResult } from './comm';
 import { formatBytes } from './format';
 import { IBackref } from './protocol';
 
-/** What the dialog says when it is accepted with nothing typed. */
-export const WHY_EMPTY_HINT = 'Type a name or expression, e.g. df or Out[3]';
-
-/** One answer of the name dialog: whether it was accepted, and the text typed. */
-export interface IWhyAnswer {
-  accept: boolean;
-  value: string | null | undefined;
-}
-
-/**
- * The expression to ask about, trimmed, or null when the user cancelled. An empty answer is never
- * taken silently: the dialog is asked again with `hint` (WHY_EMPTY_HINT, translated) as its label.
- */
-export async function askWhyExpression(
-  ask: (label: string) => Promise<IWhyAnswer>,
-  label: string,
-  hint: string = WHY_EMPTY_HINT
-): Promise<string | null> {
-  for (let current = label; ; current = hint) {
-    const answer = await ask(current);
-    if (!answer.accept) {
-      return null;
-    }
-    const expression = (answer.value ?? '').trim();
-    if (expression) {
-      return expression;
-    }
-  }
+/** The expression to ask about, trimmed; null when nothing but spaces was typed. */
+export function whyExpression(value: string): string | null {
+  const expression = value.trim();
+  return expression ? expression : null;
 }
 
 /** `20 MB (itself 128 B)`: what the object keeps alive, and its own header when that differs. */

@@ -1,4 +1,4 @@
-import { askWhyExpression, renderWhy, WHY_EMPTY_HINT } from '../whyview';
+import { renderWhy, whyExpression } from '../whyview';
 
 describe('renderWhy', () => {
   it('says immortal instead of a sentinel refcount (PEP 683)', () => {
@@ -65,33 +65,9 @@ describe('renderWhy', () => {
   });
 });
 
-describe('askWhyExpression', () => {
-  const answers = (...values: Array<[boolean, string | null]>) => {
-    const labels: string[] = [];
-    const ask = async (label: string) => {
-      labels.push(label);
-      const [accept, value] = values.shift() ?? [false, null];
-      return { accept, value };
-    };
-    return { ask, labels };
-  };
-
-  it('asks again with a hint when the name is empty, instead of doing nothing', async () => {
-    const { ask, labels } = answers([true, '   '], [true, ''], [true, ' df ']);
-    expect(
-      await askWhyExpression(ask, 'A variable name or an expression')
-    ).toBe('df');
-    expect(labels).toEqual([
-      'A variable name or an expression',
-      WHY_EMPTY_HINT,
-      WHY_EMPTY_HINT
-    ]);
-    expect(WHY_EMPTY_HINT).toBe('Type a name or expression, e.g. df or Out[3]');
-  });
-
-  it('stops when the dialog is cancelled, even after an empty answer', async () => {
-    const { ask, labels } = answers([true, null], [false, 'ignored']);
-    expect(await askWhyExpression(ask, 'label', 'hint')).toBeNull();
-    expect(labels).toEqual(['label', 'hint']);
+describe('whyExpression', () => {
+  it('refuses an empty name', () => {
+    expect(whyExpression('  df ')).toBe('df');
+    expect(whyExpression('   ')).toBeNull();
   });
 });

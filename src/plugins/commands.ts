@@ -8,15 +8,14 @@ import {
 import {
   Dialog,
   ICommandPalette,
-  InputDialog,
+  Notification,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { CodeCell } from '@jupyterlab/cells';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { Widget } from '@lumino/widgets';
-
+import { IReport } from '../protocol';
 import { IMemdiagTracker, INotebookMemory } from '../tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the settings id reads the settings when the commands are added: activation needs it at once
 import { PLUGIN_ID } from './core';
@@ -28,12 +27,52 @@ namespace CommandIDs {
   export const openSidebar = 'memdiag:open-sidebar';
   export const diagnoseCell = 'memdiag:diagnose-cell';
   export const checkLeaks = 'memdiag:check-leaks';
+  /** Defined by memdiag:sidebar, where its answer is shown; listed in the palette here with the others. */
   export const whyAlive = 'memdiag:why-alive';
   export const clearData = 'memdiag:clear-data';
   export const loadKernel = 'memdiag:load-kernel';
 }
 
 const DEFAULT_LEAK_CHECK_RUNS = 4;
+
+/** How long a run's report may take to arrive after the cell's reply. */
+const REPORT_WAIT_MS = 15_000;
+
+/** The report of one execution of a cell, once it arrived (null when none came in time). */
+function reportOf(
+  memory: INotebookMemory,
+  cellId: string,
+  executionCount: number | null
+): Promise<IReport | null> {
+  const model = memory.model;
+  const find = (): IReport | undefined =>
+    model
+      .forCell(cellId)
+      .find(
+        report =>
+          report.execution_count === executionCount && !model.isStale(report)
+      );
+  return new Promise(resolve => {
+    const found = find();
+    if (found || executionCount === null) {
+      resolve(found ?? null);
+      return;
+    }
+    const done = (report: IReport | null): void => {
+      clearTimeout(timer);
+      model.changed.disconnect(check);
+      resolve(report);
+    };
+    const check = (): void => {
+      const report = find();
+      if (report) {
+        done(report);
+      }
+    };
+    const timer = setTimeout(() => done(find() ?? null), REPORT_WAIT_MS);
+    model.changed.connect(check);
+  });
+}
 
 export const commandsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'memdiag:commands',
@@ -83,12 +122,32 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
           await run(found.memory, found.cell);
         }
       };
+    /** Run the cell; its execution count when it ran without an error, else null. */
     const runCell = async (
       memory: INotebookMemory,
       cell: CodeCell
-    ): Promise<boolean> => {
+    ): Promise<{ ok: boolean; count: number | null }> => {
       const reply = await CodeCell.execute(cell, memory.panel.sessionContext);
-      return reply?.content.status === 'ok';
+      const content = reply?.content;
+      return {
+        ok: content?.status === 'ok',
+        count:
+          content && typeof content.execution_count === 'number'
+            ? content.execution_count
+            : null
+      };
+    };
+    /** "cell 3", as the sidebar names it. */
+    const nameOf = async (
+      memory: INotebookMemory,
+      cell: CodeCell
+    ): Promise<string> => {
+      const { cellName, cellPositions } = await import('../labels');
+      const cells = memory.panel.content.model?.cells;
+      const positions = cellPositions(
+        cells ? Array.from(cells, c => c.id) : []
+      );
+      return cellName(cell.model.id, positions) ?? trans.__('this cell');
     };
 
     commands.addCommand(CommandIDs.openSidebar, {
@@ -109,6 +168,21 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       ),
       isEnabled: () => !!target(),
       execute: onCell(async (memory, cell) => {
+        // The diagnosis is a run of the cell: whatever it does happens again.
+        const answer = await showDialog({
+          title: trans.__('Diagnose this cell?'),
+          body: trans.__(
+            'memdiag will run %1 once more, with every probe on. Everything the cell does happens again: files it writes, rows it appends, requests it sends, models it trains.',
+            await nameOf(memory, cell)
+          ),
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.okButton({ label: trans.__('Run and diagnose') })
+          ]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
         try {
           await memory.bridge.request('deep_next', { cell_id: cell.model.id });
           await runCell(memory, cell);
@@ -144,61 +218,36 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
         if (!answer.button.accept) {
           return;
         }
+        const reports: IReport[] = [];
         for (let i = 0; i < runs; i++) {
-          if (!(await runCell(memory, cell))) {
+          const run = await runCell(memory, cell);
+          if (!run.ok) {
             await showErrorMessage(
               trans.__('Leak check stopped'),
               trans.__('The cell failed on run %1 of %2.', i + 1, runs)
             );
             return;
           }
+          const report = await reportOf(memory, cell.model.id, run.count);
+          if (report) {
+            reports.push(report);
+          }
+        }
+        // One line over the N runs: what each re-run kept, and the verdict.
+        const { leakSummary } = await import('../leakcheck');
+        const summary = leakSummary(await nameOf(memory, cell), runs, reports);
+        const text =
+          summary?.text ??
+          trans.__(
+            'Leak check: the cell ran %1 times but memdiag sent no report (are snapshots off?).',
+            runs
+          );
+        if (summary?.leak) {
+          Notification.warning(text, { autoClose: false });
+        } else {
+          Notification.info(text, { autoClose: 10_000 });
         }
       })
-    });
-
-    commands.addCommand(CommandIDs.whyAlive, {
-      describedBy: NO_ARGS,
-      label: trans.__('Why Is … Alive? (memdiag)'),
-      caption: trans.__('Show the references that keep an object alive'),
-      isEnabled: () => !!ready(),
-      execute: async () => {
-        const memory = ready();
-        if (!memory) {
-          return;
-        }
-        // An empty answer asks again, saying what to type: never silence.
-        const { askWhyExpression, renderWhy } = await import('../whyview');
-        const expression = await askWhyExpression(
-          async label => {
-            const answer = await InputDialog.getText({
-              title: trans.__('Why is … alive?'),
-              label,
-              placeholder: trans.__('e.g. df')
-            });
-            return { accept: answer.button.accept, value: answer.value };
-          },
-          trans.__('A variable name or an expression'),
-          trans.__('Type a name or expression, e.g. df or Out[3]')
-        );
-        if (expression === null) {
-          return;
-        }
-        try {
-          const result = await memory.bridge.request('why', {
-            name: expression
-          });
-          await showDialog({
-            title: trans.__('Why is %1 alive?', expression),
-            body: new Widget({ node: renderWhy(result, trans) }),
-            buttons: [Dialog.okButton()]
-          });
-        } catch (reason) {
-          await showErrorMessage(
-            trans.__('memdiag could not answer'),
-            String(reason)
-          );
-        }
-      }
     });
 
     commands.addCommand(CommandIDs.clearData, {

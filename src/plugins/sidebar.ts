@@ -12,6 +12,20 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar is added to the shell: activation needs it at once
 import { MemorySidebar } from '../sidebar/panel';
 import { IMemdiagTracker } from '../tokens';
+
+/** A short one-line selection in the active cell's editor: what the user most likely asks about. */
+function selectedName(tracker: IMemdiagTracker): string | undefined {
+  const editor = tracker.current?.panel.content.activeCell?.editor;
+  if (!editor) {
+    return undefined;
+  }
+  const { start, end } = editor.getSelection();
+  const text = editor.model.sharedModel
+    .getSource()
+    .slice(editor.getOffsetAt(start), editor.getOffsetAt(end))
+    .trim();
+  return text && text.length <= 200 && !text.includes('\n') ? text : undefined;
+}
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the settings id loads the sidebar's settings: activation needs it at once
 import { PLUGIN_ID } from './core';
 
@@ -40,6 +54,20 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         .__('Memory');
     }
     app.shell.add(sidebar, 'left', { rank: 600, type: 'memdiag' });
+
+    const trans = (translator ?? nullTranslator).load('memdiag');
+    app.commands.addCommand('memdiag:why-alive', {
+      describedBy: { args: { type: 'object', properties: {} } },
+      label: trans.__('Why Is … Alive? (memdiag)'),
+      caption: trans.__(
+        'Show, in the memory sidebar, the references that keep an object alive'
+      ),
+      isEnabled: () => tracker.current?.bridge.status === 'ready',
+      execute: () => {
+        app.shell.activateById(sidebar.id);
+        sidebar.openWhy(selectedName(tracker));
+      }
+    });
     restorer?.add(sidebar, sidebar.id);
     void settingRegistry?.load(PLUGIN_ID).then(settings => {
       sidebar.settings = settings;

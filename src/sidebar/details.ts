@@ -7,6 +7,7 @@ import { DetailView } from '../detail';
 import { IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
 import { afterPaint, Selection } from './view';
+import { WhyPanel } from './why';
 
 export class DetailSection extends DetailView {
   constructor(options: DetailSection.IOptions) {
@@ -21,6 +22,22 @@ export class DetailSection extends DetailView {
     });
     this._selection = options.selection;
     this._selection.changed.connect(this._refresh, this);
+    this._why = new WhyPanel({
+      trans: options.trans,
+      ask: expression => {
+        const bridge = this._memory?.bridge;
+        return bridge
+          ? bridge.request('why', { name: expression })
+          : Promise.reject(new Error(options.trans.__('no notebook is open')));
+      }
+    });
+    this.node.insertBefore(this._why.node, this.reportNode);
+  }
+
+  /** Open "Why is … alive?" above the execution's details, with `name` filled in when given. */
+  openWhy(name?: string): void {
+    this._why.open(name);
+    this._why.node.scrollIntoView({ block: 'nearest' });
   }
 
   set memory(memory: INotebookMemory | null) {
@@ -66,6 +83,7 @@ export class DetailSection extends DetailView {
   }
 
   private _cancel: (() => void) | null = null;
+  private _why: WhyPanel;
   private _selection: Selection;
   private _memory: INotebookMemory | null = null;
 }

@@ -54,16 +54,17 @@ export class MemorySidebar extends SidePanel {
       settings: options.settings
     });
     this.header.addWidget(this._status);
+    this._details = new DetailSection({
+      trans,
+      selection,
+      translator,
+      onJumpToLine: jumpToLine
+    });
     this._views = [
       this._status,
       new TimelineView({ trans, selection, onPick: pick }),
       new ExecutionTable({ trans, selection, onPick: pick }),
-      new DetailSection({
-        trans,
-        selection,
-        translator,
-        onJumpToLine: jumpToLine
-      })
+      this._details
     ];
     for (const view of this._views.slice(1)) {
       this.addWidget(view);
@@ -74,6 +75,16 @@ export class MemorySidebar extends SidePanel {
     this._tracker = options.tracker;
     this._tracker.currentChanged.connect(this._follow, this);
     this._follow();
+  }
+
+  /** Open "Why is … alive?" in the details, where its answer stays; `name` is filled in when given. */
+  openWhy(name?: string): void {
+    const content = this.content;
+    if (content instanceof AccordionPanel) {
+      // A collapsed section: expand it first.
+      content.expand(content.widgets.indexOf(this._details));
+    }
+    this._details.openWhy(name);
   }
 
   set settings(settings: ISettingRegistry.ISettings | null) {
@@ -122,6 +133,7 @@ export class MemorySidebar extends SidePanel {
   private _tracker: IMemdiagTracker;
   private _selection = new Selection();
   private _status: StatusView;
+  private _details: DetailSection;
   private _workers: WorkersView;
   private _views: Array<
     StatusView | TimelineView | ExecutionTable | DetailSection | WorkersView

@@ -149,7 +149,7 @@ test.describe('dark theme', () => {
 });
 
 test.describe('commands', () => {
-  test('"Diagnose This Cell" from the context menu shows the inline report', async ({
+  test('"Diagnose This Cell" asks first, from its own group of the context menu, then shows the inline report', async ({
     page
   }) => {
     await readyNotebook(page, 'diagnose.ipynb', [
@@ -158,8 +158,42 @@ test.describe('commands', () => {
     await cell(page, 0)
       .locator('.jp-InputArea-editor')
       .click({ button: 'right' });
+    // memdiag's entries come after JupyterLab's (the log console is its last), after a separator of their
+    // own, before the browser-menu hint JupyterLab always puts last.
+    const items = page.locator('.lm-Menu-content > li');
+    const labels = await items.evaluateAll(nodes =>
+      nodes.map(node =>
+        node.classList.contains('lm-mod-hidden')
+          ? null
+          : node.getAttribute('data-type') === 'separator'
+            ? '---'
+            : (node.querySelector('.lm-Menu-itemLabel')?.textContent ?? '')
+      )
+    );
+    const shown = labels.filter((label): label is string => label !== null);
+    expect(shown.slice(-6)).toEqual([
+      'Show Log Console',
+      '---',
+      'Diagnose This Cell (memdiag)',
+      'Check This Cell for Leaks (memdiag)',
+      'Why Is … Alive? (memdiag)',
+      'Shift+Right Click for Browser Menu'
+    ]);
     await page
       .getByRole('menuitem', { name: 'Diagnose This Cell (memdiag)' })
+      .click();
+    // It re-runs the cell: it asks, naming the cell and what a run does.
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('Diagnose this cell?');
+    await expect(dialog).toContainText('run cell 1 once more');
+    await dialog.locator('.jp-mod-reject').click();
+    await expect(dialog).toHaveCount(0);
+    await expect(cell(page, 0).locator('.memdiag-report')).toHaveCount(0);
+    await page.evaluate(() => {
+      void (window as any).jupyterapp.commands.execute('memdiag:diagnose-cell');
+    });
+    await page
+      .locator('.jp-Dialog .jp-mod-accept', { hasText: 'Run and diagnose' })
       .click();
     const report = cell(page, 0).locator('.memdiag-report');
     await expect(report).toBeVisible();
@@ -171,31 +205,76 @@ test.describe('commands', () => {
       report.getByRole('button', { name: /cell line 1/ })
     ).toBeVisible();
   });
+
+  test('"Check This Cell for Leaks" ends with a one-line summary over its runs', async ({
+    page
+  }) => {
+    await readyNotebook(page, 'leakcheck.ipynb', [
+      'zero_cache = []',
+      'zero_cache.append(bytes(5_000_000))'
+    ]);
+    await page.notebook.runCell(0, true);
+    await page.notebook.selectCells(1);
+    await page.evaluate(() => {
+      void (window as any).jupyterapp.commands.execute('memdiag:check-leaks');
+    });
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    const toast = page.locator('.jp-toast-message', {
+      hasText: 'Leak check of cell 2'
+    });
+    await expect(toast).toHaveText(
+      /^Leak check of cell 2, 4 runs: each re-run kept \+\d+(\.\d+)? MB, \+\d+(\.\d+)? MB, \+\d+(\.\d+)? MB: a leak of \+\d+(\.\d+)? MB\/run\.$/,
+      { timeout: 60_000 }
+    );
+    await expect(
+      page.locator(`${SIDEBAR} .memdiag-ExecutionTable-row`)
+    ).toHaveCount(5);
+    await page.screenshot({ path: 'test-results/leak-check.png' });
+  });
 });
 
 test.describe('why alive', () => {
-  test('"Why Is … Alive?" names the referrers and the chain', async ({
+  test('"Why Is … Alive?" answers in the sidebar, where the answer stays, and refuses an empty name in words', async ({
     page
   }) => {
     await readyNotebook(page, 'why.ipynb', [
       'holder = {"data": bytearray(3_000_000)}\nblob = holder["data"]'
     ]);
     await page.notebook.runCell(0, true);
-    // Not awaited in the page: the command waits for the dialogs it opens.
     await page.evaluate(() => {
       void (window as any).jupyterapp.commands.execute('memdiag:why-alive');
     });
-    const input = page.locator('.jp-Dialog input');
+    const panel = page.locator(`${SIDEBAR} .memdiag-WhyPanel`);
+    await expect(panel).toBeVisible();
+    const input = panel.getByLabel('Variable name or expression');
+    await expect(input).toBeFocused();
+    // The placeholder is an example, never a value.
+    await expect(input).toHaveValue('');
+    await expect(input).toHaveAttribute('placeholder', 'for example: df');
+    await panel.getByRole('button', { name: 'Ask' }).click();
+    await expect(panel.locator('.memdiag-WhyPanel-message')).toHaveText(
+      'Type a variable name or an expression first, e.g. df or Out[3].'
+    );
+    await expect(input).toHaveAttribute('aria-invalid', 'true');
     await input.fill('blob');
-    await page.locator('.jp-Dialog .jp-mod-accept').click();
-    const answer = page.locator('.jp-Dialog .memdiag-Why');
+    await input.press('Enter');
+    const answer = panel.locator('.memdiag-Why');
     await expect(answer).toBeVisible();
     await expect(answer).toContainText('bytearray');
+    // Sizes in units, never raw bytes.
+    await expect(answer).toContainText(/Keeps alive\s*3 MB/);
     // Held twice: by the name and by the dict's "data" key.
     await expect(answer).toContainText("['data']");
     await expect(answer).toContainText('blob');
     await page.screenshot({ path: 'test-results/why.png' });
-    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    // It stays while the user works: another cell runs, the answer is still there.
+    await page.notebook.addCell('code', 'y = 2');
+    await page.notebook.runCell(1, true);
+    await expect(answer).toBeVisible();
+    await panel
+      .getByRole('button', { name: 'Close "Why is … alive?"' })
+      .click();
+    await expect(panel).toBeHidden();
   });
 });
 
