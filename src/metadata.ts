@@ -19,8 +19,68 @@ export interface ICellMetadata {
   times?: number[];
 }
 
-/** What the notebook keeps of a report: the lists shortened, so a leak check does not bloat the file. */
+/**
+ * Where a path names the Python environment or the user's home, what is saved instead: notebooks are
+ * shared, and `/home/ada/.pyenv/versions/3.11.7/lib/python3.11/site-packages/pandas/core/frame.py` says
+ * more about its author's machine than the reader needs. Prefixes first, then the home.
+ */
+const PATH_REWRITES: ReadonlyArray<[RegExp, string]> = [
+  // An environment's packages and standard library: `site-packages/pandas/…`, `python3.11/json/…`.
+  [
+    /(?:\/[^\s/'"():,<>]+)*\/lib\/(python\d+\.\d+t?)\/site-packages\//g,
+    'site-packages/'
+  ],
+  [/(?:\/[^\s/'"():,<>]+)*\/lib\/(python\d+\.\d+t?)\//g, '$1/'],
+  [
+    /[A-Za-z]:\\(?:[^\s\\'"():,<>]+\\)*Lib\\site-packages\\/g,
+    'site-packages\\'
+  ],
+  // The user's home.
+  [/(?<![\w.~/-])\/(?:home|Users)\/[^\s/'"():,<>]+(?=\/|$|[\s'"():,<>])/g, '~'],
+  [/(?<![\w.~/-])\/root(?=\/)/g, '~'],
+  [/[A-Za-z]:\\Users\\[^\s\\'"():,<>]+(?=\\)/g, '~']
+];
+
+/** A string as saved in the notebook: paths without the user's home or the environment's prefix. */
+export function redactPaths(text: string): string {
+  let result = text;
+  for (const [pattern, replacement] of PATH_REWRITES) {
+    result = result.replace(pattern, replacement);
+  }
+  return result;
+}
+
+/** Every string in a JSON value, redacted (keys too: a dict of paths). */
+function redactValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return redactPaths(value);
+  }
+  if (Array.isArray(value)) {
+    return value.map(redactValue);
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        redactPaths(key),
+        redactValue(item)
+      ])
+    );
+  }
+  return value;
+}
+
+/**
+ * What the notebook keeps of a report: the lists shortened, so a leak check does not bloat the file, and
+ * paths without the user's home or the environment's prefix.
+ */
 export function compactReport(report: IReport): IReport {
+  const short = shortReport(report);
+  const redacted = redactValue(short);
+  // Only strings changed, so it is still a report; the guard says so to the compiler too.
+  return isReport(redacted) ? redacted : short;
+}
+
+function shortReport(report: IReport): IReport {
   const compact: IReport = { ...report };
   if (report.traced?.top) {
     compact.traced = { ...report.traced, top: report.traced.top.slice(0, 5) };

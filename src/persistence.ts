@@ -10,8 +10,9 @@ import { IReport } from './protocol';
 import { INotebookMemory } from './tokens';
 
 export class NotebookPersistence implements IDisposable {
-  constructor(memory: INotebookMemory) {
+  constructor(memory: INotebookMemory, save: () => boolean = () => true) {
     this._memory = memory;
+    this._save = save;
     memory.model.reportAdded.connect(this._onReport, this);
     void memory.panel.context.ready.then(() => this._restore());
   }
@@ -61,6 +62,10 @@ export class NotebookPersistence implements IDisposable {
   }
 
   private _onReport(_: unknown, report: IReport): void {
+    // The setting `saveReports`: nothing goes in the file when it is off.
+    if (!this._save()) {
+      return;
+    }
     const cell = report.cell_id
       ? this._cells().find(c => c.id === report.cell_id)
       : undefined;
@@ -82,5 +87,6 @@ export class NotebookPersistence implements IDisposable {
   }
 
   private _memory: INotebookMemory;
+  private _save: () => boolean;
   private _isDisposed = false;
 }

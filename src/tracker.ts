@@ -111,7 +111,10 @@ export class MemdiagTracker implements IMemdiagTracker {
       helloTimeoutMs: this._options.helloTimeoutMs
     });
     const memory = new Private.NotebookMemory(panel, model, bridge);
-    memory.persistence = new NotebookPersistence(memory);
+    memory.persistence = new NotebookPersistence(
+      memory,
+      this._options.saveReports
+    );
     return memory;
   }
 
@@ -134,6 +137,8 @@ export namespace MemdiagTracker {
     maxExecutions?: number;
     /** How long a bootstrapped kernel may take to say hello. */
     helloTimeoutMs?: number;
+    /** Read at each report: whether to save it in the notebook's cell metadata. */
+    saveReports?: () => boolean;
   }
 }
 

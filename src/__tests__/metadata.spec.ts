@@ -3,7 +3,8 @@ import {
   compactReport,
   MAX_METADATA_CHARS,
   MAX_REPORTS_PER_CELL,
-  readReports
+  readReports,
+  redactPaths
 } from '../metadata';
 import { makeReport } from './fixtures';
 
@@ -79,5 +80,66 @@ describe('cell metadata', () => {
     const read = readReports({ reports: [good, bad] });
     expect(read.reports).toEqual([good]);
     expect(read.invalid).toBe(1);
+  });
+});
+
+describe('what a notebook keeps of paths', () => {
+  it("drops the user's home and the environment's prefix", () => {
+    expect(
+      redactPaths(
+        '/home/ada/.pyenv/versions/3.11.7/lib/python3.11/site-packages/pandas/core/frame.py'
+      )
+    ).toBe('site-packages/pandas/core/frame.py');
+    expect(redactPaths('/usr/lib/python3.12/json/decoder.py')).toBe(
+      'python3.12/json/decoder.py'
+    );
+    expect(redactPaths('/home/ada/work/helpers.py:12')).toBe(
+      '~/work/helpers.py:12'
+    );
+    expect(redactPaths('/Users/ada/src/mod.py')).toBe('~/src/mod.py');
+    expect(redactPaths('/root/proj/x.py')).toBe('~/proj/x.py');
+    expect(
+      redactPaths(
+        'C:\\Users\\ada\\miniconda3\\Lib\\site-packages\\numpy\\core.py'
+      )
+    ).toBe('site-packages\\numpy\\core.py');
+    expect(redactPaths('C:\\Users\\ada\\notes\\a.py')).toBe('~\\notes\\a.py');
+    // Inside a sentence, and leaving alone what is no home.
+    expect(
+      redactPaths(
+        'allocated in /home/ada/venv/lib/python3.11/site-packages/np.py (C)'
+      )
+    ).toBe('allocated in site-packages/np.py (C)');
+    expect(redactPaths('/srv/data/home/x.csv')).toBe('/srv/data/home/x.csv');
+    expect(redactPaths('<ipython-input-3>')).toBe('<ipython-input-3>');
+  });
+
+  it('saves every string of a report that way, and the report stays valid', () => {
+    const report = makeReport({
+      traced: {
+        enabled: true,
+        retained: 1000,
+        top: [
+          {
+            file: '/home/ada/.venv/lib/python3.11/site-packages/pandas/io.py',
+            line: 3,
+            code: 'x',
+            size: 10,
+            count: 1
+          }
+        ]
+      },
+      errors: ['census failed in /home/ada/project/probe.py']
+    });
+    const saved = appendReport(undefined, report, 1);
+    const text = JSON.stringify(saved);
+    expect(text).not.toContain('/home/ada');
+    expect(saved.reports[0].traced?.top?.[0].file).toBe(
+      'site-packages/pandas/io.py'
+    );
+    expect(saved.reports[0].errors[0]).toBe(
+      'census failed in ~/project/probe.py'
+    );
+    expect(readReports(saved).reports).toHaveLength(1);
   });
 });

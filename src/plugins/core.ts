@@ -33,10 +33,12 @@ export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
     settingRegistry: ISettingRegistry | null
   ): IMemdiagTracker => {
     let autoLoad = true;
+    let saveReports = true;
     let wanted: KernelConfig = {};
     const tracker = new MemdiagTracker({
       notebooks,
       autoLoad: () => autoLoad,
+      saveReports: () => saveReports,
       maxExecutions: DEFAULT_MAX_EXECUTIONS
     });
 
@@ -75,6 +77,7 @@ export const corePlugin: JupyterFrontEndPlugin<IMemdiagTracker> = {
         const apply = (): void => {
           const composite = settings.composite;
           autoLoad = composite.autoLoad !== false;
+          saveReports = composite.saveReports !== false;
           const history = composite.historyLength;
           if (typeof history === 'number' && history > 0) {
             tracker.setMaxExecutions(history);
