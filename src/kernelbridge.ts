@@ -234,6 +234,15 @@ export class KernelBridge implements IDisposable {
       kernel.statusChanged.disconnect(this._onKernelStatus, this);
     }
     this._kernel = null;
+    // Tell the kernel we left: the kernel side stops sending to a comm nobody reads.
+    const comm = this._comm;
+    if (comm && !comm.isDisposed && kernel && !kernel.isDisposed) {
+      try {
+        comm.close();
+      } catch {
+        // The connection is already gone.
+      }
+    }
     this._dropComm();
   }
 
@@ -322,7 +331,12 @@ export class KernelBridge implements IDisposable {
     // The kernel keeps one comm; a new one replaces the old.
     this._dropComm();
     this._comm = comm;
-    comm.onMsg = message => this._handle(message.content.data);
+    // A dropped comm (a kernel change, a newer comm) must not feed this notebook any more.
+    comm.onMsg = message => {
+      if (this._comm === comm) {
+        this._handle(message.content.data);
+      }
+    };
     comm.onClose = () => {
       if (this._comm === comm) {
         this._comm = null;
