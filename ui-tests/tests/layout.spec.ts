@@ -148,17 +148,50 @@ for (const theme of ['light', 'dark'] as const) {
         `sidebar-${theme}.png`,
         { maxDiffPixelRatio: 0.02 }
       );
+      // A badge whose figure is exact (30,000,000 bytes held): compared as it is.
       const badge = page
         .locator('.jp-Notebook .jp-Cell')
-        .nth(1)
+        .nth(2)
         .locator('.memdiag-CellBadge');
-      await expect(badge).toHaveText(/^leak \+\d+(\.\d+)? MB\/run$/);
+      await expect(badge).toHaveText('holds 30 MB');
+      expect(await badge.screenshot()).toMatchSnapshot(`badge-${theme}.png`, {
+        maxDiffPixelRatio: 0.02
+      });
+    });
+
+    test('the inline report', async ({ page }) => {
+      await page.notebook.createNew(`inline-${theme}.ipynb`, {
+        kernel: 'python3'
+      });
+      await page.notebook.setCell(
+        0,
+        'code',
+        '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]'
+      );
+      await page.sidebar.openTab('memdiag-sidebar');
+      await expect(page.locator(STATUS)).toHaveAttribute(
+        'data-memdiag-status',
+        'ready'
+      );
+      await page.notebook.runCell(0, true);
+      const report = page.locator('.jp-Notebook .memdiag-report');
+      await expect(report).toBeVisible();
+      await expect(report.locator('svg').first()).toBeVisible();
       expect(
-        await badge.screenshot({
-          mask: [badge],
-          maskColor: 'rgba(0,0,0,0)'
+        await page.evaluate(lowContrast, ['.memdiag-report', 4.5])
+      ).toEqual([]);
+      // Figures and charts vary from run to run; the sections, headings and verdict are compared.
+      const summary = report.locator('.memdiag-Detail-section').first();
+      expect(
+        await summary.screenshot({
+          mask: [
+            summary.locator('dd'),
+            summary.locator('.memdiag-Detail-verdict')
+          ]
         })
-      ).toBeTruthy();
+      ).toMatchSnapshot(`inline-summary-${theme}.png`, {
+        maxDiffPixelRatio: 0.02
+      });
     });
   });
 }
