@@ -103,8 +103,11 @@ for (const theme of ['light', 'dark'] as const) {
       // The timeline's legend can be scrolled to and seen.
       const timeline = page.locator(`${SIDEBAR} .memdiag-Timeline`);
       const legend = timeline.locator('g.role-legend').last();
-      await legend.scrollIntoViewIfNeeded();
-      await expect(legend).toBeInViewport();
+      // The timeline may still redraw (the selection, the theme): retry on the new drawing.
+      await expect(async () => {
+        await legend.scrollIntoViewIfNeeded({ timeout: 2000 });
+        await expect(legend).toBeInViewport({ timeout: 2000 });
+      }).toPass();
       const timelineBox = (await timeline.boundingBox())!;
       const legendBox = (await legend.boundingBox())!;
       expect(legendBox.y + legendBox.height).toBeLessThanOrEqual(
