@@ -111,6 +111,27 @@ test.describe('memdiag sidebar', () => {
     ).not.toHaveText('–');
   });
 
+  test('says so when snapshots are off, instead of asking for a cell to run', async ({
+    page
+  }) => {
+    await newNotebook(page, 'off.ipynb', 'python3');
+    const status = page.locator(STATUS);
+    await expect(status).toHaveAttribute('data-memdiag-status', 'ready');
+    await expect(status.locator('.memdiag-Status-memory')).toHaveText(
+      'Run a cell to see its memory.'
+    );
+    await status.getByRole('switch').uncheck();
+    await expect(status.locator('.memdiag-Status-off')).toHaveText(
+      /^Snapshots are off: cells run without a memory report\./
+    );
+    await expect(status.locator('.memdiag-Status-memory')).toBeHidden();
+    await page.notebook.setCell(0, 'code', 'x = bytearray(5_000_000)');
+    await page.notebook.runCell(0, true);
+    await expect(page.locator(ROWS)).toHaveCount(0);
+    await status.getByRole('switch').check();
+    await expect(status.locator('.memdiag-Status-off')).toHaveCount(0);
+  });
+
   test('says a non-Python kernel is not supported', async ({ page }) => {
     await newNotebook(page, 'echo.ipynb', 'echo-test');
     const status = page.locator(STATUS);
