@@ -3,14 +3,15 @@
 `make test` runs it before jest, so the frontend is never tested on reports the kernel no longer makes; by hand:
 `.venv/bin/python scripts/make_examples.py`. Both pytest and jest validate the examples against
 protocol/report.schema.json, and the frontend tests render them. Every file in protocol/examples/ must come from a cell
-below: the script fails on one it does not make. The valgrind example needs valgrind and the memray one memray; where
-either is missing, that example keeps its last version and the script says so.
+below: the script fails on one it does not make. The valgrind example needs valgrind, the memray one memray and the
+cluster ones distributed; where one is missing, that example keeps its last version and the script says so.
 """
 
 import importlib.util
 import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,11 +55,37 @@ CELLS = [
 ]
 
 
+# The Dask examples, in a kernel of their own with a LocalCluster of two worker processes: a task that keeps 8 MB in
+# a module global of the worker (the module is written to a temporary folder the workers import from).
+LEAK_TASK = """def load(i):
+    import os
+    import leakymod
+    leakymod.CACHE.append(os.urandom(8_000_000))
+    return i
+res = client.gather(client.map(load, range(4), pure=False))"""
+CLUSTER_SETUP = """import sys
+sys.path.insert(0, {folder!r})
+from distributed import Client, LocalCluster, wait
+import dask.array as da
+cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+client = Client(cluster)
+kept = []"""
+CLUSTER_CELLS = [
+    (None, "load", "%load_ext memdiag", 1, "distributed"),
+    (None, "cluster", CLUSTER_SETUP, 1, "distributed"),
+    ("cluster-leak", "worker-leak", LEAK_TASK, 4, "distributed"),
+    ("cluster-workers", "worker-trace", "%%memdiag --workers\n" + LEAK_TASK, 1, "distributed"),
+    ("cluster-retains", "persisted", "kept.append(da.random.random((4000, 1000), chunks=(1000, 1000)).persist())\n"
+                                     "wait(kept[-1])", 2, "distributed"),
+    (None, "close", "client.close()\ncluster.close()", 1, "distributed"),
+]
+
+
 def missing(need):
     """Why a cell cannot run here, or None."""
     if need == "valgrind":
         return None if shutil.which("valgrind") else "valgrind is not installed"
-    if need in ("memray", "numpy"):
+    if need in ("memray", "numpy", "distributed"):
         return None if importlib.util.find_spec(need) else f"{need} is not installed"
     return None
 
@@ -72,12 +99,12 @@ def displayed(result):
     return None
 
 
-def main() -> int:
-    made, kept = {}, []
+def run(cells, kept):
+    """Run `cells` in a new kernel: {example name: the report its cell made (the displayed one for %%memdiag)}."""
     kernel = Kernel()
+    wanted = {}
     try:
-        wanted = {}
-        for name, cell_id, code, runs, need in CELLS:
+        for name, cell_id, code, runs, need in cells:
             reason = missing(need)
             if reason:
                 kept.append(f"{name or cell_id}: {reason}")
@@ -89,9 +116,17 @@ def main() -> int:
         history = kernel.reports()
     finally:
         kernel.close()
-    for name, (cell_id, shown) in wanted.items():
-        report = shown or [r for r in history if r["cell_id"] == cell_id][-1]
-        made[name] = report
+    return {name: shown or [r for r in history if r["cell_id"] == cell_id][-1]
+            for name, (cell_id, shown) in wanted.items()}
+
+
+def main() -> int:
+    kept = []
+    made = run(CELLS, kept)
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "leakymod.py").write_text("CACHE = []\n")
+        made.update(run([(name, cell_id, code.format(folder=folder) if cell_id == "cluster" else code, runs, need)
+                         for name, cell_id, code, runs, need in CLUSTER_CELLS], kept))
     stray = sorted(p.name for p in OUT.glob("*.json") if p.stem not in made and not _skipped(p.stem))
     if stray:
         print(f"not made from a kernel: {', '.join(stray)}: add their cells to scripts/make_examples.py",
@@ -106,7 +141,7 @@ def main() -> int:
 
 
 def _skipped(stem):
-    return any(name == stem and missing(need) for name, _, _, _, need in CELLS)
+    return any(name == stem and missing(need) for name, _, _, _, need in CELLS + CLUSTER_CELLS)
 
 
 if __name__ == "__main__":

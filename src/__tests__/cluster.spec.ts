@@ -108,11 +108,14 @@ describe('workerBars', () => {
       expect(bar.segments.map(s => s.part)).toEqual(['unmanaged']);
       expect(bar.level).toBe('ok');
       expect(bar.delta).toBeGreaterThan(15 * MB);
-      expect(bar.trimmed).toBe(69632);
+      const read = report.cluster!.workers.find(w => w.name === bar.name)!;
+      expect(bar.trimmed).toBe(read.trimmed);
     }
     const totals = clusterTotals(bars);
     expect(totals.workers).toBe(2);
-    expect(totals.limit).toBe(2 * 12638255104);
+    expect(totals.limit).toBe(
+      report.cluster!.workers.reduce((sum, w) => sum + (w.memory_limit ?? 0), 0)
+    );
     expect(totals.managed).toBe(0);
   });
 
@@ -265,9 +268,10 @@ describe('withWorkersPanel', () => {
       index: 1,
       part: DEFAULT_WORKERS_TEXT.unmanaged,
       cell: `[${leak.execution_count}]`,
-      verdict: 'leak',
-      totalText: '228 MB'
+      verdict: 'leak'
     });
+    // The example is regenerated from a real cluster by every `make test`: its figures are read, not written here.
+    expect(rows[0].totalText).toMatch(/^\d[\d.]* MB$/);
     // The kernel's datasets are still there.
     expect(drawn.datasets.executions).toBe((spec as any).datasets.executions);
   });

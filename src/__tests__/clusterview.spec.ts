@@ -90,9 +90,10 @@ describe('WorkersView', () => {
       view.node.querySelector('.memdiag-Workers-verdict .memdiag-ClusterPill')
         ?.textContent
     ).toBe('workers +32 MB/run');
+    // Read from a real cluster by every `make test` (the limit is this machine's memory): the shape, not figures.
     expect(
       view.node.querySelector('.memdiag-Workers-summary')?.textContent
-    ).toBe('2 workers · 228 MB of 25.3 GB');
+    ).toMatch(/^2 workers · \d[\d.]* MB of \d[\d.]* GB$/);
     const parts = workers[0].querySelectorAll<HTMLElement>(
       '.memdiag-WorkerBar-part'
     );
@@ -122,7 +123,7 @@ describe('WorkersView', () => {
     selection.report = retains;
     await settle();
     expect(view.node.querySelector('.memdiag-Workers-when')?.textContent).toBe(
-      'After [3] · run 1'
+      `After [3] · run ${retains.run}`
     );
     expect(
       view.node.querySelector<HTMLElement>('.memdiag-Workers-verdict')?.dataset
