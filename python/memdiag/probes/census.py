@@ -1,7 +1,10 @@
 """The objects a cell created that survive it, by type, with counts and sizes.
 
 With the gc frozen before the cell, `gc.get_objects()` lists only the cell's own survivors (~25 ns each), whatever the
-heap size. Counting by type runs at C speed (Counter over map); sizes come from a strided sample, extrapolated per type.
+heap size. Counting by type runs at C speed (Counter over map of type ids); sizes come from a stratified sample: a
+heavy survivor (4 kB or more, or a container longer than 512) stands for itself, a rare type is read whole, the rest
+of a type is extrapolated from its light sample, read one type at a time with one gc.get_referents call. When the
+allocators grew by more than the sample explains, the big objects it missed are found and counted (_heavy_payload).
 
 Payload by its own type: a survivor is sized by its own getsizeof, and the untracked objects it holds (bytes,
 bytearray, str, numpy arrays, dicts and tuples of them: never in gc lists) are counted under their own types, with
