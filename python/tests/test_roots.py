@@ -91,3 +91,14 @@ def test_a_grown_list_is_charged_all_it_keeps(kernel):
     chain = next(c for c in last["backrefs"] if c["root"] == "cache")
     held = k.value("sum(a.nbytes for a in cache)")
     assert chain.get("count", 1) > 1 and held * 0.9 <= chain["size"] <= held * 1.1, (chain, held)
+
+
+def test_a_result_displayed_twice_names_both_outputs(kernel):
+    """Run twice, a cell whose last expression is a 24 MB array holds it twice: Out[n] of each run is a root."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("import numpy as np")
+    first, second = k.rerun("np.ones(3_000_000)", 2)
+    roots = {c["root"]: c["size"] for c in second["backrefs"]}
+    for report in (first, second):
+        assert roots.get(f"Out[{report['execution_count']}]", 0) >= 24_000_000, second["backrefs"]

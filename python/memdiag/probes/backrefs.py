@@ -279,9 +279,13 @@ def _targets(ctx):
 
     picked = [] if ctx.out_value is None else [ctx.out_value]  # the cell's result, held by Out[n]
     leak = "leak" in ctx.report["verdict"]["flags"]
+    earlier = _earlier_results(ctx)
     if leak:
         # What leaked is what the earlier runs left behind: their results still in Out[n] come first.
-        picked = _earlier_results(ctx) + picked
+        picked = earlier + picked
+    else:
+        # A re-run that holds: the earlier runs' results still in Out[n] are held too (run twice, 24 MB each: both).
+        picked = picked + earlier
     for name, status, added in ctx.names_changed:
         if name not in ns:
             continue
