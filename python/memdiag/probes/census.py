@@ -384,19 +384,22 @@ def retained_size(obj):
 # -- the census of one cell ------------------------------------------------------------------------------------------
 def _bound_values(ctx):
     """(ids of the values the user's names kept through the cell, with the buffers they own; [(value, weight)] of
-    the untracked values the cell bound to names, left in Out[n], or appended to a name it grew)."""
+    the untracked values the cell bound to names, left in Out[n], or appended to a name it grew; [the big containers
+    the cell bound to names]: lists, tuples, dicts and sets longer than REFERENTS_SAMPLED, see _named_containers)."""
     from . import variables  # variables imports this module
 
     before = ctx.names
     if before is None:  # the variables probe failed before the cell: nothing to tell old from new
-        return frozenset(), []
+        return frozenset(), [], []
     ns = ctx.recorder.shell.user_ns
-    old, bound = set(), []
+    old, bound, fresh = set(), [], []
     for name, value in variables._user_names(ns):
         seen = before.get(name)
         if seen is None or seen[0] != id(value):
             if not gc.is_tracked(value):
                 bound.append((value, 1))
+            elif id(type(value)) in _SIZED and len(value) > REFERENTS_SAMPLED:
+                fresh.append(value)
             continue
         old.add(id(value))
         owner = buffer_owner(value)
@@ -412,7 +415,7 @@ def _bound_values(ctx):
         added = len(out) - ctx.cache_lens[0]
         bound.extend((value, 1) for value in itertools.islice(reversed(out.values()), added)
                      if not gc.is_tracked(value))
-    return old, bound
+    return old, bound, fresh
 
 
 class _Counted:
@@ -533,24 +536,12 @@ def _heavy_payload(objs, ledger, rows, own, held, types, internal, candidates):
     heavy.clear()
 
 
-def _named_containers(ctx, census):
-    """Put the cell's big named containers in the sample: the value of a name the cell bound or rebound that is a
-    list, tuple, dict or set longer than REFERENTS_SAMPLED (one list of a million items among a million small ones is
-    what a stride misses, and what a re-run that rebinds it frees as much as it makes, so the allocators show nothing
-    unexplained). Only survivors of this cell: an old object bound to a new name is not the cell's."""
-    before = ctx.names
-    if before is None:
-        return
-    from . import variables  # variables imports this module
-
-    fresh = []
-    for name, value in variables._user_names(ctx.recorder.shell.user_ns):
-        seen = before.get(name)
-        if (seen is None or seen[0] != id(value)) and id(type(value)) in _SIZED and gc.is_tracked(value) \
-                and len(value) > REFERENTS_SAMPLED:
-            fresh.append(value)
-    if not fresh:
-        return
+def _named_containers(census, fresh):
+    """Put the cell's big named containers (`fresh`, from _bound_values) in the sample: the value of a name the cell
+    bound or rebound that is a list, tuple, dict or set longer than REFERENTS_SAMPLED (one list of a million items
+    among a million small ones is what a stride misses, and what a re-run that rebinds it frees as much as it makes,
+    so the allocators show nothing unexplained). Only survivors of this cell: an old object bound to a new name is
+    not the cell's."""
     for value in fresh:
         # `in` over the ids compares ints and stops at the match: the cell's oldest survivors (a container that grew
         # through the cell was promoted first) come early in gc.get_objects(); an old object costs one full pass.
@@ -560,7 +551,6 @@ def _named_containers(ctx, census):
         if all(obj is not value for obj in group):
             group.append(value)
             census.types.setdefault(id(type(value)), type(value))
-    fresh.clear()
 
 
 def _unexplained(report, own, held, bound_size):
@@ -674,12 +664,13 @@ def after(ctx):
         objs = [o for o in objs if id(o) not in became]
     census = _Counted(objs)
     del objs
-    _named_containers(ctx, census)
+    old, bound, fresh = _bound_values(ctx)
+    _named_containers(census, fresh)
+    fresh.clear()
     counts, types = census.counts, census.types
     # What IPython, ipykernel, asyncio and memdiag made around the cell (handles, futures, tokens of a formatted
     # traceback) is not the user's: counted apart, never a row.
     internal = {tid for tid, tp in types.items() if machinery.is_machinery_type(tp)}
-    old, bound = _bound_values(ctx)
     ledger = _Ledger(old)
     payload, kernel_payload = {}, {}
     candidates = ctx.candidates
