@@ -19,6 +19,7 @@ import {
   IChartText,
   linesSpec
 } from './charts';
+import { clusterSection } from './clusterdetail';
 import {
   chainList,
   cyclesSection,
@@ -44,6 +45,8 @@ export interface IDetailOptions {
   renderVega?: RenderVega;
   /** Colours for the charts; read from the theme's --jp-* variables when absent. */
   palette?: () => IChartPalette;
+  /** Show the Dask workers' findings (the inline report: the sidebar has a Workers section of its own). */
+  workers?: boolean;
 }
 
 /** A rendered report: `ready` settles once every chart drew or failed; dispose releases them. */
@@ -183,6 +186,9 @@ namespace Private {
       const parts: Array<HTMLElement | null> = [summarySection(report, trans)];
       if (report.verdict.kind === 'native') {
         parts.push(nativeSection(report, trans));
+      }
+      if (options.workers) {
+        parts.push(clusterSection(report, trans));
       }
       const sites = report.traced?.top ?? [];
       if (sites.length) {

@@ -63,6 +63,7 @@ export class RenderedReport extends Widget implements IRenderMime.IRenderer {
     this._rendering = renderReport(this.node, data, {
       trans: this._trans,
       renderVega: this._renderVega,
+      workers: true,
       onJumpToLine: line =>
         this.node.dispatchEvent(
           new CustomEvent<IJumpDetail>(JUMP_EVENT, {

@@ -1,17 +1,32 @@
 /**
- * The Workers section's parts that need no state: the legend, the `%%memdiag --workers` findings, the words
- * of a give_back answer and of the timeline's workers panel, and the colours read from the theme. Kernel
- * strings are set as text, never parsed.
+ * The Workers section's parts that need no state: the legend, the cluster verdict, lost and silent workers,
+ * the `%%memdiag --workers` findings, the words of a give_back answer and of the timeline's workers panel,
+ * and the colours read from the theme (the bars are in workerbars.ts). The inline report of a cell
+ * (clusterdetail.ts) is built from the same parts. Kernel strings are set as text, never parsed.
  */
+import { chainText } from '../backreftree';
 import { IWorkersChartText, WorkerPalette } from '../clusterchart';
-import { WORKER_PARTS, WorkerPart } from '../clusterview';
+import {
+  clusterBadgeFor,
+  clusterKind,
+  WORKER_PARTS,
+  WorkerPart
+} from '../clusterview';
 import { IGiveBackResult } from '../comm';
 import { parseCssColor, toCssRgb } from '../contrast';
 import { formatBytes } from '../format';
-import { ICluster } from '../protocol';
+import { ICluster, IReport } from '../protocol';
 
 /** What these parts need of a translation bundle. */
-export type Trans = { __: (msgid: string, ...args: unknown[]) => string };
+export type Trans = {
+  __: (msgid: string, ...args: unknown[]) => string;
+  _n: (
+    singular: string,
+    plural: string,
+    n: number,
+    ...args: unknown[]
+  ) => string;
+};
 
 /** Sites and globals of `%%memdiag --workers` shown at most. */
 const MAX_TRACED = 5;
@@ -52,6 +67,88 @@ export function workersLegend(trans: Trans): HTMLElement {
   return legend;
 }
 
+/** The cluster verdict: its pill ("workers +32 MB/run"), its reason, and what malloc_trim gave back first. */
+export function clusterVerdict(
+  report: IReport,
+  trans: Trans
+): HTMLElement | null {
+  const kind = clusterKind(report);
+  const reason = report.cluster?.verdict?.reason;
+  if (!kind || (kind === 'ok' && !reason)) {
+    return null;
+  }
+  const node = el('div', 'memdiag-Workers-verdict');
+  node.dataset.cluster = kind;
+  const badge = clusterBadgeFor(report);
+  if (badge) {
+    const pill = text('span', 'memdiag-ClusterPill', badge.text);
+    pill.dataset.cluster = badge.kind;
+    node.append(pill, ' ');
+  }
+  if (reason) {
+    node.append(text('span', 'memdiag-Workers-reason', reason));
+  }
+  const trimmed = report.cluster?.trimmed;
+  if (typeof trimmed === 'number' && trimmed > 0) {
+    node.append(
+      text(
+        'p',
+        'memdiag-Workers-trimmed',
+        trans.__(
+          'malloc_trim gave back %1 on the workers before this verdict.',
+          formatBytes(trimmed)
+        )
+      )
+    );
+  }
+  return node;
+}
+
+/** Why the workers were not read, for a report whose cluster section says so. */
+export function skippedNote(
+  cluster: ICluster,
+  trans: Trans
+): HTMLElement | null {
+  return cluster.skipped
+    ? text(
+        'p',
+        'memdiag-Workers-skipped',
+        trans.__('Not read: %1', cluster.skipped)
+      )
+    : null;
+}
+
+/** Workers that died or left during the cell, and workers that did not answer. */
+export function troubleLists(cluster: ICluster, trans: Trans): HTMLElement[] {
+  const parts: HTMLElement[] = [];
+  const lost = cluster.lost ?? [];
+  if (lost.length) {
+    const list = el('ul', 'memdiag-Workers-lost');
+    list.setAttribute('aria-label', trans.__('Workers lost during the cell'));
+    for (const worker of lost) {
+      const name = worker.name || worker.address;
+      list.append(
+        text(
+          'li',
+          '',
+          worker.why
+            ? trans.__('%1 is gone: %2', name, worker.why)
+            : trans.__('%1 is gone', name)
+        )
+      );
+    }
+    parts.push(list);
+  }
+  const errors = cluster.errors ?? [];
+  if (errors.length) {
+    const list = el('ul', 'memdiag-Workers-errors');
+    list.setAttribute('aria-label', trans.__('Workers that did not answer'));
+    list.append(...errors.map(error => text('li', '', error)));
+    parts.push(list);
+  }
+  return parts;
+}
+
 /** `%%memdiag --workers`: the top allocation sites on the workers and the globals the tasks left. */
 export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
   const traced = cluster.traced;
@@ -65,6 +162,10 @@ export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
       text('p', 'memdiag-Workers-heading', trans.__('Left in worker globals'))
     );
     const list = el('ul', 'memdiag-Workers-traced');
+    list.setAttribute(
+      'aria-label',
+      trans.__('Worker globals the cell created or grew, with their roots')
+    );
     for (const item of globals) {
       const li = el('li', '');
       li.append(
@@ -77,6 +178,18 @@ export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
           formatBytes(item.added_size ?? 0)
         )
       );
+      // The root's chain, as the kernel's own chains read; where it grew when not on every worker.
+      const line = [
+        item.chain.length ? chainText(item) : '',
+        item.workers.length
+          ? trans.__('grew on %1', item.workers.join(', '))
+          : ''
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      if (line) {
+        li.append(text('p', 'memdiag-Workers-chain', line));
+      }
       if (item.advice) {
         li.append(text('p', 'memdiag-Workers-advice', item.advice));
       }
@@ -99,6 +212,10 @@ export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
       )
     );
     const list = el('ul', 'memdiag-Workers-traced');
+    list.setAttribute(
+      'aria-label',
+      trans.__('Where the cell allocated on the workers, biggest first')
+    );
     for (const { worker, site } of sites) {
       const li = el('li', '');
       const where = site.function

@@ -8,33 +8,22 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IGiveBackResult } from '../comm';
-import {
-  clusterBadgeFor,
-  clusterKind,
-  clusterTotals,
-  giveBackBars,
-  IWorkerBar,
-  percent,
-  usageText,
-  WORKER_PARTS,
-  workerBars
-} from '../clusterview';
+import { giveBackBars, IWorkerBar, workerBars } from '../clusterview';
 import { formatBytes, formatDelta } from '../format';
 import { ICluster, IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
 import { executionLabel } from '../labels';
 import { MemoryView, notebookPositions } from './view';
+import { workerDelta, workerList, workersSummary } from './workerbars';
 import {
+  clusterVerdict,
   el,
   giveBackText,
-  partNames,
-  text,
+  skippedNote,
   tracedParts,
+  troubleLists,
   workersLegend
 } from './workerparts';
-
-/** Workers drawn at most; a bigger cluster is summed in the first line and the timeline. */
-const MAX_WORKERS = 32;
 
 export class WorkersView extends MemoryView {
   constructor(options: WorkersView.IOptions) {
@@ -136,25 +125,9 @@ export class WorkersView extends MemoryView {
     const cluster = report.cluster as ICluster;
     const result = this._answer?.result ?? null;
     const bars = result ? giveBackBars(result) : workerBars(cluster);
-    const parts: HTMLElement[] = [];
-    const totals = clusterTotals(bars);
-    const summary = el('p', 'memdiag-Workers-summary');
-    summary.textContent = bars.length
-      ? trans._n(
-          '%1 worker · %2',
-          '%1 workers · %2',
-          bars.length,
-          usageText(
-            { process: totals.managed + totals.unmanaged, limit: totals.limit },
-            this._words()
-          )
-        )
-      : trans.__('No workers');
-    summary.title = trans.__(
-      'Scheduler %1',
-      result?.scheduler ?? cluster.scheduler ?? '?'
-    );
-    parts.push(summary);
+    const parts: HTMLElement[] = [
+      workersSummary(bars, result?.scheduler ?? cluster.scheduler, trans)
+    ];
     const when = el('p', 'memdiag-Workers-when');
     when.textContent = result
       ? trans.__('Now, after giving memory back')
@@ -164,178 +137,40 @@ export class WorkersView extends MemoryView {
         );
     // What the last "Give memory back" brought, under the line that says the bars show it.
     parts.push(when, this._result);
-    if (cluster.skipped) {
-      parts.push(
-        text(
-          'p',
-          'memdiag-Workers-skipped',
-          trans.__('Not read: %1', cluster.skipped)
-        )
-      );
+    const skipped = skippedNote(cluster, trans);
+    if (skipped) {
+      parts.push(skipped);
     }
     if (bars.length) {
-      parts.push(workersLegend(this.trans), this._workers(bars));
+      parts.push(
+        workersLegend(trans),
+        workerList(bars, trans, bar => this._change(bar))
+      );
     }
     parts.push(this._actions);
-    const verdict = this._verdict(report);
+    const verdict = clusterVerdict(report, trans);
     if (verdict) {
       parts.push(verdict);
     }
-    const lost = cluster.lost ?? [];
-    if (lost.length && !result) {
-      const list = el('ul', 'memdiag-Workers-lost');
-      list.setAttribute('aria-label', trans.__('Workers lost during the cell'));
-      for (const worker of lost) {
-        list.append(
-          text(
-            'li',
-            '',
-            worker.why
-              ? trans.__(
-                  '%1 is gone: %2',
-                  worker.name || worker.address,
-                  worker.why
-                )
-              : trans.__('%1 is gone', worker.name || worker.address)
-          )
-        );
-      }
-      parts.push(list);
+    // Lost and silent workers are the cell's story; after a give_back the bars are now's.
+    if (!result) {
+      parts.push(...troubleLists(cluster, trans));
     }
-    const errors = cluster.errors ?? [];
-    if (errors.length && !result) {
-      const list = el('ul', 'memdiag-Workers-errors');
-      list.setAttribute('aria-label', trans.__('Workers that did not answer'));
-      list.append(...errors.map(error => text('li', '', error)));
-      parts.push(list);
-    }
-    parts.push(...tracedParts(cluster, this.trans));
+    parts.push(...tracedParts(cluster, trans));
     return parts;
-  }
-
-  private _verdict(report: IReport): HTMLElement | null {
-    const kind = clusterKind(report);
-    const reason = report.cluster?.verdict?.reason;
-    if (!kind || (kind === 'ok' && !reason)) {
-      return null;
-    }
-    const node = el('div', 'memdiag-Workers-verdict');
-    node.dataset.cluster = kind;
-    const badge = clusterBadgeFor(report);
-    if (badge) {
-      const pill = text('span', 'memdiag-ClusterPill', badge.text);
-      pill.dataset.cluster = badge.kind;
-      node.append(pill, ' ');
-    }
-    if (reason) {
-      node.append(text('span', 'memdiag-Workers-reason', reason));
-    }
-    if (
-      typeof report.cluster?.trimmed === 'number' &&
-      report.cluster.trimmed > 0
-    ) {
-      node.append(
-        text(
-          'p',
-          'memdiag-Workers-trimmed',
-          this.trans.__(
-            'malloc_trim gave back %1 on the workers before this verdict.',
-            formatBytes(report.cluster.trimmed)
-          )
-        )
-      );
-    }
-    return node;
-  }
-
-  private _workers(bars: IWorkerBar[]): HTMLElement {
-    const trans = this.trans;
-    const list = el('ul', 'memdiag-Workers-list');
-    for (const bar of bars.slice(0, MAX_WORKERS)) {
-      const item = el('li', 'memdiag-Worker');
-      item.dataset.level = bar.level;
-      item.dataset.worker = bar.name;
-      const head = el('div', 'memdiag-Worker-head');
-      const name = text('span', 'memdiag-Worker-name', bar.name || bar.address);
-      name.title = bar.address;
-      const usage = text(
-        'span',
-        'memdiag-Worker-usage',
-        usageText(bar, this._words())
-      );
-      head.append(name, usage);
-      const change = this._change(bar);
-      if (change) {
-        head.append(change);
-      }
-      const track = el('div', 'memdiag-WorkerBar');
-      track.setAttribute('role', 'img');
-      const split = WORKER_PARTS.filter(
-        part => bar[part] > 0 || part !== 'spilled'
-      )
-        .map(part => `${formatBytes(bar[part])} ${partNames(this.trans)[part]}`)
-        .join(' · ');
-      track.setAttribute(
-        'aria-label',
-        trans.__(
-          'Worker %1: %2; %3',
-          bar.name,
-          split,
-          usageText(bar, this._words())
-        )
-      );
-      track.title = split;
-      if (bar.limitAt !== null) {
-        const limit = el('div', 'memdiag-WorkerBar-limit');
-        limit.style.width = percent(bar.limitAt);
-        track.append(limit);
-      }
-      for (const segment of bar.segments) {
-        const part = el('div', 'memdiag-WorkerBar-part');
-        part.dataset.part = segment.part;
-        part.style.left = percent(segment.start);
-        part.style.width = percent(segment.width);
-        track.append(part);
-      }
-      item.append(head, track, text('p', 'memdiag-Worker-parts', split));
-      list.append(item);
-    }
-    if (bars.length > MAX_WORKERS) {
-      list.append(
-        text(
-          'li',
-          'memdiag-Workers-more',
-          trans.__('and %1 more workers', bars.length - MAX_WORKERS)
-        )
-      );
-    }
-    return list;
   }
 
   /** What changed on a worker: its growth during the cell, or what it gave back. */
   private _change(bar: IWorkerBar): HTMLElement | null {
     const trans = this.trans;
-    if (this._answer?.result) {
-      const node = text(
-        'span',
-        'memdiag-Worker-delta',
-        bar.noTrim ? '–' : formatDelta(-(bar.trimmed ?? 0))
-      );
-      node.title = bar.noTrim
-        ? trans.__('This worker has no malloc_trim (not glibc)')
-        : trans.__('malloc_trim gave back %1', formatBytes(bar.trimmed ?? 0));
-      return node;
+    if (!this._answer?.result) {
+      return workerDelta(bar, trans);
     }
-    if (bar.joined) {
-      return text('span', 'memdiag-Worker-delta', trans.__('joined'));
-    }
-    if (bar.delta === null) {
-      return null;
-    }
-    const node = text('span', 'memdiag-Worker-delta', formatDelta(bar.delta));
-    node.title = trans.__(
-      'Change of the worker process memory during the cell'
-    );
+    const node = el('span', 'memdiag-Worker-delta');
+    node.textContent = bar.noTrim ? '–' : formatDelta(-(bar.trimmed ?? 0));
+    node.title = bar.noTrim
+      ? trans.__('This worker has no malloc_trim (not glibc)')
+      : trans.__('malloc_trim gave back %1', formatBytes(bar.trimmed ?? 0));
     return node;
   }
 
@@ -357,10 +192,6 @@ export class WorkersView extends MemoryView {
           'The workers could not give memory back: %1',
           answer.error ?? ''
         );
-  }
-
-  private _words(): { of: string; noLimit: string } {
-    return { of: this.trans.__('of'), noLimit: this.trans.__('no limit') };
   }
 
   private _setPresent(present: boolean): void {
