@@ -36,6 +36,14 @@ export interface IReport {
   run: number;
   duration_s: number;
   overhead_s: number;
+  /**
+   * When the cell started: wall-clock Unix time in seconds, read by the kernel. Orders a notebook's history. Absent in older reports.
+   */
+  started_at?: number;
+  /**
+   * The kernel process's session id (ipykernel's Session.session): reports with different ids ran in different kernels, a restart or a kernel change between them. Absent without a kernel (terminal IPython) and in older reports.
+   */
+  kernel_session?: string;
   rss: IRss;
   traced?: ITraced;
   objects?: IObjects;
@@ -580,6 +588,8 @@ export const REPORT_SCHEMA: ISchema = {
     run: { type: 'integer', minimum: 1 },
     duration_s: { type: 'number', minimum: 0 },
     overhead_s: { type: 'number', minimum: 0 },
+    started_at: { type: 'number', minimum: 0 },
+    kernel_session: { type: 'string' },
     rss: {
       type: 'object',
       required: ['before', 'after', 'peak'],

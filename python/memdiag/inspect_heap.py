@@ -107,7 +107,8 @@ def why(shell, expr):
     chains = backrefs.search(shell, targets, backrefs.DEEP_BUDGET_S, payloads=False)
     referrers = []
     for holder in holders:
-        referrers.append(f"{protocol.type_name(holder)}{cycles.attribute_edge(holder, value)}")
+        referrers.append(_namespace_referrer(shell, holder, value)
+                         or f"{protocol.type_name(holder)}{cycles.attribute_edge(holder, value)}")
     holder = None
     holders.clear()
     referrers.extend(_untracked_holders(shell, value))
@@ -115,6 +116,33 @@ def why(shell, expr):
               "immortal": False, "size": retained_size(value), "own_size": own_size(value), "referrers": referrers,
               "backrefs": chains}
     return protocol.json_safe(result)
+
+
+_MODULE_DICT = types.ModuleType.__dict__["__dict__"].__get__
+
+
+def _namespace_referrer(shell, holder, value):
+    """A namespace holding `value`, as a user names it: the notebook's global `df` (not `dict['df']`), a module's
+    global `mymod.df`, an item `frames['df']` of a dict the user bound to a name; None for any other holder."""
+    if type(holder) is not dict:
+        return None
+    if holder is shell.user_ns or holder is shell.user_global_ns:
+        prefix = ""
+    else:
+        name = holder.get("__name__")
+        module = sys.modules.get(name) if type(name) is str else None
+        # A real module's namespace (read through ModuleType's own descriptor: a subclass's code never runs).
+        if module is not None and issubclass(type(module), types.ModuleType) and _MODULE_DICT(module) is holder:
+            prefix = f"{protocol.short(name, 60)}."
+        else:
+            owner = next((name for name, item in list(shell.user_ns.items())
+                          if item is holder and type(name) is str and not name.startswith("_")), None)
+            if owner is None:
+                return None
+            keys = [key for key, item in list(holder.items())[:10_000] if item is value][:3]
+            return ", ".join(f"{protocol.short(owner, 60)}[{protocol.key_repr(key)}]" for key in keys) or None
+    names = [name for name, item in list(holder.items()) if item is value and type(name) is str][:3]
+    return ", ".join(prefix + protocol.short(name, 60) for name in names) or None
 
 
 def _untracked_holders(shell, value):

@@ -55,6 +55,14 @@ def _is_memdiag_line_magic(raw_cell):
     return (raw_cell or "").lstrip().startswith("%memdiag")
 
 
+def kernel_session(shell):
+    """The id of the kernel's session (ipykernel's Session.session, new in each kernel process), or None without a
+    kernel (terminal IPython)."""
+    kernel = getattr(shell, "kernel", None)
+    session = getattr(getattr(kernel, "session", None), "session", None)
+    return session if isinstance(session, str) and session else None
+
+
 def _only_memdiag_line_magics(raw_cell):
     """A cell that only asks memdiag something (`%memdiag`, `%memdiag types`, `%memdiag why x`): not the user's work,
     so it makes no report (what the magic itself allocates is memdiag's)."""
@@ -173,6 +181,12 @@ class Recorder:
         if ctx.trace:  # tracemalloc slows the cell itself: say so from its start
             ctx.progress.announce("tracing", "memdiag: diagnosing this cell in depth…" if deep
                                   else "memdiag: tracing this run (tracemalloc slows it)…")
+        # When the cell started (wall clock, Unix seconds) and in which kernel process: a frontend orders a history
+        # by the first and tells a restart by the second, even for reports it reads back from a saved notebook.
+        ctx.report["started_at"] = time.time()
+        session = kernel_session(self.shell)
+        if session is not None:
+            ctx.report["kernel_session"] = session
         ctx.overhead = time.perf_counter() - t0
         ctx.t_start = time.perf_counter()
 

@@ -97,3 +97,26 @@ def test_terminal_ipython_without_comm():
     # The `%memdiag` status cell makes no report: only the bytearray cell's is kept.
     assert "REPORTS 1" in out.stdout, out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_reports_carry_start_time_and_kernel_session(kernel, report_validator):
+    """Issue 15, item 10: the frontend orders a history by `started_at` and tells restarts by `kernel_session`."""
+    import time
+
+    kernel.execute("%load_ext memdiag")
+    session = kernel.value("get_ipython().kernel.session.session")
+    before = time.time()
+    kernel.execute("import time; time.sleep(0.05)", cell_id=new_id())
+    kernel.execute("z = 1", cell_id=new_id())
+    after = time.time()
+    first, second = kernel.reports()[-2:]
+    for report in (first, second):
+        report_validator(report)
+        assert report["kernel_session"] == session and session
+        assert before - 1 <= report["started_at"] <= after + 1
+    assert second["started_at"] - first["started_at"] >= 0.05
+    kernel.km.restart_kernel(now=True)
+    kernel.kc.wait_for_ready(timeout=60)
+    kernel.execute("%load_ext memdiag")
+    kernel.execute("z = 2", cell_id=new_id())
+    assert kernel.reports()[-1]["kernel_session"] not in (None, session)
