@@ -101,7 +101,7 @@ describe('the inline report of a cell that drove Dask workers', () => {
     );
     expect(globals.querySelector('code')?.textContent).toBe(global.root);
     expect(globals.querySelector('.memdiag-Workers-chain')?.textContent).toBe(
-      `${chainText(global)} · grew on ${global.workers.join(', ')}`
+      `${chainText(global)} · grew on ${[...global.workers].sort().join(', ')}`
     );
     expect(globals.querySelector('.memdiag-Workers-advice')?.textContent).toBe(
       global.advice
@@ -204,6 +204,21 @@ describe('the inline report of a cell that drove Dask workers', () => {
     expect(node.querySelector('.memdiag-Workers-skipped')?.textContent).toBe(
       'Not read: the client closed during the cell'
     );
+  });
+
+  it('names the workers a global grew on in the order a person counts them', () => {
+    const example = clusterOf(loadExample('cluster-workers'));
+    const global = example.traced!.globals![0];
+    const report = makeReport({
+      cluster: {
+        ...example,
+        traced: { globals: [{ ...global, workers: ['10', '2', '1'] }] }
+      }
+    });
+    const chain = clusterSection(report, trans)!.querySelector(
+      '.memdiag-Workers-chain'
+    );
+    expect(chain?.textContent).toMatch(/ · grew on 1, 2, 10$/);
   });
 
   it("renders the kernel's strings as text: no element comes from them", () => {

@@ -182,7 +182,7 @@ export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
       const line = [
         item.chain.length ? chainText(item) : '',
         item.workers.length
-          ? trans.__('grew on %1', item.workers.join(', '))
+          ? trans.__('grew on %1', byName(item.workers).join(', '))
           : ''
       ]
         .filter(Boolean)
@@ -232,6 +232,13 @@ export function tracedParts(cluster: ICluster, trans: Trans): HTMLElement[] {
     parts.push(list);
   }
   return parts;
+}
+
+/** Worker names as a person counts them ("2" before "10"), whatever order the workers answered in. */
+function byName(names: ReadonlyArray<string>): string[] {
+  return [...names].sort((a, b) =>
+    a.localeCompare(b, undefined, { numeric: true })
+  );
 }
 
 /** "Gave back 139 kB: 0 70 kB, 1 69 kB", or why nothing came back. */

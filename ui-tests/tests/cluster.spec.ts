@@ -1,12 +1,13 @@
 /**
  * A notebook that drives a real Dask LocalCluster (2 worker processes): the Workers section, the cluster's
- * pill on the leaking cell's badge, the cluster's total on the timeline, "Give memory back", and bars and
- * words readable in Light and Dark.
+ * pill on the leaking cell's badge, the cluster's total on the timeline, "Give memory back", the workers'
+ * findings in the inline report of `%%memdiag --workers`, and bars and words readable in Light and Dark.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 import { contrastRatio, parseCssColor } from '../../src/contrast';
+import { lowContrast } from './contrast';
 
 const SIDEBAR = '#memdiag-sidebar';
 const STATUS = `${SIDEBAR} .memdiag-Status`;
@@ -97,6 +98,41 @@ async function contrasts(page: Page): Promise<Record<string, number>> {
     when: ratio('when'),
     pill: ratio('pillText', parse('pillBack')),
     verdict: ratio('verdictText', parse('verdictBack'))
+  };
+}
+
+/** The inline report's bars against the notebook under them: each part 3:1 at least (WCAG 1.4.11). */
+async function barContrasts(page: Page): Promise<Record<string, boolean>> {
+  const colours = await page.evaluate(() => {
+    const inline = '.jp-Notebook .memdiag-report .memdiag-Detail-cluster';
+    const read = (selector: string, property: string) => {
+      const node = document.querySelector(selector);
+      return node
+        ? window.getComputedStyle(node).getPropertyValue(property)
+        : '';
+    };
+    return {
+      panel: read('.jp-Notebook', 'background-color'),
+      managed: read(
+        `${inline} .memdiag-Workers-swatch[data-part="managed"]`,
+        'background-color'
+      ),
+      unmanaged: read(
+        `${inline} .memdiag-WorkerBar-part[data-part="unmanaged"]`,
+        'border-top-color'
+      ),
+      limit: read(`${inline} .memdiag-WorkerBar-limit`, 'border-right-color')
+    };
+  });
+  const panel = parseCssColor(colours.panel);
+  const ok = (value: string) => {
+    const colour = parseCssColor(value);
+    return !!colour && !!panel && contrastRatio(colour, panel) >= 3;
+  };
+  return {
+    managed: ok(colours.managed),
+    unmanaged: ok(colours.unmanaged),
+    limit: ok(colours.limit)
   };
 }
 
@@ -237,6 +273,62 @@ test.describe('Dask workers', () => {
     await expect(traced.nth(1)).toContainText('leakymod.CACHE.append');
     await traced.nth(1).scrollIntoViewIfNeeded();
     await page.screenshot({ path: 'test-results/cluster-traced.png' });
+
+    // The same findings inline, in the cell's own report: the verdict, the workers, the global and the line.
+    const inline = cell(page, 2).locator(
+      '.memdiag-report .memdiag-Detail-cluster'
+    );
+    await expect(inline).toBeVisible();
+    await expect(inline.locator('.memdiag-Worker')).toHaveCount(2);
+    await expect(inline.locator('tbody tr')).toHaveCount(2);
+    const inlineTraced = inline.locator('.memdiag-Workers-traced');
+    await expect(inlineTraced.first().locator('code').first()).toHaveText(
+      'leakymod.CACHE'
+    );
+    await expect(
+      inlineTraced.first().locator('.memdiag-Workers-chain')
+    ).toContainText('module leakymod (worker process).CACHE');
+    await expect(
+      inlineTraced.first().locator('.memdiag-Workers-advice')
+    ).toContainText('client.run');
+    // The task's line: defined in the LEAK cell, run by this one's tasks.
+    await expect(inlineTraced.nth(1).locator('li').first()).toContainText(
+      /on [01]: (cell|In\[\d+\]):\d+ .*leakymod\.CACHE\.append/
+    );
+    await inline.scrollIntoViewIfNeeded();
+    for (const theme of ['light', 'dark'] as const) {
+      if (theme === 'dark') {
+        await page.theme.setDarkTheme();
+        await expect(inline.locator('.memdiag-Worker')).toHaveCount(2);
+      }
+      expect(
+        await page.evaluate(lowContrast, ['.jp-Notebook .memdiag-report', 4.5])
+      ).toEqual([]);
+      expect(await barContrasts(page)).toEqual({
+        managed: true,
+        unmanaged: true,
+        limit: true
+      });
+      await page.screenshot({
+        path: `test-results/cluster-inline-${theme}.png`
+      });
+      // Figures vary from run to run (RSS, which worker ran which task): masked; words, bars and colours compared.
+      expect(
+        await inline.screenshot({
+          mask: [
+            inline.locator('.memdiag-Workers-summary'),
+            inline.locator('.memdiag-Workers-when'),
+            inline.locator('.memdiag-Worker-usage'),
+            inline.locator('.memdiag-Worker-delta'),
+            inline.locator('td:nth-child(n+2)'),
+            inlineTraced.nth(1)
+          ]
+        })
+      ).toMatchSnapshot(`cluster-inline-${theme}.png`, {
+        maxDiffPixelRatio: 0.02
+      });
+    }
+    await page.theme.setLightTheme();
 
     await page.notebook.runCell(3, true);
   });
