@@ -2,7 +2,7 @@
  * What every memdiag chart shares: the palette (read from --jp-* variables by the caller),
  * the translatable titles, and a theme config. Pure module.
  */
-import { VerdictKind } from './protocol';
+import { IReport, VerdictKind } from './protocol';
 
 /** A chart specification, handed as is to vega-embed. */
 export type ChartSpec = Record<string, unknown>;
@@ -128,6 +128,29 @@ export function chartConfig(palette: IChartPalette): ChartSpec {
       orient: 'bottom',
       direction: 'horizontal'
     }
+  };
+}
+
+/** An execution's short name in the charts: "[12]", or "–" when IPython gave no count. */
+export function cellLabel(report: IReport): string {
+  return report.execution_count === null ? '–' : `[${report.execution_count}]`;
+}
+
+/**
+ * The x axis of the timeline's panels: `count` executions by number from 1, a tick each. Every panel (the
+ * kernel's and the workers') uses it, so they line up execution by execution.
+ */
+export function executionAxis(count: number, title: string): ChartSpec {
+  return {
+    field: 'number',
+    type: 'quantitative',
+    title,
+    scale: {
+      domain: [0.5, Math.max(count + 0.5, 1.5)],
+      nice: false,
+      zero: false
+    },
+    axis: { tickMinStep: 1, format: 'd' }
   };
 }
 

@@ -8,9 +8,11 @@
  * tooltips are formatted here so the specs need no format expressions either.
  */
 import {
+  cellLabel,
   chartConfig as config,
   ChartSpec,
   DEFAULT_TEXT,
+  executionAxis,
   IChartPalette,
   IChartText,
   MAX_BARS,
@@ -42,11 +44,6 @@ export function pythonRetained(report: IReport): number | null {
   }
   const retained = report.traced?.enabled ? report.traced.retained : null;
   return typeof retained === 'number' ? retained : null;
-}
-
-/** Short label for an execution: "[12]" or "–" when IPython gave no count. */
-function cellLabel(report: IReport): string {
-  return report.execution_count === null ? '–' : `[${report.execution_count}]`;
 }
 
 /** What the timeline draws besides the executions. */
@@ -119,17 +116,7 @@ export function timelineSpec(
     { field: 'verdict', type: 'nominal', title: text.verdict },
     { field: 'reason', type: 'nominal', title: text.reason }
   ];
-  const x = {
-    field: 'number',
-    type: 'quantitative',
-    title: text.execution,
-    scale: {
-      domain: [0.5, Math.max(rows.length + 0.5, 1.5)],
-      nice: false,
-      zero: false
-    },
-    axis: { tickMinStep: 1, format: 'd' }
-  };
+  const x = executionAxis(rows.length, text.execution);
   const restarts = (options.restarts ?? []).filter(
     index => index > 0 && index <= rows.length
   );

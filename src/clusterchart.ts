@@ -5,7 +5,7 @@
  *
  * Pure module: the spec is plain data; kernel strings (reasons) are data values only, as in charts.ts.
  */
-import { ChartSpec } from './chartbase';
+import { cellLabel, ChartSpec, executionAxis } from './chartbase';
 import {
   clusterKind,
   clusterTotals,
@@ -49,8 +49,8 @@ export const DEFAULT_WORKERS_TEXT: IWorkersChartText = {
 };
 
 /**
- * The x encoding of the timeline's first panel, so the panels line up execution by execution; the same
- * axis built here when the timeline has none.
+ * The x encoding of the timeline's first panel, so the panels line up execution by execution; the shared
+ * execution axis when the timeline has none.
  */
 export function timelineAxis(
   timeline: ChartSpec,
@@ -70,26 +70,6 @@ export function timelineAxis(
     }
   }
   return executionAxis(count, title);
-}
-
-/** The x axis of executions by position, as timelineSpec (charts.ts) draws it. */
-export function executionAxis(count: number, title: string): ChartSpec {
-  return {
-    field: 'index',
-    type: 'quantitative',
-    title,
-    scale: {
-      domain: [-0.5, Math.max(count - 0.5, 0.5)],
-      nice: false,
-      zero: false
-    },
-    axis: { tickMinStep: 1, format: 'd' }
-  };
-}
-
-/** "[12]", as charts.ts names an execution when the caller gives no label. */
-function cellLabel(report: IReport): string {
-  return report.execution_count === null ? '–' : `[${report.execution_count}]`;
 }
 
 /** One row per execution that read the workers and part that holds bytes: long form for the stack. */
