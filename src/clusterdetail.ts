@@ -38,7 +38,7 @@ export function clusterSection(
     node.append(
       el(
         'p',
-        'memdiag-Workers-when',
+        'memdiag-Workers-scheduler',
         trans.__('Scheduler %1', cluster.scheduler)
       )
     );

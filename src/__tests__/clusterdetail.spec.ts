@@ -1,10 +1,12 @@
 /**
  * The Dask workers in the inline report of a cell, from the real reports in protocol/examples (made by
  * `make examples` from a LocalCluster of two worker processes): every figure is read from the example.
+ * Charts are drawn by a renderer that refuses: vega-embed never loads here.
  */
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+// vega.ts imports vega-embed's types, out of jest's reach (as in detail.spec.ts).
 jest.mock('../vega', () => ({
   renderVega: jest.fn(() =>
     Promise.reject(new Error('vega-embed must not load in jest'))

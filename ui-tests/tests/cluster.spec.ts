@@ -317,7 +317,7 @@ test.describe('Dask workers', () => {
         await inline.screenshot({
           mask: [
             inline.locator('.memdiag-Workers-summary'),
-            inline.locator('.memdiag-Workers-when'),
+            inline.locator('.memdiag-Workers-scheduler'),
             inline.locator('.memdiag-Worker-usage'),
             inline.locator('.memdiag-Worker-delta'),
             inline.locator('td:nth-child(n+2)'),
