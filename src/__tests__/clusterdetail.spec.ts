@@ -108,15 +108,21 @@ describe('the inline report of a cell that drove Dask workers', () => {
     expect(globals.querySelector('.memdiag-Workers-advice')?.textContent).toBe(
       global.advice
     );
-    // Where the tasks allocated: each worker's top site, its line in the cell and its code.
-    for (const worker of cluster.traced!.workers!) {
-      const site = worker.sites[0];
-      const item = [...sites.querySelectorAll('li')].find(li =>
-        li.textContent?.includes(` on ${worker.name}: `)
+    // Where the tasks allocated, biggest first over the workers (the sidebar's five): the worker, the
+    // task's line and its code.
+    const biggest = cluster
+      .traced!.workers!.flatMap(w => w.sites.map(site => ({ w, site })))
+      .sort((a, b) => b.site.size - a.site.size)
+      .slice(0, 5);
+    expect(biggest.length).toBeGreaterThan(0);
+    const shown = [...sites.querySelectorAll('li')];
+    expect(shown).toHaveLength(biggest.length);
+    biggest.forEach(({ w, site }, i) => {
+      expect(shown[i].textContent).toContain(
+        `${formatBytes(site.size)} on ${w.name}: ${site.file}:${site.line}`
       );
-      expect(item?.textContent).toContain(`${site.file}:${site.line}`);
-      expect(item?.querySelector('code')?.textContent).toBe(site.code);
-    }
+      expect(shown[i].querySelector('code')?.textContent).toBe(site.code);
+    });
     widget.dispose();
   });
 
