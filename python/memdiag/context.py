@@ -54,6 +54,8 @@ class CellContext:
         "census_types", "candidates", "targets", "interesting",
         # recorder.py: the announcer of long post-cell work (progress.py)
         "progress",
+        # variables.py, census.keep_targets, backrefs.py: {id(obj): (obj, bytes)} of census.held_size, asked once
+        "sizes",
         # traced.py: tracing started by memdiag for this cell, tracemalloc's trace count before it, frames traced
         "tracing", "trace_count", "trace_frames",
         # magics.py (%%memdiag body) -> traced.py, memray_probe.py: the body's compiled file name and line offset
@@ -90,13 +92,13 @@ class CellContext:
         self.cache_lens = None
         self.untracked_namespaces = []  # the kernel's containers untracked before the cell (probes/ipcache.py)
         self.out_value = None
-        self.untracked_namespaces = []
         self.untracked = []
         self.census_types = []
         self.candidates = []
         self.targets = []
         self.interesting = False
         self.progress = None
+        self.sizes = {}
         self.tracing = False
         self.trace_count = None
         self.trace_frames = 1
@@ -123,11 +125,11 @@ class CellContext:
         self.names = None
         self.names_changed = []
         self.out_value = None
-        self.untracked_namespaces = []
         self.untracked = []
         self.census_types = []
         self.candidates = []
         self.targets = []
+        self.sizes = {}
         self.memray = None
         self.memray_capture = None
         self.cluster_client = None

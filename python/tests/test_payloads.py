@@ -146,3 +146,39 @@ def test_one_long_list_among_many_short_ones_is_sized_whole(k):
     assert 0.9 * 300_000 <= rows["str"]["count"] <= 1.1 * 300_000, rows
     # The ints in the short lists are payload too (about 0.6 MB): the total is at least the truth, not far above.
     assert 0.9 * truth <= report["objects"]["size"] <= 1.25 * truth, (report["objects"]["size"], truth)
+
+
+def test_a_long_list_of_big_items_is_scaled_from_its_sample(k):
+    """A list longer than the sample is read through evenly spaced items: a big item stands for its unsampled
+    neighbours as much as a small one (3,000 distinct 5 kB bytes are 15 MB, not the 512 sampled)."""
+    report = _report(k, "big_items = [bytes(5_000) + bytes([i % 256]) for i in range(3_000)]")
+    rows = _rows(report)
+    assert 0.9 * 3_000 <= rows["bytes"]["count"] <= 1.1 * 3_000, rows
+    assert 0.9 * 15 * MB <= rows["bytes"]["size"] <= 1.1 * 15 * MB, rows
+
+
+def test_classes_are_hashed_only_while_no_metaclass_runs_code():
+    """The census tallies survivors by their class only while hashing a class runs no user code: a metaclass that
+    defines __eq__ or __hash__ turns that off for as long as it lives."""
+    import gc
+
+    from memdiag.probes import census
+
+    before = census.types_hash_plainly()
+
+    class Meta(type):
+        def __eq__(cls, other):
+            raise AssertionError("memdiag compared a class")
+
+        __hash__ = None
+
+    class Hostile(metaclass=Meta):
+        pass
+
+    assert not census.types_hash_plainly()
+    # The fallback counts by id: no class is hashed or compared.
+    counted = census._Counted([Hostile() for _ in range(3_000)] + [[] for _ in range(3_000)])
+    assert sorted(counted.counts.values()) == [3_000, 3_000]
+    del Hostile, Meta, counted
+    gc.collect()
+    assert census.types_hash_plainly() == before

@@ -13,7 +13,7 @@ import types
 
 from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base, referents, retained_size, sizeof, untracked_size
+from .census import array_base, held_size, referents, retained_size, sizeof
 from .cycles import attribute_edge
 from .roots import Roots, frame_locals, label
 
@@ -75,7 +75,7 @@ def _ours(ref):
     return type(ref) is types.FrameType and machinery.file_kind(ref.f_code.co_filename) == machinery.KIND_OWN
 
 
-def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True):
+def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True, sizes=None):
     """One chain per target, from a named root down to it: a list of {"type", "root", "chain": [{"label", "edge"}]}
     (targets with no chain found are left out). `budget_s`: seconds the heap walk may take.
 
@@ -84,7 +84,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
     With walk=False only identity roots are tried (no heap pass). `info` (a dict), when given, gets
     "truncated": True when the time budget ran out before every target had its chain. `payloads`: a chain goes on to
     the one untracked object that is most of its target's bytes (a frame's local); off for `why`, whose chains end at
-    the object asked about.
+    the object asked about. `sizes`: the cell's memo of held sizes (census.held_size).
     """
     roots = Roots(shell)
     parent = {}  # id(child) -> [(referrer, edge), ...]: a few, since the first referrer found may lead nowhere
@@ -169,7 +169,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
                 resolved[tid] = hit
-        return _chains(targets, parent, resolved, roots, payloads)
+        return _chains(targets, parent, resolved, roots, payloads, sizes)
     finally:
         roots.release()
         parent.clear()
@@ -208,7 +208,7 @@ def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
     return None
 
 
-def _chains(targets, parent, resolved, roots, payloads):
+def _chains(targets, parent, resolved, roots, payloads, sizes=None):
     chains, keys = [], set()
     for target in targets:
         found = _path_to_root(target, parent, resolved)
@@ -219,7 +219,7 @@ def _chains(targets, parent, resolved, roots, payloads):
         # A root resolved with links (Out[3] -> its items) starts at the root object, not at the one resolved.
         chain = [{"label": (roots.root_label(root) if links else None) or label(root_obj), "edge": ""}] + list(links)
         chain += [{"label": label(obj), "edge": protocol.short(_edge(holder, obj), 60)} for obj, holder in path]
-        size = sizeof(target) + untracked_size(target)
+        size = held_size(target, sizes)
         base = array_base(target)
         payload = _payload(target, size) if base is None and payloads else None
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
@@ -326,7 +326,7 @@ def after(ctx):
         # run; a cell that merely keeps holding a lot on every re-run gets its cheap, identity-only answer.
         walk = ctx.deep or ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
         info = {}
-        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info)
+        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info, sizes=ctx.sizes)
         if info.get("truncated"):
             ctx.report["backrefs_truncated"] = True
     targets.clear()

@@ -11,7 +11,7 @@ import itertools
 import types
 
 from .. import protocol
-from .census import limit_rows, sizeof, untracked_size
+from .census import held_size, limit_rows
 
 TOP_N = 20
 NEW_ITEMS_SIZED = 1000
@@ -52,9 +52,9 @@ def length(value):
     return None
 
 
-def cheap_size(value):
-    """Bytes: pandas memory_usage (shallow), otherwise census.sizeof (getsizeof; a numpy view with its base buffer)
-    plus the untracked payload."""
+def cheap_size(value, memo=None):
+    """Bytes: pandas memory_usage (shallow), otherwise census.held_size (getsizeof; a numpy view with its base buffer;
+    plus the untracked payload; `memo`: the cell's, see held_size)."""
     tp = type(value)
     module = protocol.type_attr(tp, "__module__") or ""
     try:
@@ -64,7 +64,7 @@ def cheap_size(value):
             return int(value.memory_usage(index=True, deep=False))
     except Exception:  # noqa: BLE001
         pass
-    return sizeof(value) + untracked_size(value)
+    return held_size(value, memo)
 
 
 def newest_items(value, grown):
@@ -103,7 +103,7 @@ def after(ctx):
     for name, value in _user_names(ctx.recorder.shell.user_ns):
         old = seen.get(name)
         if old is None or old[0] != id(value):
-            size = cheap_size(value)
+            size = cheap_size(value, ctx.sizes)
             rows.append({"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
                          "size": size, "delta": size})
             if not gc.is_tracked(value):  # an ndarray, bytes, a str: no census sees them
@@ -113,8 +113,8 @@ def after(ctx):
         if now is not None and old[1] is not None and now > old[1]:
             items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
             delta = sum(cheap_size(item) for item in items)
-            rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": cheap_size(value),
-                         "delta": delta, "added": now - old[1]})
+            rows.append({"name": name, "status": "grown", "type": protocol.type_name(value),
+                         "size": cheap_size(value, ctx.sizes), "delta": delta, "added": now - old[1]})
     rows.sort(key=lambda r: r["delta"], reverse=True)
     ctx.report["variables"] = rows[:TOP_N]
     ctx.names_changed = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]
