@@ -2,6 +2,7 @@
  * What every memdiag chart shares: the palette (read from --jp-* variables by the caller),
  * the translatable titles, and a theme config. Pure module.
  */
+import { byteUnit } from './format';
 import { IReport, VerdictKind } from './protocol';
 
 /** A chart specification, handed as is to vega-embed. */
@@ -128,6 +129,17 @@ export function chartConfig(palette: IChartPalette): ChartSpec {
       orient: 'bottom',
       direction: 'horizontal'
     }
+  };
+}
+
+/**
+ * An axis of bytes labelled in the unit the text uses ("0 MB", "20 MB"), picked from the largest value drawn.
+ * The label expression is built from our own constants only, never from report data.
+ */
+export function bytesAxis(values: Iterable<number>): ChartSpec {
+  const { unit, bytes } = byteUnit(values);
+  return {
+    labelExpr: `format(datum.value / ${bytes}, '~r') + ' ${unit}'`
   };
 }
 

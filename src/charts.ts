@@ -8,6 +8,7 @@
  * tooltips are formatted here so the specs need no format expressions either.
  */
 import {
+  bytesAxis,
   cellLabel,
   chartConfig as config,
   ChartSpec,
@@ -143,14 +144,15 @@ export function timelineSpec(
               }
             },
             {
+              // At the top of the plot, left of its rule: at the bottom it covered the x axis's ticks.
               mark: {
                 type: 'text',
                 color: palette.text,
                 align: 'right',
-                baseline: 'bottom',
+                baseline: 'top',
                 dx: -3,
-                dy: -2,
-                y: 'height',
+                dy: 2,
+                y: 0,
                 fontSize: palette.fontSize
               },
               encoding: {
@@ -175,7 +177,7 @@ export function timelineSpec(
             field: 'bytes',
             type: 'quantitative',
             title: text.memory,
-            axis: { format: '~s' }
+            axis: bytesAxis(series.map(item => item.bytes))
           },
           color: {
             field: 'series',
@@ -263,7 +265,11 @@ export function timelineSpec(
               field: 'delta',
               type: 'quantitative',
               title: text.deltaRss,
-              axis: { format: '~s' }
+              axis: bytesAxis(
+                rows.flatMap(row =>
+                  row.python === null ? [row.delta] : [row.delta, row.python]
+                )
+              )
             },
             tooltip
           }
@@ -290,11 +296,17 @@ export function timelineSpec(
   };
 }
 
+/** Options of the bar charts: their titles, and a width in px ('container' when absent). */
+export interface IBarOptions {
+  text?: IChartText;
+  width?: number;
+}
+
 /** Horizontal bars of what survived the cell, by type. */
 export function growthSpec(
   growth: ReadonlyArray<ITypeGrowth>,
   palette: IChartPalette,
-  options: { text?: IChartText } = {}
+  options: IBarOptions = {}
 ): ChartSpec {
   const text = options.text ?? DEFAULT_TEXT;
   const top = [...growth].sort((a, b) => b.size - a.size).slice(0, MAX_BARS);
@@ -308,11 +320,19 @@ export function growthSpec(
     sizeText: formatBytes(item.size),
     countText: formatCount(item.count)
   }));
-  return horizontalBars(rows, palette, text.type, text.size, [
-    { field: 'type', type: 'nominal', title: text.type },
-    { field: 'sizeText', type: 'nominal', title: text.size },
-    { field: 'countText', type: 'nominal', title: text.count }
-  ]);
+  return horizontalBars(
+    rows,
+    palette,
+    text.type,
+    text.size,
+    [
+      { field: 'type', type: 'nominal', title: text.type },
+      { field: 'sizeText', type: 'nominal', title: text.size },
+      { field: 'countText', type: 'nominal', title: text.count }
+    ],
+    { value: palette.python },
+    options.width
+  );
 }
 
 /** The last path component: sites are read by file name, the tooltip keeps the whole path. */
@@ -325,7 +345,7 @@ function baseName(path: string): string {
 export function sitesSpec(
   top: ReadonlyArray<ITracedSite>,
   palette: IChartPalette,
-  options: { text?: IChartText } = {}
+  options: IBarOptions = {}
 ): ChartSpec {
   const text = options.text ?? DEFAULT_TEXT;
   const sites = top.slice(0, MAX_BARS);
@@ -360,7 +380,8 @@ export function sitesSpec(
       type: 'nominal',
       legend: null,
       scale: { domain: [true, false], range: [palette.accent, palette.python] }
-    }
+    },
+    options.width
   );
 }
 
@@ -370,11 +391,12 @@ function horizontalBars(
   yTitle: string,
   xTitle: string,
   tooltip: ChartSpec[],
-  color: ChartSpec = { value: palette.python }
+  color: ChartSpec = { value: palette.python },
+  width: number | 'container' = 'container'
 ): ChartSpec {
   return {
     $schema: VEGA_LITE_SCHEMA,
-    width: 'container',
+    width,
     height: Math.max(rows.length, 1) * ROW_HEIGHT,
     autosize: { type: 'fit-x', contains: 'padding' },
     data: { values: rows },
@@ -391,7 +413,7 @@ function horizontalBars(
         field: 'size',
         type: 'quantitative',
         title: xTitle,
-        axis: { format: '~s' }
+        axis: bytesAxis(rows.map(row => row.size))
       },
       color,
       tooltip
@@ -404,7 +426,7 @@ function horizontalBars(
 export function linesSpec(
   lines: ReadonlyArray<ILineIncrement>,
   palette: IChartPalette,
-  options: { text?: IChartText } = {}
+  options: IBarOptions = {}
 ): ChartSpec {
   const text = options.text ?? DEFAULT_TEXT;
   const rows = lines.map((item, index) => ({
@@ -419,7 +441,7 @@ export function linesSpec(
   }));
   return {
     $schema: VEGA_LITE_SCHEMA,
-    width: 'container',
+    width: options.width ?? 'container',
     height: 120,
     autosize: { type: 'fit-x', contains: 'padding' },
     data: { values: rows },
@@ -436,7 +458,7 @@ export function linesSpec(
         field: 'increment',
         type: 'quantitative',
         title: text.increment,
-        axis: { format: '~s' }
+        axis: bytesAxis(rows.map(row => row.increment))
       },
       color: {
         field: 'grows',

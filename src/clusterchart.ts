@@ -5,7 +5,7 @@
  *
  * Pure module: the spec is plain data; kernel strings (reasons) are data values only, as in charts.ts.
  */
-import { cellLabel, ChartSpec, executionAxis } from './chartbase';
+import { bytesAxis, cellLabel, ChartSpec, executionAxis } from './chartbase';
 import {
   clusterKind,
   clusterTotals,
@@ -70,6 +70,17 @@ export function timelineAxis(
     }
   }
   return executionAxis(count, title);
+}
+
+/** The total of each execution's stacked bars. */
+function stackHeights(
+  rows: ReadonlyArray<Record<string, string | number>>
+): number[] {
+  const totals = new Map<unknown, number>();
+  for (const row of rows) {
+    totals.set(row.index, (totals.get(row.index) ?? 0) + Number(row.bytes));
+  }
+  return [...totals.values()];
 }
 
 /** One row per execution that read the workers and part that holds bytes: long form for the stack. */
@@ -152,7 +163,8 @@ export function withWorkersPanel(
         type: 'quantitative',
         stack: 'zero',
         title: text.workers,
-        axis: { format: '~s' }
+        // The axis counts in the unit of the tallest stack.
+        axis: bytesAxis(stackHeights(rows))
       },
       color: {
         field: 'part',

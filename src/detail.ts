@@ -45,6 +45,10 @@ export interface IDetailOptions {
   renderVega?: RenderVega;
   /** Colours for the charts; read from the theme's --jp-* variables when absent. */
   palette?: () => IChartPalette;
+  /** The execution's name ("cell 5 · run 3", as the table says it); "this cell · run 3" when absent. */
+  label?: (report: IReport) => string;
+  /** Whether the execution ran in a kernel that has since restarted: its details are greyed and say so. */
+  isStale?: (report: IReport) => boolean;
   /** Show the Dask workers' findings (the inline report: the sidebar has a Workers section of its own). */
   workers?: boolean;
 }
@@ -52,6 +56,8 @@ export interface IDetailOptions {
 /** A rendered report: `ready` settles once every chart drew or failed; dispose releases them. */
 export interface IRenderedReport extends IDisposable {
   readonly ready: Promise<void>;
+  /** Whether it was rendered as before a kernel restart (`isStale`). */
+  readonly stale: boolean;
 }
 
 /** The chart titles in the user's language (DEFAULT_TEXT in English). */
@@ -118,6 +124,17 @@ export class DetailView extends Widget {
     this.update();
   }
 
+  /** Render the current report again: what `label` or `isStale` say of it changed (a restart, a moved cell). */
+  refresh(): void {
+    this._stale = true;
+    this.update();
+  }
+
+  /** Whether the report shown was rendered as before a kernel restart. */
+  get shownStale(): boolean {
+    return this._rendering?.stale ?? false;
+  }
+
   /** Settles when the charts of the current report are drawn (for tests and screenshots). */
   get ready(): Promise<void> {
     return this._rendering?.ready ?? Promise.resolve();
@@ -169,9 +186,13 @@ export class DetailView extends Widget {
 }
 
 namespace Private {
+  /** Narrower than this a bar chart has no room for its bars: it scrolls instead. */
+  const MIN_CHART_WIDTH = 160;
+
   interface IChart {
     node: HTMLElement;
-    build: (palette: IChartPalette) => ChartSpec;
+    /** The spec for the theme's palette, `width` px wide (the chart node's width when it was drawn). */
+    build: (palette: IChartPalette, width: number) => ChartSpec;
     fallback: HTMLDetailsElement | null;
     handle: Promise<IVegaHandle | null> | null;
   }
@@ -183,7 +204,15 @@ namespace Private {
       this._trans = options.trans ?? nullTranslator.load('memdiag');
       const trans = this._trans;
       const text = chartText(trans);
-      const parts: Array<HTMLElement | null> = [summarySection(report, trans)];
+      const stale = options.isStale?.(report) ?? false;
+      this.stale = stale;
+      host.classList.toggle('memdiag-mod-stale', stale);
+      const parts: Array<HTMLElement | null> = [
+        summarySection(report, trans, {
+          label: options.label?.(report),
+          stale
+        })
+      ];
       if (report.verdict.kind === 'native') {
         parts.push(nativeSection(report, trans));
       }
@@ -209,7 +238,7 @@ namespace Private {
         this._chart(
           node,
           trans.__('Bar chart of the types the cell left alive, by size'),
-          p => growthSpec(growth, p, { text })
+          (p, width) => growthSpec(growth, p, { text, width })
         ).appendChild(
           table(
             trans.__('Types the cell left alive'),
@@ -230,7 +259,7 @@ namespace Private {
         this._chart(
           node,
           trans.__('Bar chart of the memory increment of each line'),
-          p => linesSpec(lines, p, { text })
+          (p, width) => linesSpec(lines, p, { text, width })
         ).appendChild(
           table(
             trans.__('Memory increment per line'),
@@ -263,8 +292,6 @@ namespace Private {
       host.replaceChildren(
         ...parts.filter((part): part is HTMLElement => part !== null)
       );
-      this._width = host.clientWidth;
-      this.ready = this._draw();
       // Charts take their colours from the theme: redraw them when the user switches it.
       this._observer = new MutationObserver(() => {
         this.ready = this._draw();
@@ -273,16 +300,21 @@ namespace Private {
         attributes: true,
         attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name']
       });
-      // Charts take their width from the host: one drawn while the host was hidden (a reloaded notebook's
-      // outputs, a collapsed sidebar) is 0 px wide. Redraw when the host's width really changes.
+      // Charts are drawn at the width their node has when drawing starts (Vega's own 'container' width is read
+      // once, later, and never again but on a window resize: a chart drawn while JupyterLab hid the shell for a
+      // theme switch, or before a reloaded notebook's outputs were shown, stayed 0 px wide). Redraw when the
+      // host's width really changes, or when a hidden host gets one.
       this._resizeObserver =
         typeof ResizeObserver === 'undefined'
           ? null
           : new ResizeObserver(() => this._onResize());
       this._resizeObserver?.observe(host);
+      this.ready = this._draw();
     }
 
     ready: Promise<void>;
+    /** Whether it was rendered as before a kernel restart. */
+    readonly stale: boolean;
 
     get isDisposed(): boolean {
       return this._disposed;
@@ -293,6 +325,7 @@ namespace Private {
         return;
       }
       this._disposed = true;
+      this._host.classList.remove('memdiag-mod-stale');
       this._observer.disconnect();
       this._resizeObserver?.disconnect();
       cancelAnimationFrame(this._resizeFrame);
@@ -306,8 +339,11 @@ namespace Private {
       this._resizeFrame = requestAnimationFrame(() => {
         this._resizeFrame = 0;
         const width = this._host.clientWidth;
-        if (!this._disposed && width > 0 && Math.abs(width - this._width) > 2) {
-          this._width = width;
+        if (
+          !this._disposed &&
+          width > 0 &&
+          Math.abs(width - this._drawnWidth) > 2
+        ) {
           this.ready = this._draw();
         }
       });
@@ -317,7 +353,7 @@ namespace Private {
     private _chart(
       parent: HTMLElement,
       label: string,
-      build: (palette: IChartPalette) => ChartSpec,
+      build: (palette: IChartPalette, width: number) => ChartSpec,
       withTable = true
     ): HTMLElement {
       const node = el('div', 'memdiag-Detail-chart');
@@ -347,6 +383,15 @@ namespace Private {
       if (!this._charts.length) {
         return;
       }
+      const hostWidth = this._host.clientWidth;
+      this._drawnWidth = hostWidth;
+      if (hostWidth === 0) {
+        // Hidden: drawn narrow now, and again once it is shown. Observed afresh, the host is reported as soon
+        // as it has a size, even when it was hidden and shown again between two frames (a theme switch), when
+        // the observer itself would see no change.
+        this._resizeObserver?.unobserve(this._host);
+        this._resizeObserver?.observe(this._host);
+      }
       const palette = (
         this._options.palette ?? (() => readPalette(this._host))
       )();
@@ -354,7 +399,11 @@ namespace Private {
       await Promise.all(
         this._charts.map(chart => {
           // _finalizeAll releases this view whenever it arrives, even after a dispose.
-          const handle = draw(chart.node, chart.build(palette)).then(
+          const width = Math.max(
+            MIN_CHART_WIDTH,
+            chart.node.clientWidth || hostWidth
+          );
+          const handle = draw(chart.node, chart.build(palette, width)).then(
             h => h,
             () => {
               // No chart (chunk failed to load, Vega error): the table says it all.
@@ -378,7 +427,8 @@ namespace Private {
     private _observer: MutationObserver;
     private _resizeObserver: ResizeObserver | null;
     private _resizeFrame = 0;
-    private _width: number;
+    /** The host's width when the charts were last drawn; 0 while they wait for the host to be shown. */
+    private _drawnWidth = 0;
     private _disposed = false;
   }
 }

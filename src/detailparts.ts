@@ -64,12 +64,53 @@ export function table(
   return node;
 }
 
+/** How the summary names its execution, and whether it ran in a kernel that has since restarted. */
+export interface ISummaryContext {
+  /** "cell 5 · run 3", as the table and the timeline say it; "this cell · run 3" when absent (inline). */
+  label?: string;
+  stale?: boolean;
+}
+
+/** Which execution this is: its name first, the execution count after it, and when it is stale, that it is. */
+export function executionLine(
+  report: IReport,
+  trans: TranslationBundle,
+  context: ISummaryContext = {}
+): HTMLElement {
+  const line = el('p', 'memdiag-Detail-execution');
+  line.appendChild(
+    el(
+      'span',
+      'memdiag-Detail-name',
+      context.label ?? trans.__('this cell · run %1', report.run)
+    )
+  );
+  if (report.execution_count !== null) {
+    const count = el(
+      'span',
+      'memdiag-Detail-count',
+      `[${report.execution_count}]`
+    );
+    count.title = trans.__("IPython's execution count");
+    line.append(' ', count);
+  }
+  if (context.stale) {
+    line.append(
+      ' ',
+      el('span', 'memdiag-Detail-when', trans.__('before the restart'))
+    );
+  }
+  return line;
+}
+
 /** Verdict, reason and the headline numbers. */
 export function summarySection(
   report: IReport,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  context: ISummaryContext = {}
 ): HTMLElement {
   const node = section('summary', trans.__('Summary'));
+  node.appendChild(executionLine(report, trans, context));
   const verdict = el('p', 'memdiag-Detail-verdict');
   verdict.dataset.verdict = report.verdict.kind;
   const kind = el('span', 'memdiag-Detail-kind', report.verdict.kind);
@@ -79,11 +120,6 @@ export function summarySection(
   );
   node.appendChild(verdict);
   const facts: Array<[string, string]> = [
-    [
-      trans.__('Cell'),
-      report.execution_count === null ? '–' : `[${report.execution_count}]`
-    ],
-    [trans.__('Run'), String(report.run)],
     [trans.__('Δ RSS'), formatDelta(report.rss.after - report.rss.before)],
     [trans.__('RSS after'), formatBytes(report.rss.after)],
     [

@@ -21,6 +21,28 @@ export function formatBytes(bytes: number): string {
   return `${sign}${text} ${UNITS[unit]}`;
 }
 
+/**
+ * The unit `formatBytes` gives the largest of `values` ("MB" for 34,000,000), and its size in bytes: chart axes
+ * count in it, so an axis says "30 MB" where the text beside it says "34.2 MB".
+ */
+export function byteUnit(values: Iterable<number>): {
+  unit: string;
+  bytes: number;
+} {
+  let max = 0;
+  for (const value of values) {
+    if (Number.isFinite(value)) {
+      max = Math.max(max, Math.abs(value));
+    }
+  }
+  let unit = 0;
+  while (max >= 1000 && unit < UNITS.length - 1) {
+    max /= 1000;
+    unit++;
+  }
+  return { unit: UNITS[unit], bytes: 1000 ** unit };
+}
+
 /** A change in bytes with an explicit sign: "+8 MB", "-1.2 MB", "±0 B". */
 export function formatDelta(bytes: number): string {
   if (bytes === 0) {

@@ -101,8 +101,19 @@ export class NotebookMemoryModel {
     return this.segmentOf(report) < this._segment;
   }
 
-  /** A report the live kernel just sent; a report already held (same execution) is ignored. */
+  /**
+   * A report the live kernel just sent; a report already held (same execution) is ignored. A report from
+   * another kernel process than the live segment's (`kernel_session`) starts a new segment first: a restart
+   * nobody announced is still one.
+   */
   add(report: IReport): boolean {
+    const session = report.kernel_session;
+    if (session !== undefined && !this._keys.has(Private.key(report))) {
+      if (this._session !== null && this._session !== session) {
+        this.startSegment();
+      }
+      this._session = session;
+    }
     const added = this._insert(report, this._nextTime(), this._segment);
     if (this._progress && Private.ends(this._progress, report)) {
       this.setProgress(null);
@@ -117,7 +128,8 @@ export class NotebookMemoryModel {
 
   /**
    * The live kernel's history (oldest first): reports already held are claimed for the live segment and
-   * keep their place; the others go right after the history report before them.
+   * keep their place; the others go where their start time (`started_at`) puts them, else right after the
+   * history report before them.
    */
   merge(reports: ReadonlyArray<IReport>): number {
     let added = 0;
@@ -141,9 +153,10 @@ export class NotebookMemoryModel {
         return;
       }
       const at =
-        previous === null
+        Private.started(report) ??
+        (previous === null
           ? base + index * Private.EPSILON
-          : previous + Private.EPSILON;
+          : previous + Private.EPSILON);
       previous = at;
       added += this._insert(report, at, this._segment) ? 1 : 0;
     });
@@ -155,12 +168,17 @@ export class NotebookMemoryModel {
   }
 
   /**
-   * Reports read back from the notebook's cells, in any order: placed by their saved time (by execution
-   * count before any timed report when the time was not saved), in the saved segment until a live
-   * kernel's history claims them.
+   * Reports read back from the notebook's cells, in any order: placed by when they started (`started_at`),
+   * else by their saved time (by execution count before any timed report when neither was saved), in a
+   * saved segment per kernel process (`kernel_session`, so the restarts between them are marked) until a
+   * live kernel's history claims them.
    */
   restore(saved: ReadonlyArray<ISavedReport>): number {
-    const untimed = saved
+    const placed = saved.map(item => ({
+      report: item.report,
+      at: Private.started(item.report) ?? item.at
+    }));
+    const untimed = placed
       .filter(item => item.at === null)
       .sort(
         (a, b) =>
@@ -168,12 +186,25 @@ export class NotebookMemoryModel {
       );
     let added = 0;
     untimed.forEach((item, index) => {
-      added += this._insert(item.report, index + 1, SAVED_SEGMENT) ? 1 : 0;
+      added += this._insert(
+        item.report,
+        index + 1,
+        this._savedSegment(item.report)
+      )
+        ? 1
+        : 0;
     });
-    for (const item of saved) {
-      if (item.at !== null) {
-        added += this._insert(item.report, item.at, SAVED_SEGMENT) ? 1 : 0;
-      }
+    const timed = placed
+      .filter(item => item.at !== null)
+      .sort((a, b) => a.at! - b.at!);
+    for (const item of timed) {
+      added += this._insert(
+        item.report,
+        item.at!,
+        this._savedSegment(item.report)
+      )
+        ? 1
+        : 0;
     }
     if (added) {
       this._trim();
@@ -185,6 +216,7 @@ export class NotebookMemoryModel {
   /** The kernel restarted or was replaced: what it reported so far belongs to the past. */
   startSegment(): void {
     this._segment++;
+    this._session = null;
     this.setProgress(null);
     this._changed.emit();
   }
@@ -214,6 +246,20 @@ export class NotebookMemoryModel {
 
   dispose(): void {
     Signal.clearData(this);
+  }
+
+  /** The saved segment of a report read back: one per kernel process, in the order they first appear. */
+  private _savedSegment(report: IReport): number {
+    const session = report.kernel_session;
+    if (session === undefined) {
+      return SAVED_SEGMENT;
+    }
+    let segment = this._savedSegments.get(session);
+    if (segment === undefined) {
+      segment = SAVED_SEGMENT - 1 - this._savedSegments.size;
+      this._savedSegments.set(session, segment);
+    }
+    return segment;
   }
 
   /** A live report is the newest thing this model holds. */
@@ -281,6 +327,9 @@ export class NotebookMemoryModel {
   private _entries = new WeakMap<IReport, Private.IEntry>();
   private _latest = new Map<string, IReport>();
   private _segment = 0;
+  /** The kernel process of the live segment, once one of its reports said it. */
+  private _session: string | null = null;
+  private _savedSegments = new Map<string, number>();
   private _progress: Progress | null = null;
   private _maxExecutions: number;
   private _changed = new Signal<this, void>(this);
@@ -302,6 +351,12 @@ namespace Private {
     /** When it arrived, in ms since the epoch. */
     at: number;
     segment: number;
+  }
+
+  /** When a report's cell started, in ms since the epoch, as its kernel said; null for older reports. */
+  export function started(report: IReport): number | null {
+    const at = report.started_at;
+    return typeof at === 'number' && Number.isFinite(at) ? at * 1000 : null;
   }
 
   /** One execution's identity: a kernel re-sends its history on every reconnection. */

@@ -166,10 +166,33 @@ describe('timelineSpec', () => {
       { number: 3.5, label: 'restart' }
     ]);
     expect(marker.layer.map((l: any) => l.mark.type)).toEqual(['rule', 'text']);
+    // The label hangs from the top of the plot: at its bottom it covered the x axis's ticks.
+    expect(marker.layer[1].mark).toMatchObject({ y: 0, baseline: 'top' });
     expect(spec.vconcat[0].encoding).toBeUndefined();
     expect(spec.vconcat[0].layer[0].encoding.x.scale.domain).toEqual([
       0.5, 3.5
     ]);
+  });
+
+  it('counts memory on its axes in the units the text uses (MB), not "34M"', () => {
+    const spec = timelineSpec(
+      [
+        makeReport({
+          rss: { before: 30e6, after: 34e6, peak: 35e6, limit: null }
+        })
+      ],
+      FALLBACK_PALETTE
+    ) as any;
+    const axis = spec.vconcat[0].layer[0].encoding.y.axis;
+    expect(axis.format).toBeUndefined();
+    expect(axis.labelExpr).toBe("format(datum.value / 1000000, '~r') + ' MB'");
+    const bars = growthSpec(
+      [{ type: 'bytes', count: 1, size: 2_500 }],
+      FALLBACK_PALETTE
+    ) as any;
+    expect(bars.encoding.x.axis.labelExpr).toBe(
+      "format(datum.value / 1000, '~r') + ' kB'"
+    );
   });
 
   it('handles no executions', () => {

@@ -235,20 +235,40 @@ describe('renderReport', () => {
 });
 
 describe('charts follow their host', () => {
-  it('draws again when a host that was 0 px wide gets a width, and when the theme changes', async () => {
-    const observers: Array<() => void> = [];
+  /** A ResizeObserver the test drives: `notify()` is what the browser does once a frame when sizes changed. */
+  function fakeObserver() {
+    const state = { callback: null as null | (() => void), observing: 0 };
     const original = (globalThis as any).ResizeObserver;
     (globalThis as any).ResizeObserver = class {
       constructor(callback: () => void) {
-        observers.push(callback);
+        state.callback = callback;
       }
       observe(): void {
-        // The test calls the callback itself.
+        state.observing++;
+      }
+      unobserve(): void {
+        state.observing--;
       }
       disconnect(): void {
-        observers.length = 0;
+        state.callback = null;
+        state.observing = 0;
       }
     };
+    return {
+      state,
+      notify: () => state.callback?.(),
+      restore: () => ((globalThis as any).ResizeObserver = original)
+    };
+  }
+  const frame = (): Promise<unknown> =>
+    new Promise(resolve => requestAnimationFrame(resolve));
+  const widths = (vega: ReturnType<typeof fakeVega>) =>
+    vega.specs
+      .filter(spec => /vega-lite/.test(spec.$schema))
+      .map(spec => spec.width);
+
+  it('draws a hidden host once it gets a width, at that width; again when it resizes and on a theme change', async () => {
+    const observer = fakeObserver();
     try {
       const host = document.createElement('div');
       let width = 0;
@@ -258,31 +278,129 @@ describe('charts follow their host', () => {
         renderVega: vega.render
       });
       await rendering.ready;
+      // Hidden (a reloaded notebook's output before it is shown): drawn narrow, never 0 px wide.
       const first = vega.render.mock.calls.length;
       expect(first).toBeGreaterThan(0);
-      const frame = (): Promise<unknown> =>
-        new Promise(resolve => requestAnimationFrame(resolve));
-      // Drawn while hidden (a reloaded notebook's output): shown, it draws again at its width.
+      expect(widths(vega)).toEqual(Array(widths(vega).length).fill(160));
       width = 400;
-      observers[0]();
+      observer.notify();
       await frame();
       await rendering.ready;
       expect(vega.render.mock.calls.length).toBe(2 * first);
+      expect(widths(vega).slice(-1)).toEqual([400]);
       // A pixel of jitter draws nothing.
       width = 401;
-      observers[0]();
+      observer.notify();
       await frame();
       expect(vega.render.mock.calls.length).toBe(2 * first);
+      width = 600;
+      observer.notify();
+      await frame();
+      await rendering.ready;
+      expect(vega.render.mock.calls.length).toBe(3 * first);
+      expect(widths(vega).slice(-1)).toEqual([600]);
       document.body.dataset.jpThemeName = 'JupyterLab Dark';
       await new Promise(resolve => setTimeout(resolve, 0));
       await rendering.ready;
-      expect(vega.render.mock.calls.length).toBe(3 * first);
+      expect(vega.render.mock.calls.length).toBe(4 * first);
       rendering.dispose();
-      expect(observers).toHaveLength(0);
+      expect(observer.state.callback).toBeNull();
     } finally {
       delete document.body.dataset.jpThemeName;
-      (globalThis as any).ResizeObserver = original;
+      observer.restore();
     }
+  });
+
+  it('draws again at full width after a theme switch that hid the shell for a frame', async () => {
+    const observer = fakeObserver();
+    try {
+      const host = document.createElement('div');
+      let width = 500;
+      Object.defineProperty(host, 'clientWidth', { get: () => width });
+      const vega = fakeVega();
+      const rendering = renderReport(host, loadExample('leak'), {
+        renderVega: vega.render
+      });
+      await rendering.ready;
+      const first = vega.render.mock.calls.length;
+      // JupyterLab hides the whole shell while it switches themes: the theme's attribute changes meanwhile.
+      width = 0;
+      document.body.dataset.jpThemeName = 'JupyterLab Dark';
+      await new Promise(resolve => setTimeout(resolve, 0));
+      await rendering.ready;
+      expect(vega.render.mock.calls.length).toBe(2 * first);
+      // Shown again at the width it had: the observer sees no change, but a fresh observation reports it.
+      width = 500;
+      expect(observer.state.observing).toBe(1);
+      observer.notify();
+      await frame();
+      await rendering.ready;
+      expect(vega.render.mock.calls.length).toBe(3 * first);
+      expect(widths(vega).slice(-1)).toEqual([500]);
+      rendering.dispose();
+    } finally {
+      delete document.body.dataset.jpThemeName;
+      observer.restore();
+    }
+  });
+});
+
+describe('the summary names its execution as the table does', () => {
+  it('says "cell 5 · run 3" with the execution count after it, and no Cell [n] fact', () => {
+    const host = document.createElement('div');
+    const report = makeReport({ execution_count: 7, run: 3 });
+    const rendering = renderReport(host, report, {
+      renderVega: fakeVega().render,
+      label: () => 'cell 5 · run 3'
+    });
+    expect(host.querySelector('.memdiag-Detail-name')!.textContent).toBe(
+      'cell 5 · run 3'
+    );
+    expect(host.querySelector('.memdiag-Detail-count')!.textContent).toBe(
+      '[7]'
+    );
+    const terms = [...host.querySelectorAll('.memdiag-Detail-facts dt')].map(
+      dt => dt.textContent
+    );
+    expect(terms).not.toContain('Cell');
+    expect(terms).not.toContain('Run');
+    expect(host.querySelector('.memdiag-Detail-when')).toBeNull();
+    expect(host.classList.contains('memdiag-mod-stale')).toBe(false);
+    rendering.dispose();
+  });
+
+  it('inline, without the notebook, says "this cell · run 3"', () => {
+    const host = document.createElement('div');
+    renderReport(host, makeReport({ run: 3 }), {
+      renderVega: fakeVega().render
+    });
+    expect(host.querySelector('.memdiag-Detail-name')!.textContent).toBe(
+      'this cell · run 3'
+    );
+  });
+
+  it('greys a report from before a restart and says so; a later render of a live one does not', async () => {
+    const view = new DetailView({
+      renderVega: fakeVega().render,
+      isStale: () => stale
+    });
+    let stale = false;
+    Widget.attach(view, document.body);
+    view.report = makeReport();
+    view.update();
+    await new Promise(resolve => requestAnimationFrame(resolve));
+    expect(view.node.querySelector('.memdiag-Detail-when')).toBeNull();
+    expect(view.shownStale).toBe(false);
+    stale = true;
+    view.refresh();
+    await new Promise(resolve => requestAnimationFrame(resolve));
+    const report = view.node.querySelector('.memdiag-Detail-report')!;
+    expect(report.classList.contains('memdiag-mod-stale')).toBe(true);
+    expect(view.node.querySelector('.memdiag-Detail-when')!.textContent).toBe(
+      'before the restart'
+    );
+    expect(view.shownStale).toBe(true);
+    view.dispose();
   });
 });
 

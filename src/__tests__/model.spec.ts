@@ -180,3 +180,65 @@ describe('NotebookMemoryModel: one history in time order', () => {
     expect(seen).toEqual([progress.text, null, progress.text, null]);
   });
 });
+
+describe('NotebookMemoryModel: started_at and kernel_session (issue 15, item 10)', () => {
+  it('orders saved reports by when their cells started, whatever their saved arrival time says', () => {
+    const model = new NotebookMemoryModel();
+    const first = makeReport({
+      cell_id: 'a',
+      execution_count: 9,
+      started_at: 1000
+    });
+    const second = makeReport({
+      cell_id: 'b',
+      execution_count: 2,
+      started_at: 2000
+    });
+    // Arrival times that disagree (a clock that jumped, a notebook saved from two browsers).
+    model.restore([
+      { report: second, at: 5 },
+      { report: first, at: 9_000_000 }
+    ]);
+    expect(model.executions).toEqual([first, second]);
+  });
+
+  it('marks a restart between saved reports of two kernel processes', () => {
+    const model = new NotebookMemoryModel();
+    const reports = [
+      makeReport({ execution_count: 1, started_at: 1, kernel_session: 'k1' }),
+      makeReport({ execution_count: 2, started_at: 2, kernel_session: 'k1' }),
+      makeReport({ execution_count: 1, started_at: 3, kernel_session: 'k2' })
+    ];
+    model.restore(reports.map(report => ({ report, at: null })));
+    const segments = model.executions.map(report => model.segmentOf(report));
+    expect(segments[0]).toBe(segments[1]);
+    expect(segments[2]).not.toBe(segments[1]);
+    expect(model.executions.every(report => model.isStale(report))).toBe(true);
+  });
+
+  it('starts a new segment when a live report comes from another kernel process', () => {
+    const model = new NotebookMemoryModel();
+    const old = makeReport({ execution_count: 1, kernel_session: 'k1' });
+    model.add(old);
+    expect(model.isStale(old)).toBe(false);
+    // Nobody said the kernel restarted: its session did.
+    const next = makeReport({
+      execution_count: 1,
+      rss: { before: 2, after: 3, peak: 3, limit: null },
+      kernel_session: 'k2'
+    });
+    model.add(next);
+    expect(model.isStale(old)).toBe(true);
+    expect(model.isStale(next)).toBe(false);
+    expect(model.segmentOf(next)).toBe(model.segmentOf(old) + 1);
+  });
+
+  it('places a re-sent history by its start times', () => {
+    const model = new NotebookMemoryModel();
+    const late = makeReport({ execution_count: 3, started_at: 3 });
+    model.add(late);
+    const early = makeReport({ execution_count: 1, started_at: 1 });
+    model.merge([early]);
+    expect(model.executions).toEqual([early, late]);
+  });
+});

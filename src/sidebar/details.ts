@@ -4,9 +4,10 @@
 import { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { DetailView } from '../detail';
+import { executionLabel } from '../labels';
 import { IReport } from '../protocol';
 import { INotebookMemory } from '../tokens';
-import { afterPaint, Selection } from './view';
+import { afterPaint, notebookPositions, Selection } from './view';
 import { WhyPanel } from './why';
 
 export class DetailSection extends DetailView {
@@ -18,7 +19,10 @@ export class DetailSection extends DetailView {
         if (report) {
           options.onJumpToLine(report, line);
         }
-      }
+      },
+      // Named and greyed as its row in the table is.
+      label: report => executionLabel(report, notebookPositions(this._memory)),
+      isStale: report => this._memory?.model.isStale(report) ?? false
     });
     this._selection = options.selection;
     this._selection.changed.connect(this._refresh, this);
@@ -29,7 +33,8 @@ export class DetailSection extends DetailView {
         return bridge
           ? bridge.request('why', { name: expression })
           : Promise.reject(new Error(options.trans.__('no notebook is open')));
-      }
+      },
+      segment: () => this._memory?.model.segment ?? 0
     });
     this.node.insertBefore(this._why.node, this.reportNode);
   }
@@ -74,12 +79,20 @@ export class DetailSection extends DetailView {
   }
 
   private _show(): void {
-    const executions = this._memory?.model.executions ?? [];
+    const model = this._memory?.model;
+    const executions = model?.executions ?? [];
     const selected = this._selection.report;
-    this.report =
+    const report =
       selected && executions.includes(selected)
         ? selected
         : (executions[executions.length - 1] ?? null);
+    if (report !== this.report) {
+      this.report = report;
+    } else if (report && model && model.isStale(report) !== this.shownStale) {
+      // The kernel restarted under the execution shown: grey it and say so, as its row does.
+      this.refresh();
+    }
+    this._why.segment = model?.segment ?? 0;
   }
 
   private _cancel: (() => void) | null = null;

@@ -12,6 +12,7 @@ export class WhyPanel {
     const trans = options.trans;
     this._trans = trans;
     this._ask = options.ask;
+    this._segment = options.segment;
     const node = document.createElement('section');
     node.className = 'memdiag-WhyPanel';
     node.setAttribute('aria-label', trans.__('Why is … alive?'));
@@ -21,6 +22,12 @@ export class WhyPanel {
     const heading = document.createElement('h3');
     heading.className = 'memdiag-Detail-heading';
     heading.textContent = trans.__('Why is … alive?');
+    // It answers about the kernel as it is now, not about the execution whose details follow: said, and boxed.
+    const scope = document.createElement('p');
+    scope.className = 'memdiag-WhyPanel-scope';
+    scope.textContent = trans.__(
+      'Asks the running kernel, whatever execution is selected below.'
+    );
     const close = document.createElement('button');
     close.className = 'memdiag-WhyPanel-close';
     close.type = 'button';
@@ -59,7 +66,13 @@ export class WhyPanel {
     this._message.setAttribute('aria-live', 'polite');
     this._answer = document.createElement('div');
     this._answer.className = 'memdiag-WhyPanel-answer';
-    node.append(header, form, this._message, this._answer);
+    this._when = document.createElement('p');
+    this._when.className = 'memdiag-WhyPanel-when';
+    this._when.hidden = true;
+    this._when.textContent = trans.__(
+      'Asked before the restart: the kernel that answered is gone.'
+    );
+    node.append(header, scope, form, this._message, this._when, this._answer);
     this.node = node;
     this._input = input;
   }
@@ -80,6 +93,18 @@ export class WhyPanel {
     this.node.hidden = true;
   }
 
+  /** The live kernel's segment: an answer from an earlier one (before a restart) is greyed and says so. */
+  set segment(value: number) {
+    const stale = this._answerSegment !== null && value > this._answerSegment;
+    this.node.classList.toggle('memdiag-mod-stale', stale);
+    this._when.hidden = !stale;
+    if (stale) {
+      this.node.dataset.stale = '';
+    } else {
+      delete this.node.dataset.stale;
+    }
+  }
+
   private async _submit(): Promise<void> {
     const trans = this._trans;
     const expression = whyExpression(this._input.value);
@@ -97,6 +122,7 @@ export class WhyPanel {
     this._input.removeAttribute('aria-invalid');
     this._say(trans.__('Asking the kernel about %1…', expression), 'busy');
     const generation = ++this._generation;
+    const segment = this._segment();
     try {
       const result = await this._ask(expression);
       if (generation !== this._generation) {
@@ -104,9 +130,13 @@ export class WhyPanel {
       }
       this._say(trans.__('Why is %1 alive?', expression), 'answer');
       this._answer.replaceChildren(renderWhy(result, trans));
+      this._answerSegment = segment;
+      this.segment = this._segment();
     } catch (reason) {
       if (generation === this._generation) {
         this._answer.replaceChildren();
+        this._answerSegment = null;
+        this.segment = this._segment();
         this._say(
           trans.__(
             'memdiag could not answer: %1',
@@ -127,6 +157,10 @@ export class WhyPanel {
   private static _ids = 0;
   private _trans: TranslationBundle;
   private _ask: (expression: string) => Promise<IWhyResult>;
+  private _segment: () => number;
+  /** The kernel segment the answer shown came from; null with no answer. */
+  private _answerSegment: number | null = null;
+  private _when: HTMLElement;
   private _input: HTMLInputElement;
   private _message: HTMLElement;
   private _answer: HTMLElement;
@@ -138,5 +172,7 @@ export namespace WhyPanel {
     trans: TranslationBundle;
     /** Ask the current notebook's kernel; rejects with a message to show. */
     ask: (expression: string) => Promise<IWhyResult>;
+    /** The live kernel's segment now (NotebookMemoryModel.segment): a restart makes it grow. */
+    segment: () => number;
   }
 }
