@@ -279,7 +279,7 @@ export interface ILineIncrement {
   code: string;
   increment: number;
   /**
-   * how far above its starting point the memory went while the line ran (highest run); null on the rss basis
+   * how far above its starting point the memory went while the line ran (highest run); on the rss basis the RSS high-water mark of a top-level simple statement, null for the lines of a loop or other compound statement
    */
   peak?: number | null;
   /**

@@ -127,9 +127,13 @@ def _line_parsers():
 
 def _cell_parser():
     cell = _Parser(CELL, "run this cell in depth (tracing, cycles, backrefs) and show its report inline")
-    cell.arg("--lines", action="store_true", doc="memory per line of the cell: increment and peak")
+    cell.arg("--lines", action="store_true",
+             doc="memory per line of the cell: increment and peak, on RSS (the cell runs at nearly full speed)")
     cell.arg("-f", "--function", dest="funcs", action="append", metavar="FUNC",
              doc="also per line of the function FUNC (an expression; repeatable; implies --lines)")
+    cell.arg("--trace", action="store_true",
+             doc="with --lines: per line on tracemalloc's traced bytes, exact for Python's allocations and with the "
+                 "allocation sites; slows allocation-heavy code up to ~20x (without --lines, %%memdiag always traces)")
     cell.arg("--native", action="store_true", doc="the cell's native allocations and their stacks (needs memray)")
     cell.arg("--workers", action="store_true",
              doc="with a dask.distributed Client: tracemalloc on its workers for the cell, their top allocation sites "
@@ -205,9 +209,9 @@ def parse_line(line):
 
 def parse(line):
     """The arguments of the cell magic (the header line after `%%memdiag`) -> argparse.Namespace with .lines (bool),
-    .funcs (list of str: expressions naming functions to profile line by line; any -f turns .lines on), .native,
-    .workers and .valgrind (bool). Raises UsageError on any mistake, including --valgrind with --lines, -f, --native
-    or --workers, and HelpRequested on -h/--help."""
+    .funcs (list of str: expressions naming functions to profile line by line; any -f turns .lines on), .trace,
+    .native, .workers and .valgrind (bool). Raises UsageError on any mistake, including --valgrind with --lines, -f,
+    --native or --workers, and HelpRequested on -h/--help."""
     opts = CELL_PARSER.parse_args(_split(CELL, line))
     opts.funcs = opts.funcs or []
     opts.lines = opts.lines or bool(opts.funcs)
@@ -233,6 +237,20 @@ def header(raw_cell):
 def is_deep(raw_cell):
     """True for a `%%memdiag` cell (run in depth), whatever its arguments."""
     return header(raw_cell) is not None
+
+
+def traces(raw_cell):
+    """True when a `%%memdiag` cell runs under tracemalloc: always, but `--lines` (or -f) without `--trace`, which
+    measures its lines on RSS so that the cell runs at nearly full speed. Bad arguments: True (the magic prints the
+    usage; the run is traced as any %%memdiag cell)."""
+    found = header(raw_cell)
+    if found is None:
+        return False
+    try:
+        opts = parse(found[1])
+    except (UsageError, HelpRequested):
+        return True
+    return opts.trace or not opts.lines
 
 
 def from_raw_cell(raw_cell):

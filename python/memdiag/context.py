@@ -41,6 +41,8 @@ class CellContext:
         "overhead", "t_start", "gc",
         # rss.py, heap.py: counters read just before the cell starts
         "rss_before", "peak_marker", "heap_before", "blocks_before",
+        # magics.py (--lines): the highest RSS mark read before the line profiler reset it (bytes)
+        "peak_floor",
         # native.py: len(sys.modules) before the cell (what it imported is not its retention)
         "modules_before",
         # variables.py: {name: (id, length)} before the cell; (name, status, items added) of changed names after it
@@ -84,6 +86,7 @@ class CellContext:
         self.gc = GcState()
         self.rss_before = 0
         self.peak_marker = None
+        self.peak_floor = 0
         self.heap_before = None  # glibc's in-use bytes (None where unavailable)
         self.blocks_before = None  # sys.getallocatedblocks()
         self.modules_before = None

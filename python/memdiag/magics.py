@@ -1,6 +1,7 @@
 """%memdiag and %%memdiag. Their arguments are declared once, in cellargs: the parsers there read what the user
 typed and make the usage that `%memdiag?`, `-h`/`--help` and every mistake print, never a traceback."""
 import ast
+import functools
 import sys
 import time
 import uuid
@@ -10,6 +11,10 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from . import cellargs, display, inspect_heap, lines, memray_probe, protocol, valgrind
 from .cellargs import USAGE, HelpRequested, UsageError
 from .verdict import format_bytes
+
+# Top-level statements that `%%memdiag --lines` follows line by line (the others are measured whole).
+_COMPOUND = tuple(getattr(ast, name) for name in ("For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try",
+                                                  "TryStar", "Match") if hasattr(ast, name))
 
 
 def show_deep_report(report, deep):
@@ -124,12 +129,33 @@ class MemdiagMagics(Magics):
             ctx.cell_file, ctx.cell_offset = filename, offset
         if not opts.lines:
             return self._exec(code, last_code)
-        profiler = lines.LineProfiler(self.recorder.rss_reader.rss, filename, [c for c in (code, last_code) if c],
-                                      transformed.splitlines(), offset, funcs, deferred)
+        # One code object per top-level statement, as IPython runs a cell (simple statements that share a line, `a =
+        # f(); del b`, together): the profiler measures a simple one whole, with no tracer.
+        groups = []
+        for node in tree.body:
+            if groups and not isinstance(node, _COMPOUND) and not isinstance(groups[-1][-1], _COMPOUND) \
+                    and node.lineno == groups[-1][-1].end_lineno:
+                groups[-1].append(node)
+            else:
+                groups.append([node])
+        statements = [(group[0], shell.compile(ast.Module(group, type_ignores=[]), filename, "exec"))
+                      for group in groups]
+        reader = self.recorder.rss_reader
+        profiler = lines.LineProfiler(reader.rss, filename,
+                                      [c for _, c in statements] + [c for c in (last_code,) if c],
+                                      transformed.splitlines(), offset, funcs, deferred,
+                                      high_water=(reader.high_water, reader.reset_peak))
+        ns = (shell.user_global_ns, shell.user_ns)
         try:
             with profiler:
-                return self._exec(code, last_code)
+                for node, stmt in statements:
+                    profiler.run(stmt, node.lineno, isinstance(node, _COMPOUND), functools.partial(exec, stmt, *ns))
+                if last_code is not None:
+                    return profiler.run(last_code, last.body.lineno, False, functools.partial(eval, last_code, *ns))
+                return None
         finally:
+            if ctx is not None:
+                ctx.peak_floor = max(ctx.peak_floor, profiler.peak_floor)
             self._add_lines(ctx, profiler)
 
     def _exec(self, code, last_code):

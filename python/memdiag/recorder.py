@@ -163,7 +163,9 @@ class Recorder:
             ctx = CellContext(self, cell_key(cell_id, raw), cell_id, raw, deep)
             ctx.gc.may_freeze = not _is_memdiag_line_magic(raw)
             policy = self.config.trace
-            ctx.trace = deep or policy == "always" or (policy != "off" and self.history.trace_requested(ctx.key)) \
+            # A deep run traces, but `%%memdiag --lines` without --trace (lines on RSS, at nearly full speed).
+            ctx.trace = (deep and (requested or cellargs.traces(raw))) or policy == "always" \
+                or (policy != "off" and self.history.trace_requested(ctx.key)) \
                 or self.history.trace_requested("explicit:" + ctx.key)
             try:
                 for name, step in _BEFORE:

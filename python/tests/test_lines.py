@@ -1,4 +1,5 @@
-"""%%memdiag --lines [-f FUNC]: per-line increments and peaks through a real kernel, and tracing always removed."""
+"""%%memdiag --lines [-f FUNC] [--trace]: per-line increments and peaks through a real kernel (on RSS by default, on
+tracemalloc's exact bytes with --trace), and tracing always removed."""
 import json
 import queue
 import sys
@@ -23,8 +24,9 @@ def row(rows, line, func=None):
 
 
 def test_cell_lines_get_their_increments(shared_kernel, report_validator):
-    out = shared_kernel.execute("%%memdiag --lines\nsmall = bytearray(10_000_000)\nbig = bytearray(30_000_000)\n"
-                                "tmp = bytearray(50_000_000); del tmp\nlen(big)", cell_id="ln-cell")
+    out = shared_kernel.execute("%%memdiag --lines --trace\nsmall = bytearray(10_000_000)\n"
+                                "big = bytearray(30_000_000)\ntmp = bytearray(50_000_000); del tmp\nlen(big)",
+                                cell_id="ln-cell")
     report = deep_report(out)
     report_validator(report)
     rows = report["lines"]
@@ -43,7 +45,7 @@ def test_cell_lines_get_their_increments(shared_kernel, report_validator):
 
 def test_blank_lines_after_the_header_keep_line_numbers(shared_kernel):
     """IPython drops the blank lines between `%%memdiag` and the body: lines and sites still name the cell's own."""
-    out = shared_kernel.execute("%%memdiag --lines\n\n\nkept_blank = bytearray(10_000_000)\nafter = 1",
+    out = shared_kernel.execute("%%memdiag --lines --trace\n\n\nkept_blank = bytearray(10_000_000)\nafter = 1",
                                 cell_id="ln-blank")
     report = deep_report(out)
     assert row(report["lines"], 4)["code"] == "kept_blank = bytearray(10_000_000)"
@@ -55,7 +57,7 @@ def test_blank_lines_after_the_header_keep_line_numbers(shared_kernel):
 def test_notebook_function(shared_kernel, report_validator):
     k = shared_kernel
     k.execute("def build():\n    small = bytearray(10_000_000)\n    big = bytearray(30_000_000)\n    return small, big")
-    report = deep_report(k.execute("%%memdiag --lines -f build\nkept = build()", cell_id="ln-func"))
+    report = deep_report(k.execute("%%memdiag --lines --trace -f build\nkept = build()", cell_id="ln-func"))
     report_validator(report)
     rows = report["lines"]
     assert abs(row(rows, 2)["increment"] - 40 * MB) < SLACK  # the cell's line: what the call kept
@@ -70,7 +72,7 @@ def test_function_defined_in_the_same_cell_and_in_a_file(shared_kernel, tmp_path
     k = shared_kernel
     (tmp_path / "lnmod.py").write_text("def fill(n):\n    data = bytearray(n)\n    return data\n")
     k.execute(f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import lnmod")
-    code = ("%%memdiag --lines -f here -f lnmod.fill\n"
+    code = ("%%memdiag --lines --trace -f here -f lnmod.fill\n"
             "def here():\n"
             "    return bytearray(20_000_000)\n"
             "a = here()\n"
@@ -84,7 +86,7 @@ def test_function_defined_in_the_same_cell_and_in_a_file(shared_kernel, tmp_path
 
 
 def test_loops_sum_increments(shared_kernel):
-    code = "%%memdiag --lines\nkeep = []\nfor _ in range(4):\n    keep.append(bytearray(5_000_000))"
+    code = "%%memdiag --lines --trace\nkeep = []\nfor _ in range(4):\n    keep.append(bytearray(5_000_000))"
     rows = deep_report(shared_kernel.execute(code, cell_id="ln-loop"))["lines"]
     body = row(rows, 4)
     assert body["hits"] == 4 and abs(body["increment"] - 20 * MB) < SLACK
@@ -92,7 +94,7 @@ def test_loops_sum_increments(shared_kernel):
 
 def test_raising_cell_keeps_its_lines_and_removes_tracing(shared_kernel, report_validator):
     k = shared_kernel
-    out = k.execute("%%memdiag --lines\nheld = bytearray(10_000_000)\nraise ValueError('boom')\nnever = 1",
+    out = k.execute("%%memdiag --lines --trace\nheld = bytearray(10_000_000)\nraise ValueError('boom')\nnever = 1",
                     cell_id="ln-raise", allow_error=True)
     assert out["status"] == "error"
     report = deep_report(out)
@@ -101,6 +103,41 @@ def test_raising_cell_keeps_its_lines_and_removes_tracing(shared_kernel, report_
     assert abs(row(report["lines"], 2)["increment"] - 10 * MB) < SLACK
     assert 4 not in [r["line"] for r in report["lines"]]
     assert k.value("repr(__import__('sys').gettrace())") == "None"
+
+
+RSS_SLACK = 4 * MB  # RSS moves by whole pages, and the allocators keep or give back memory of their own
+
+
+def test_lines_on_rss_by_default(shared_kernel, report_validator):
+    """Without --trace the cell is not traced: each top-level statement is measured whole on RSS, its peak is its own
+    high-water mark (a temporary 60 MB shows as a peak, not an increment), and a loop is followed line by line."""
+    code = ("%%memdiag --lines\nrss_big = bytearray(30_000_000)\ntmp = bytearray(60_000_000); del tmp\n"
+            "rss_keep = []\nfor _ in range(4):\n    rss_keep.append(bytearray(5_000_000))\nlen(rss_big)")
+    out = shared_kernel.execute(code, cell_id="ln-rss")
+    report = deep_report(out)
+    report_validator(report)
+    assert report["lines_basis"] == "rss" and not report["traced"]["enabled"] and report["mode"] == "deep"
+    rows = report["lines"]
+    big = row(rows, 2)
+    assert abs(big["increment"] - 30 * MB) < RSS_SLACK and abs(big["peak"] - 30 * MB) < RSS_SLACK, big
+    transient = row(rows, 3)
+    assert abs(transient["increment"]) < RSS_SLACK and abs(transient["peak"] - 60 * MB) < RSS_SLACK, transient
+    body = row(rows, 6)
+    assert body["hits"] == 4 and abs(body["increment"] - 20 * MB) < RSS_SLACK and body["peak"] is None, body
+    assert report["rss"]["peak"] >= report["rss"]["before"] + 85 * MB  # the cell's peak: the marks before each reset
+    result = next(o for o in out["outputs"] if o["msg_type"] == "execute_result")
+    assert result["content"]["data"]["text/plain"] == "30000000"
+
+
+def test_simple_statements_run_with_no_tracer(shared_kernel):
+    """Only a compound top-level statement is followed line by line; before 3.12 its nested calls meet a global
+    tracer in C (getattr), not a Python one."""
+    shared_kernel.execute("%%memdiag --lines\nseen_outside = __import__('sys').gettrace()\n"
+                          "for _ in [0]:\n    seen_inside = __import__('sys').gettrace()", cell_id="ln-notrace")
+    assert shared_kernel.value("repr(seen_outside)") == "None"
+    inside = shared_kernel.value("repr(seen_inside)")
+    assert inside == ("None" if sys.version_info >= (3, 12) else "<built-in function getattr>"), inside
+    assert shared_kernel.value("repr(__import__('sys').gettrace())") == "None"
 
 
 BAD = ["%%memdiag --lines -f\nx = 1", "%%memdiag -f no_such.thing\nx = 1", "%%memdiag --lines -f 42\nx = 1",

@@ -20,7 +20,8 @@ HELP = ["%memdiag -h", "%memdiag --help", "%memdiag types --help", "%memdiag why
 EVERY_OPTION = ["%memdiag ", "%memdiag on", "%memdiag off", "%memdiag trace {off,suspect,always}",
                 "%memdiag types [-n N]", "%memdiag growth", "%memdiag why EXPR", "%memdiag cycles",
                 "%memdiag kernelspec --malloc-debug [--prefix P | --user]",
-                "%%memdiag [--lines] [-f FUNC] [--native] [--workers] [--valgrind]", "-f, --function FUNC", "--help"]
+                "%%memdiag [--lines] [-f FUNC] [--trace] [--native] [--workers] [--valgrind]", "-f, --function FUNC",
+                "--trace", "--help"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

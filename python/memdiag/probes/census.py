@@ -22,6 +22,7 @@ import itertools
 import operator
 import sys
 from collections import Counter
+from types import CodeType
 
 from .. import machinery, protocol
 from ..gcguard import RAW
@@ -294,7 +295,9 @@ def _owner_of(exporter, nbytes, depth):
 
 # Untracked types whose getsizeof is all they hold (no buffer of another object's, no referents worth a look).
 # By id: `tp in a_set` would hash tp, which runs its metaclass's __hash__ (or raises, for an unhashable class).
-_PLAIN = frozenset(map(id, (int, float, complex, str, bytes, bytearray, bool, range, slice, type(None))))
+# (A code object's constants and names are tuples of their own, which getsizeof leaves out and no census counts.)
+_PLAIN = frozenset(map(id, (int, float, complex, str, bytes, bytearray, bool, range, slice, type(None),
+                            CodeType)))
 _SIZED = frozenset(map(id, (list, tuple, dict, set, frozenset)))
 _BUILTIN = _PLAIN | _SIZED  # exact builtin types: getsizeof is their whole own size
 

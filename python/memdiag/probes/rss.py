@@ -83,14 +83,22 @@ class RssReader:
                 self._clear = None
         return _maxrss()
 
+    def high_water(self):
+        """VmHWM in bytes since the last reset_peak, or None where the peak is not exact (see exact_peak)."""
+        if not self.exact_peak:
+            return None
+        for line in os.pread(self._status, 4096, 0).splitlines():
+            if line.startswith(b"VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return None
+
     def peak(self, marker, before, after):
         """The cell's peak RSS in bytes, never below `before` or `after`: VmHWM from /proc/self/status since
         reset_peak; with no exact source, getrusage's lifetime peak if it rose above `marker` during the cell, else
         max(before, after)."""
-        if self._clear is not None and self._status is not None:
-            for line in os.pread(self._status, 4096, 0).splitlines():
-                if line.startswith(b"VmHWM:"):
-                    return max(int(line.split()[1]) * 1024, before, after)
+        high = self.high_water()
+        if high is not None:
+            return max(high, before, after)
         now = _maxrss()
         if now is not None and marker is not None and now > marker:
             return max(now, before, after)
@@ -161,6 +169,7 @@ def after(ctx):
     ctx.report["rss"] = {
         "before": ctx.rss_before,
         "after": after_,
-        "peak": reader.peak(ctx.peak_marker, ctx.rss_before, after_),
+        # `%%memdiag --lines` reset the mark for each statement and kept the highest it read (peak_floor).
+        "peak": max(reader.peak(ctx.peak_marker, ctx.rss_before, after_), ctx.peak_floor),
         "limit": ctx.recorder.memory_limit,
     }
