@@ -250,11 +250,18 @@ namespace Private {
       }
       const lines = report.lines ?? [];
       if (lines.length) {
-        const node = section('lines', trans.__('Memory per line'));
+        // RSS by default (the cell ran at its own speed); tracemalloc's exact bytes with --trace.
+        const node = section(
+          'lines',
+          report.lines_basis === 'rss'
+            ? trans.__('Memory per line (RSS)')
+            : trans.__('Memory per line (tracemalloc)')
+        );
         const rows = lines.map(l => [
           String(l.line),
           l.code,
-          formatDelta(l.increment)
+          formatDelta(l.increment),
+          typeof l.peak === 'number' ? formatBytes(l.peak) : '–'
         ]);
         this._chart(
           node,
@@ -263,7 +270,12 @@ namespace Private {
         ).appendChild(
           table(
             trans.__('Memory increment per line'),
-            [trans.__('Line'), trans.__('Code'), trans.__('Increment')],
+            [
+              trans.__('Line'),
+              trans.__('Code'),
+              trans.__('Increment'),
+              trans.__('Peak')
+            ],
             rows
           )
         );

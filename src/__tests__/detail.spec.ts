@@ -17,7 +17,7 @@ import { Widget } from '@lumino/widgets';
 
 import { DetailView, renderReport } from '../detail';
 import mimeExtension, { MIME_TYPE, RenderedReport, JUMP_EVENT } from '../mime';
-import { formatBytes } from '../format';
+import { formatBytes, formatDelta } from '../format';
 import { IReport, VerdictKind } from '../protocol';
 import * as vegaModule from '../vega';
 import { makeReport, loadExample } from './fixtures';
@@ -157,6 +157,52 @@ describe('renderReport', () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(vega.finalized).toHaveLength(3);
+  });
+
+  it('names the basis of the lines and shows the peak where one was read', async () => {
+    const host = document.createElement('div');
+    const report = makeReport({
+      lines: [
+        {
+          line: 2,
+          code: 'rows = build()',
+          increment: 2_000_000,
+          peak: 36_000_000,
+          rss_increment: 2_000_000,
+          hits: 1
+        },
+        {
+          line: 4,
+          code: 'keep.append(x)',
+          increment: 20_000_000,
+          peak: null,
+          rss_increment: 20_000_000,
+          hits: 4
+        }
+      ]
+    });
+    (report as any).lines_basis = 'rss';
+    const rendering = renderReport(host, report, {
+      renderVega: fakeVega().render
+    });
+    await rendering.ready;
+    const lines = host.querySelector('.memdiag-Detail-lines')!;
+    expect(lines.querySelector('h3')!.textContent).toBe(
+      'Memory per line (RSS)'
+    );
+    const cells = [...lines.querySelectorAll('tbody tr')].map(tr =>
+      [...tr.querySelectorAll('td')].map(td => td.textContent)
+    );
+    expect(cells).toEqual([
+      ['2', 'rows = build()', formatDelta(2_000_000), formatBytes(36_000_000)],
+      ['4', 'keep.append(x)', formatDelta(20_000_000), '–']
+    ]);
+    (report as any).lines_basis = 'tracemalloc';
+    const traced = document.createElement('div');
+    await renderReport(traced, report, { renderVega: fakeVega().render }).ready;
+    expect(
+      traced.querySelector('.memdiag-Detail-lines')!.textContent
+    ).toContain('Memory per line (tracemalloc)');
   });
 
   it('has labelled sections, the step-5 actions for a native verdict and a table for each chart', async () => {
