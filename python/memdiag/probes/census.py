@@ -354,6 +354,8 @@ class _Ledger:
         refer to is shared, and one of BIG_PAYLOAD bytes or more stands for itself: each counts once, not `weight`
         times. Returns the weighted bytes added. `big_alone=False`: the group is an even sample of one container's items
         (its stride is in `weight`), so a big item stands for its unsampled neighbours as much as a small one does."""
+        if not objs:
+            return 0
         ids = list(map(id, objs))
         unique = dict(zip(ids, objs, strict=True))
         shared = ()
