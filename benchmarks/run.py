@@ -185,11 +185,12 @@ def bench_memdiag_runs(shell, toolbox, quick):
     bare_python = wall(python, runs)
     tool.enable()
     lines = wall("%%memdiag --lines\n" + python, runs)
+    lines_traced = wall("%%memdiag --lines --trace\n" + python, runs)
     tool.close()
     return {"flagged_s": statistics.median(t for t, _ in flagged) if flagged else None,
             "flagged_modes": sorted({m for _, m in flagged}), "flagged_runs": len(flagged),
             "deep_added_s": deep - bare_leak, "lines_s": lines, "bare_python_s": bare_python,
-            "lines_added": (lines - bare_python) / bare_python}
+            "lines_added": (lines - bare_python) / bare_python, "lines_traced_s": lines_traced}
 
 
 def import_child():
@@ -373,7 +374,9 @@ tracemalloc runs only on the next run of a cell already flagged; backref chains 
 per level for all targets. Where the remaining cost goes: `gc.get_objects()` on what the cell left (about 20 ms per
 million objects), the census sample (about 1 ms), RSS and the allocators' counters (under 1 ms), and for flagged
 cells the chain search (identity roots first; a heap pass per level only on a first run, a leak or a deep run).
-`%%memdiag --lines` pays for tracemalloc itself, which slows an allocation-heavy cell several times over.
+`%%memdiag --lines` measures lines on RSS and runs each top-level statement whole, with no tracer, so the cell runs at
+its own speed and the added time is the deep report's own work; `--lines --trace` pays for tracemalloc itself, which
+slows an allocation-heavy cell many times over.
 
 """
 
@@ -493,7 +496,9 @@ def markdown(result):
                   f"{ms(runs['flagged_s'] or 0)} of memdiag's own time; `%%memdiag` adds "
                   f"{ms(runs['deep_added_s'])} to that cell; `%%memdiag --lines` runs the allocation-heavy Python "
                   f"cell in {ms(runs['lines_s'])} against {ms(runs['bare_python_s'])} bare "
-                  f"(+{runs['lines_added']:.1f}x: tracemalloc's own cost on a cell that allocates 800,000 objects)."]
+                  f"(+{runs['lines_added']:.1f}x: lines on RSS, the deep report's own work), and "
+                  f"`%%memdiag --lines --trace` in {ms(runs['lines_traced_s'])} (tracemalloc's own cost on a cell "
+                  f"that allocates 800,000 objects)."]
     imports = result.get("imports")
     if imports:
         lines += ["", f"An import cell (`{IMPORT_CELL}`, {imports['modules']} modules, in a fresh interpreter): "
