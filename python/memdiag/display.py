@@ -5,8 +5,8 @@ names, reprs and paths in it are attacker-controlled.
 """
 from html import escape
 
+from . import clustertext, memray_probe, protocol, valgrind
 from . import lines as per_line
-from . import memray_probe, protocol, valgrind
 from .verdict import format_bytes
 
 
@@ -54,7 +54,9 @@ def summary_lines(report):
         lines.append(f"RSS growth not explained by Python allocations: {_mb(native['unexplained'])}")
     if report.get("imports"):
         lines.append(f"Imported {report['imports']['count']} modules")
-    for extra in (per_line.summary_lines, memray_probe.summary_lines, valgrind.summary_lines):  # %%memdiag options
+    # %%memdiag options, and the Dask workers the cell drove
+    for extra in (per_line.summary_lines, memray_probe.summary_lines, valgrind.summary_lines,
+                  clustertext.summary_lines):
         lines.extend(extra(report))
     for err in report["errors"]:
         lines.append(f"(probe error: {err})")

@@ -45,12 +45,14 @@ CYCLE_ONLY_TYPES = (types.FrameType, types.TracebackType, types.CellType, types.
 CYCLE_ONLY_NAMES = frozenset(protocol.type_name(tp=tp) for tp in CYCLE_ONLY_TYPES)
 
 # A Dask worker process's own machinery (top-level names): what runs the tasks, moves their data and answers
-# client.run. `%%memdiag --workers` names no allocation site and no module global in these; memdiag_workerside is
-# memdiag's own code on the worker.
+# client.run. `%%memdiag --workers` names no allocation site and no module global in these (an allocation whose
+# frames kept are these and the standard library alone is the worker's own: workerside._site_of), wherever they are
+# installed (found from the worker's sys.modules, as _Files finds the kernel's); memdiag_workerside is memdiag's own
+# code on the worker, _distutils_hack setuptools' import hook.
 WORKER = frozenset({
     "distributed", "dask", "tornado", "msgpack", "cloudpickle", "toolz", "tlz", "cytoolz", "zict", "tblib", "psutil",
     "click", "yaml", "fsspec", "partd", "locket", "sortedcontainers", "jinja2", "markupsafe", "urllib3",
-    "importlib_metadata", "lazy_importer", "memdiag_workerside", "memdiag",
+    "importlib_metadata", "lazy_importer", "memdiag_workerside", "memdiag", "_distutils_hack",
 }) | STDLIB
 
 # Kinds of a source file, as `file_kind` returns them.

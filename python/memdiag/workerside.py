@@ -119,17 +119,20 @@ def trace_start(nframes, skip, dask_worker=None):
         return {"started": False, "why": "tracemalloc was already running on this worker"}
     state = {"globals": _globals(skip)}
     setattr(dask_worker, STATE_ATTR, state)
+    answer = {"started": True, "why": None}  # made before tracing starts: no site of ours in the cell's
     tracemalloc.start(nframes)
-    return {"started": True, "why": None}
+    return answer
 
 
 def trace_stop(skip, top_n, min_bytes, dask_worker=None):
     """Stop what trace_start started and say what the cell left on this worker:
 
     {"traced": bool, "why": str or None, "retained": bytes still held of what was allocated while tracing,
-    "machinery": the part of it the worker's machinery alone allocated, "peak": tracemalloc's peak (bytes),
-    "sites": [{"file", "line", "size" (bytes), "count" (blocks)}] (the `top_n` biggest, each at the innermost frame
-    outside the machinery `skip`; cloudpickled functions have the file "<dynamic-code>"),
+    "machinery": the part of it that is no site's (allocated under the worker's machinery, see _site_of),
+    "peak": tracemalloc's peak (bytes),
+    "sites": [{"file", "line", "size" (bytes), "count" (blocks)}] (the `top_n` biggest, each at the innermost frame of
+    the user's before the machinery `skip` in its stack, see _site_of; cloudpickled functions have the file
+    "<dynamic-code>"),
     "globals": [{"module", "name", "type", "status" ("new", "grown" or "rebound"), "size" (bytes it keeps now),
     "added" (items added, or None), "added_size" (bytes of those)}] (at least `min_bytes` each, biggest first, `top_n`
     of them)}. Safe to call when tracing never started."""
@@ -155,28 +158,86 @@ def trace_stop(skip, top_n, min_bytes, dask_worker=None):
             "globals": grown}
 
 
-def _sites(snapshot, skip, top_n):
+def _frame_kinds(skip):
+    """A memoizing function filename -> "machinery", "helper", "neutral" or "user", for this worker's frames.
+
+    machinery: a file of a module whose top-level name is in `skip`, found from the modules this worker imported (a
+    package's directory, a plain module's file), as the kernel finds its own (memdiag/machinery.py), so wherever
+    distributed is installed (site-packages, dist-packages, a source checkout); `<frozen importlib._bootstrap>` too.
+    helper: the rest of the standard library (functools, copyreg, weakref, logging, `<frozen os>`): the site of no
+    allocation, it belongs to whoever called it. neutral: code with no file (`<string>` of a dataclass or a namedtuple).
+    user: everything else, the tasks' code (`<dynamic-code>` for a function cloudpickle sent by value) and libraries.
+    own: tracemalloc's (reading the traces while memdiag's own `<dynamic-code>` calls it)."""
     import os
+    import sys
+    import tracemalloc
 
-    stdlib = os.path.dirname(os.__file__).replace("\\", "/") + "/"  # not sysconfig: it would grow its globals
+    def normal(path):
+        path = path[:-1] if path.endswith(".pyc") else path
+        return path.replace("\\", "/")
 
-    def outside(frame):
-        path = frame.filename.replace("\\", "/")
-        if path.startswith("<frozen "):
-            return False
-        parts = path.split("/site-packages/", 1)
-        if len(parts) == 2:
-            rest = parts[1]
-        elif path.startswith(stdlib):
-            rest = path[len(stdlib):]
+    skip, dirs, files = set(skip), set(), set()
+    for name in skip:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        try:
+            filename = module.__dict__.get("__file__")
+            paths = module.__dict__.get("__path__")
+            paths = list(paths) if paths is not None else None
+        except Exception:  # noqa: BLE001 - a module replaced by something odd
+            continue
+        if paths is not None:
+            dirs.update(normal(str(p)).rstrip("/") + "/" for p in paths if isinstance(p, str) and p)
+        elif isinstance(filename, str) and filename:
+            files.add(normal(filename))
+    dirs = sorted(dirs, key=len, reverse=True)
+    stdlib = normal(os.path.dirname(os.__file__)) + "/"  # not sysconfig: it would grow its globals
+    kinds = {tracemalloc.__file__: "own"}
+
+    def kind(filename):
+        found = kinds.get(filename)
+        if found is not None:
+            return found
+        if filename.startswith("<frozen "):
+            found = "machinery" if filename[8:-1].split(".", 1)[0] in skip else "helper"
+        elif filename.startswith("<") and filename != "<dynamic-code>":
+            found = "neutral"
         else:
-            return True
-        return rest.split("/", 1)[0].split(".", 1)[0] not in skip
+            path = normal(filename)
+            if path in files or any(path.startswith(d) for d in dirs):
+                found = "machinery"
+            elif path.startswith(stdlib) and "-packages/" not in path[len(stdlib):]:
+                found = "helper"
+            else:
+                found = "user"
+        kinds[filename] = found
+        return found
 
+    return kind
+
+
+def _site_of(frames, kind_of):
+    """The frame an allocation is the user's at (frames oldest first), or None for the worker's own: the innermost
+    frame that is the user's, as the kernel's sites skip IPython's frames. The machinery's frames are passed over (a
+    task that calls into distributed or imports a module allocated at its own line), and so are the standard
+    library's helpers (they belong to their caller) and code with no file; a tracemalloc frame makes it nobody's
+    (memdiag's own reading). A stack with no frame of the user's in the frames kept (distributed unpickling a message
+    through copyreg, logging its records) is the machinery's."""
+    for frame in reversed(frames):
+        kind = kind_of(frame.filename)
+        if kind == "user":
+            return frame
+        if kind == "own":
+            return None
+    return None
+
+
+def _sites(snapshot, skip, top_n):
+    kind_of = _frame_kinds(skip)
     totals, machinery = {}, 0
     for trace in snapshot.traces:
-        frames = trace.traceback  # oldest frame first
-        chosen = next((f for f in reversed(frames) if outside(f)), None)
+        chosen = _site_of(trace.traceback, kind_of)
         if chosen is None:  # the worker's own work (messages, bookkeeping): no site of the cell's
             machinery += trace.size
             continue

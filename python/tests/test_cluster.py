@@ -128,6 +128,96 @@ def test_workers_option_names_the_task_line_and_the_global(dask_kernel, report_v
     assert workers_tracing(dask_kernel) == [False, False]
 
 
+SITE_FLOOR = "__import__('memdiag.probes.cluster', fromlist=['x']).{} = {}"
+
+
+def all_worker_sites(k, cell):
+    """`cell` run with the workers' site floor lifted (every site a worker sends is kept, however small: the
+    machinery's small allocations are exactly what would leak into the sites); its report."""
+    k.execute(SITE_FLOOR.format("MIN_SITE_BYTES", 0) + "\n" + SITE_FLOOR.format("MIN_SITE_SHARE", 0), silent=True)
+    try:
+        out = k.execute(cell, cell_id=new_id())
+    finally:
+        k.execute(SITE_FLOOR.format("MIN_SITE_BYTES", 1024) + "\n" + SITE_FLOOR.format("MIN_SITE_SHARE", 0.01),
+                  silent=True)
+    return out, k.reports()[-1]
+
+
+def test_workers_sites_are_the_tasks_lines_not_dasks(dask_kernel, report_validator):
+    # The task defined in an earlier cell, mapped by a %%memdiag --workers cell: every site on the workers is a line
+    # of that cell (In[n]), none of distributed's own work (unpickling messages, its profiler, its logs) nor of the
+    # standard library helpers it calls; what those keep counts as the workers' machinery. (BUSY's `busy`, defined
+    # earlier, spans the same line numbers: the site's function is the one this cell maps.)
+    dask_kernel.execute(LEAK.rsplit("\n", 1)[0], cell_id=new_id())
+    defined = dask_kernel.reports()[-1]["execution_count"]
+    _, report = all_worker_sites(dask_kernel, "%%memdiag --workers\n" + LEAK.rsplit("\n", 1)[1])
+    report_validator(report)
+    workers = report["cluster"]["traced"]["workers"]
+    assert len(workers) == 2, report["cluster"]
+    sites = [s for w in workers for s in w["sites"]]
+    assert all(s["file"] == f"In[{defined}]" and s.get("function") == "load" for s in sites), sites
+    assert not [s for s in sites if "distributed/" in s["file"]], sites
+    kept = [s for s in sites if s["line"] == 4]  # wherever the scheduler ran the tasks
+    assert kept and all("CACHE.append" in s["code"] for s in kept), sites
+    assert sum(s["size"] for s in kept) >= 0.95 * ITEM * ITEMS and max(sites, key=lambda s: s["size"]) in kept
+    assert all(w["machinery"] > 0 for w in workers), workers
+
+
+def test_workers_sites_skip_dask_wherever_it_is_installed(tmp_path, report_validator):
+    # Debian's python3-distributed and source checkouts live outside any site-packages directory: the machinery is
+    # found from the modules the worker imported, not from a path's shape. Here every package the workers import is
+    # found through a `dist-packages` directory (a link to this environment's site-packages).
+    import sysconfig
+
+    (tmp_path / "leakymod.py").write_text("CACHE = []\n")
+    (tmp_path / "dist-packages").symlink_to(sysconfig.get_paths()["purelib"], target_is_directory=True)
+    k = Kernel()
+    try:
+        k.execute("%load_ext memdiag")
+        k.execute(f"import sys\nsys.path[:0] = [{str(tmp_path)!r}, {str(tmp_path / 'dist-packages')!r}]\n"
+                  "from distributed import Client, LocalCluster\n"
+                  "cluster = LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None)\n"
+                  "client = Client(cluster)")
+        assert "/dist-packages/distributed/" in k.value("client.run(lambda: __import__('distributed').__file__)"
+                                                        ".popitem()[1]")
+        _, report = all_worker_sites(k, "%%memdiag --workers\n" + LEAK)
+        report_validator(report)
+        sites = [s for w in report["cluster"]["traced"]["workers"] for s in w["sites"]]
+        assert sites and not [s for s in sites if "distributed/" in s["file"] or "tornado/" in s["file"]], sites
+        assert sites[0]["file"] == "cell" and sites[0]["line"] == 5 and sites[0]["function"] == "load", sites
+        k.execute("client.close(); cluster.close()")
+    finally:
+        k.close()
+
+
+def test_text_fallback_shows_the_workers(dask_kernel):
+    # text/plain (terminal IPython, other frontends) and text/html say what the inline report's Workers part says.
+    out = dask_kernel.execute("%%memdiag --workers\n" + LEAK, cell_id=new_id())
+    bundle = next(o["content"]["data"] for o in out["outputs"] if o["msg_type"] == "display_data")
+    report = bundle["application/vnd.memdiag.v1+json"]
+    text, html = bundle["text/plain"], bundle["text/html"]
+    section = report["cluster"]
+    verdict = section["verdict"]
+    assert f"Dask workers (scheduler {section['scheduler']}): {verdict['kind'].upper()} - {verdict['reason']}" in text
+    for w in section["workers"]:
+        line = next(line for line in text.splitlines() if line.startswith(f"  worker {w['name']}: RSS "))
+        assert " -> " in line and all(f"{part} " in line for part in ("managed", "unmanaged", "spilled")), line
+    assert "Allocation sites on the workers:" in text and "cell:5 (load): leakymod.CACHE.append(" in text, text
+    glob = section["traced"]["globals"][0]
+    assert "Left in worker globals:" in text and f"  {glob['root']} ({glob['type']}, {glob['status']})" in text
+    assert "Held by: leakymod.CACHE -> module leakymod (worker process).CACHE -> list; grew on 0, 1" in text, text
+    assert glob["advice"] in text
+    assert "Allocation sites on the workers:" in html and "leakymod.CACHE -&gt; module leakymod" in html
+
+
+def text_of(k, report):
+    """The text/plain of a report as the kernel renders it (memdiag.display, in the kernel, from its history)."""
+    key = (report["cell_id"], report["run"])
+    return k.execute("import memdiag as _m, memdiag.display as _d\n"
+                     f"print(_d.to_text(next(r for r in _m.history() if (r['cell_id'], r['run']) == {key!r})))"
+                     )["stdout"]
+
+
 def test_workers_tracing_stops_when_the_cell_fails(dask_kernel):
     cell = new_id()
     out = dask_kernel.execute("%%memdiag --workers\nres = client.gather(client.map(load, range(2), pure=False))\n"
@@ -190,6 +280,8 @@ def test_worker_killed_during_the_cell(dask_kernel, report_validator):
     assert [w["address"] for w in lost] == [victim], report["cluster"]
     assert "lost during the cell" in report["cluster"]["verdict"]["reason"]
     assert victim not in {w["address"] for w in report["cluster"]["workers"]}
+    gone = lost[0]
+    assert f"  worker {gone['name']} ({victim}) is gone: {gone['why']}" in text_of(dask_kernel, report)
     # The nanny starts a new worker; the next cells read the cluster as it is.
     dask_kernel.execute("client.wait_for_workers(2, timeout=60)")
     after = dask_kernel.rerun("y = 1", 1)[0]
@@ -202,6 +294,7 @@ def test_client_closed_between_and_during_cells(dask_kernel, report_validator):
     first, second = dask_kernel.rerun("z = 2", 2)
     report_validator(first)
     assert "closed" in first["cluster"]["skipped"] and first["cluster"]["workers"] == [], first["cluster"]
+    assert f"  Not read: {first['cluster']['skipped']}" in text_of(dask_kernel, first)
     assert "cluster" not in second and second["errors"] == []  # said once
     # During a cell.
     dask_kernel.execute("client = Client(cluster)")

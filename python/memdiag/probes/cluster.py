@@ -17,6 +17,7 @@ section (`lost`, `skipped`, `errors`).
 """
 import linecache
 import os
+import re
 import sys
 import time
 import types
@@ -284,7 +285,7 @@ def _stop_tracing(ctx, client, functions, section):
             section["errors"].append(f"{address} --workers: {result.get('why')}")
             continue
         floor = max(MIN_SITE_BYTES, MIN_SITE_SHARE * (result["retained"] or 0))
-        sites = [_site(s, cells, codes) for s in result["sites"] if s["size"] >= floor]
+        sites = [_site(s, cells, codes, ctx.raw_cell) for s in result["sites"] if s["size"] >= floor]
         per_worker.append({"name": name, "address": address, "retained": result["retained"],
                            "machinery": result.get("machinery"), "peak": result["peak"], "sites": sites})
         for g in result["globals"]:
@@ -322,13 +323,16 @@ def _span(code):
     return (min(lines + [code.co_firstlineno]), max(lines + [code.co_firstlineno]))
 
 
-def _site(site, cells, codes):
+def _site(site, cells, codes, raw_cell=""):
     filename, line = site["file"], int(site["line"])
     function = None
     if filename == "<dynamic-code>":
+        # Of the notebook's functions that span the line: this cell's, else those this cell names (`client.map(load,
+        # ...)` for a `load` an earlier cell defined), else any.
         matches = [c for c in codes if _span(c)[0] <= line <= _span(c)[1]]
         current = [c for c in matches if c.co_filename in cells.current]
-        chosen = current or matches
+        named = [c for c in matches if re.search(rf"\b{re.escape(c.co_name)}\b", raw_cell or "")]
+        chosen = current or named or matches
         if len(chosen) == 1:  # several notebook functions on that line number: which one cannot be told
             filename, function = chosen[0].co_filename, chosen[0].co_name
     if filename == "<dynamic-code>":
