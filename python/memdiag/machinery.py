@@ -27,7 +27,11 @@ STDLIB = frozenset({
     "_tracemalloc", "queue", "_queue", "concurrent", "inspect",
 })
 MODULES = KERNEL | STDLIB
-_SORTED = tuple(sorted(MODULES))
+# A Dask client's own work in the kernel (its comm threads; a LocalCluster's scheduler runs there too): an allocation
+# under these files and no cell's frame is the kernel's, not an allocation site. Their types and module globals stay
+# the user's: a Future or a Client the notebook keeps, or a leak through them, is the user's to see.
+CLIENT_FILES = frozenset({"distributed"})
+_SORTED = tuple(sorted(MODULES | CLIENT_FILES))
 # Of those, the ones that run other code (the user's threads, tasks, imports, context managers, pools): an allocation
 # made under them is not the kernel's for that alone.
 RUNNERS = frozenset({
@@ -83,7 +87,8 @@ def is_cycle_only_type(tp):
 
 
 class _Files:
-    """Source files of the machinery, from the modules imported so far; rebuilt when a machinery module appears."""
+    """Source files of the machinery (and of CLIENT_FILES), from the modules imported so far; rebuilt when one of
+    them appears."""
 
     def __init__(self):
         self.present = None
@@ -118,7 +123,7 @@ class _Files:
         """The machinery's top-level module name a file belongs to, or None."""
         if filename.startswith("<frozen "):  # `<frozen importlib._bootstrap>`, `<frozen runpy>` (3.11+)
             name = filename[8:-1].split(".", 1)[0]
-            return name if name in MODULES else None
+            return name if name in MODULES else None  # (CLIENT_FILES are never frozen)
         filename = _normal(filename)
         name = self.files.get(filename)
         if name is not None:
@@ -142,7 +147,7 @@ class _Files:
             kind = KIND_IMPORT
         elif name in RUNNERS:
             kind = KIND_RUNNER
-        else:
+        else:  # the kernel's packages, and a Dask client's (CLIENT_FILES)
             kind = KIND_KERNEL
         if len(self.kinds) > 50_000:
             self.kinds.clear()
@@ -158,7 +163,8 @@ _FILES = _Files()
 
 
 def file_kind(filename):
-    """"own" (memdiag, tracemalloc), "kernel" (IPython, ipykernel, ... and the stdlib that compiles and formats),
+    """"own" (memdiag, tracemalloc), "kernel" (IPython, ipykernel, ... the stdlib that compiles and formats, and a Dask
+    client's files: CLIENT_FILES),
     "import" (the import system), "runner" (threading, asyncio, contextlib, ...: they run anyone's code) or None (not
     machinery)."""
     _FILES.refresh()

@@ -122,6 +122,8 @@ def test_workers_option_names_the_task_line_and_the_global(dask_kernel, report_v
     assert cell_sites, top
     assert all(s["file"] == "cell" and "CACHE.append" in s["code"] and s["line"] == 5 for s in cell_sites), top
     assert sum(s["size"] for s in cell_sites) >= 0.95 * ITEM * ITEMS
+    # In the kernel too, the client's own work (its comm threads, the LocalCluster's scheduler) is no site.
+    assert not [s for s in report["traced"]["top"] if "distributed/" in s["file"]], report["traced"]["top"]
     glob = traced["globals"][0]
     assert glob["root"] == "leakymod.CACHE" and glob["status"] == "grown" and glob["added"] == ITEMS, glob
     assert glob["added_size"] >= ITEM * ITEMS and "clear()" in glob["advice"], glob
