@@ -273,6 +273,10 @@ export interface IVerdict {
    */
   bytes_per_run: number | null;
   reason: string;
+  /**
+   * the figure the reason states for the verdict's kind, in bytes: a leak's bytes per re-run, what a retains cell holds, the cyclic garbage seen, the RSS growth Python does not explain; null for ok (absent in older reports)
+   */
+  bytes?: number | null;
 }
 export interface ILineIncrement {
   line: number;
@@ -763,7 +767,8 @@ export const REPORT_SCHEMA: ISchema = {
         kind: { enum: ['ok', 'retains', 'leak', 'cycles', 'native'] },
         flags: { type: 'array', items: { type: 'string' } },
         bytes_per_run: { type: ['integer', 'null'] },
-        reason: { type: 'string' }
+        reason: { type: 'string' },
+        bytes: { type: ['integer', 'null'] }
       }
     },
     errors: { type: 'array', items: { type: 'string' } },

@@ -437,8 +437,10 @@ class LineProfiler:
         """One dict per line that ran: {"line", "code", "increment" (bytes), "peak" (bytes above the line's start;
         on the RSS basis the high-water mark of a top-level simple statement, None for the lines of a loop or other
         compound statement), "rss_increment" (bytes), "hits"}, plus "func" and "file" ("cell" for a function the
-        cell defines) for a function's lines. Cell lines are numbered as the editor shows them. At most MAX_ROWS (the
-        largest increments and peaks); the cell's lines first, then each function's, in line order."""
+        cell defines) for a function's lines. Cell lines are numbered as the editor shows them; "code" keeps the line's
+        indentation under a loop or block, less what all the shown lines of its function (or of the cell) share. At
+        most MAX_ROWS (the largest increments and peaks); the cell's lines first, then each function's, in line
+        order."""
         rows = []
         codes = {code for code, _ in self.stats.stats}
         names = {} if all(hasattr(code, "co_qualname") for code in codes) else qualnames(codes, self.cell_codes)
@@ -447,12 +449,12 @@ class LineProfiler:
                    "rss_increment": rss_increment, "hits": hits}
             if code.co_filename == self.cell_file:  # the cell's lines, and functions this very cell defines
                 text = self.body_lines[lineno - 1] if 0 < lineno <= len(self.body_lines) else ""
-                row.update(line=lineno + self.offset, code=protocol.short(text.strip(), CODE_CHARS))
+                row.update(line=lineno + self.offset, code=text.rstrip())
                 if code not in self.cell_codes:
                     row.update(func=self._func_name(code, names), file="cell")
             else:
                 text = linecache.getline(code.co_filename, lineno)
-                row.update(line=lineno, code=protocol.short(text.strip(), CODE_CHARS),
+                row.update(line=lineno, code=text.rstrip(),
                            func=self._func_name(code, names), file=protocol.short(code.co_filename))
             rows.append(row)
         if len(rows) > MAX_ROWS:
@@ -460,7 +462,20 @@ class LineProfiler:
             del rows[MAX_ROWS:]
         # the cell's lines first, then each function's lines in order
         rows.sort(key=lambda r: ("func" in r, r.get("file", ""), r.get("func", ""), r["line"]))
+        _dedent(rows)
         return rows
+
+
+def _dedent(rows):
+    """Strip from each row's code the indentation all rows of its function (or of the cell) share, then cap it."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row.get("file"), row.get("func")), []).append(row)
+    for group in groups.values():
+        indents = [len(r["code"]) - len(r["code"].lstrip()) for r in group if r["code"].strip()]
+        cut = min(indents) if indents else 0
+        for row in group:
+            row["code"] = protocol.short(row["code"][cut:] if row["code"].strip() else "", CODE_CHARS)
 
 
 def summary_lines(report):

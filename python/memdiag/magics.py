@@ -86,7 +86,9 @@ class MemdiagMagics(Magics):
 
     def _status(self):
         cfg = self.settings.as_dict()
-        size = format_bytes  # the units reports use (decimal MB), so the status and the reports agree
+        def size(n):  # as the settings take them (MiB), then in the units reports use (decimal MB)
+            return f"{n / 2**20:g} MiB ({format_bytes(n)})"
+
         lines = [
             f"memdiag {'on' if cfg['enabled'] else 'off'}, tracing {cfg['trace']}, history {cfg['history_limit']}",
             f"thresholds: retains {size(cfg['retain_bytes'])}, leak {size(cfg['leak_bytes_per_run'])}/run over "

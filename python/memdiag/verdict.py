@@ -31,15 +31,25 @@ Step = namedtuple("Step", "gross net churn basis")
 
 
 def format_bytes(n):
-    """`8.0 MB`, `-2.5 kB`, `12 B` (decimal units, as the frontend shows them); "?" for None."""
+    """`8 MB`, `5.01 MB`, `40.4 MB`, `120 MB`, `-2.5 kB`, `12 B`: decimal units with two or three significant digits,
+    trailing zeros dropped, exactly as the frontend's formatBytes (src/format.ts) shows them, so that a badge and the
+    reason beside it say the same number; "?" for None."""
     if n is None:
         return "?"
     sign = "-" if n < 0 else ""
-    n = abs(n)
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{sign}{n / scale:.1f} {unit}"
-    return f"{sign}{n} B"
+    value = abs(n)
+    unit = 0
+    while value >= 1000 and unit < len(_UNITS) - 1:
+        value /= 1000
+        unit += 1
+    digits = 0 if unit == 0 or value >= 100 else 1 if value >= 10 else 2
+    text = f"{value:.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
+    return f"{sign}{text} {_UNITS[unit]}"
+
+
+_UNITS = ("B", "kB", "MB", "GB", "TB")
 
 
 # -- the measures of one run -------------------------------------------------------------------------------------
@@ -294,7 +304,12 @@ def decide(report, previous_runs, cfg):
     suspect = bool(set(flags) & {"leak", "native", "cycles"}) or native_suspect or (
         current is not None and (current.net or 0) >= threshold)
     sorted_flags = [k for k in SEVERITY if k in flags]
-    verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason}
+    # The figure the reason states for its kind, for a badge that says the same number.
+    figures = {"leak": bytes_per_run, "native": native, "cycles": size,
+               "retains": retained if retained >= cfg["retain_bytes"] else held}
+    figure = figures.get(kind)
+    verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason,
+               "bytes": int(figure) if figure is not None else None}
     record = dict(run_record(report), kind=kind, flags=sorted_flags, bytes_per_run=bytes_per_run)
     return Outcome(verdict, suspect, record)
 

@@ -40,7 +40,7 @@ def test_cell_lines_get_their_increments(shared_kernel, report_validator):
     result = next(o for o in out["outputs"] if o["msg_type"] == "execute_result")
     assert result["content"]["data"]["text/plain"] == "30000000"
     text = next(o for o in out["outputs"] if o["msg_type"] == "display_data")["content"]["data"]["text/plain"]
-    assert "Memory per line" in text and "30.0 MB" in text
+    assert "Memory per line" in text and "30 MB" in text
 
 
 def test_blank_lines_after_the_header_keep_line_numbers(shared_kernel):

@@ -51,7 +51,7 @@ def test_two_rerun_steps_make_a_leak_with_its_slope():
     out = decide(report(run=3, heap=(heap, heap + 8 * MB), rss=(rss, rss + 8 * MB), variables=grown(8 * MB)),
                  records, DEFAULTS)
     assert out.verdict["kind"] == "leak" and out.verdict["bytes_per_run"] == 8 * MB
-    assert "8.0 MB" in out.verdict["reason"]
+    assert "8 MB" in out.verdict["reason"] and out.verdict["bytes"] == 8 * MB  # the badge's figure is the reason's
     assert out.record["kind"] == "leak" and out.record["gross"] == 8 * MB
 
 
@@ -91,7 +91,7 @@ def test_a_leak_that_stops_says_why_and_never_goes_negative():
     records[-1]["bytes_per_run"] = 5 * MB
     out = decide(report(run=4, heap=(heap, heap - 10 * MB), rss=(rss, rss - 10 * MB)), records, DEFAULTS)
     assert out.verdict["kind"] == "ok"
-    assert "no longer a leak" in out.verdict["reason"] and "gave back 10.0 MB" in out.verdict["reason"]
+    assert "no longer a leak" in out.verdict["reason"] and "gave back 10 MB" in out.verdict["reason"]
     assert out.verdict["bytes_per_run"] >= 0
 
 
@@ -142,6 +142,7 @@ def test_retained_where_the_census_is_blind_says_so():
     out = decide(report(heap=(50 * MB, 62 * MB), rss=(100 * MB, 112 * MB)), [], DEFAULTS)
     assert out.verdict["kind"] == "retains" and "C-level" in out.verdict["reason"]
     assert "native" not in out.verdict["flags"]
+    assert format_bytes(out.verdict["bytes"]) in out.verdict["reason"]  # the figure a badge shows, as the reason
 
 
 def test_held_by_ipythons_output_cache_is_python_not_native():
@@ -149,8 +150,10 @@ def test_held_by_ipythons_output_cache_is_python_not_native():
                ipython={"out": 12 * MB, "history": 1000})
     steps = rerun_steps(dict(r, run=2), [])
     assert steps[0].gross == 12 * MB  # retained_all, everything Python holds, cache included
-    assert decide(r, [], DEFAULTS).verdict["kind"] == "retains"
+    verdict = decide(r, [], DEFAULTS).verdict
+    assert verdict["kind"] == "retains" and f"still holds {format_bytes(verdict['bytes'])}" in verdict["reason"]
 
 
 def test_format_bytes():
-    assert format_bytes(8_000_000) == "8.0 MB" and format_bytes(-2_500) == "-2.5 kB" and format_bytes(12) == "12 B"
+    assert format_bytes(8_000_000) == "8 MB" and format_bytes(5_010_000) == "5.01 MB"
+    assert format_bytes(120_300_000) == "120 MB" and format_bytes(-2_500) == "-2.5 kB" and format_bytes(12) == "12 B"
