@@ -141,6 +141,12 @@ def decide(report, previous_runs, cfg):
     else:
         kind = "ok"
         reason = "nothing above the thresholds on the workers"
+        grown, _ = growth(marks_before(section), marks_after(section), "unmanaged")
+        if current is None and grown is not None and grown >= threshold:
+            # A first run that grew the workers: not a verdict yet, but not "nothing" either.
+            reason = (f"the workers' unmanaged memory grew by {format_bytes(grown)} during the cell{after_trim} "
+                      "(not data Dask holds for the notebook: globals, caches or leaks in the tasks' code); one run "
+                      "cannot tell a leak from a one-off: run the cell again")
         if current is not None and per_run:
             reason += f"; this re-run left {format_bytes(per_run)} more unmanaged memory{after_trim}"
         if was_leak and current is not None:

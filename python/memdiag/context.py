@@ -60,8 +60,9 @@ class CellContext:
         "sizes",
         # traced.py: tracing started by memdiag for this cell, tracemalloc's trace count before it, frames traced
         "tracing", "trace_count", "trace_frames",
-        # magics.py (%%memdiag body) -> traced.py, memray_probe.py: the body's compiled file name and line offset
-        "cell_file", "cell_offset",
+        # magics.py (%%memdiag body) -> traced.py, memray_probe.py: the body's compiled file name and line offset, and
+        # the file of the cell line that called the magic (its allocations are the magic's, never a site)
+        "cell_file", "cell_offset", "cell_wrapper",
         # memray_probe.py: (tracker, tmpdir, path) while recording, (tmpdir, path) once the capture is complete
         "memray", "memray_capture",
         # probes/cluster.py: the Dask client while the cell runs, the workers' readings before it ({address: dict}),
@@ -107,6 +108,7 @@ class CellContext:
         self.trace_frames = 1
         self.cell_file = None
         self.cell_offset = None
+        self.cell_wrapper = None
         self.memray = None
         self.memray_capture = None
         self.cluster_client = None

@@ -12,6 +12,21 @@ from . import cellargs, display, inspect_heap, lines, memray_probe, protocol, va
 from .cellargs import USAGE, HelpRequested, UsageError
 from .verdict import format_bytes
 
+
+def _calling_cell(shell):
+    """The file IPython compiled the cell under whose line `get_ipython().run_cell_magic('memdiag', ...)` runs this
+    magic (the nearest caller frame in a cell's file), or None."""
+    files = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    if not isinstance(files, dict):
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename in files:
+            return frame.f_code.co_filename
+        frame = frame.f_back
+    return None
+
+
 # Top-level statements that `%%memdiag --lines` follows line by line (the others are measured whole).
 _COMPOUND = tuple(getattr(ast, name) for name in ("For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try",
                                                   "TryStar", "Match") if hasattr(ast, name))
@@ -129,6 +144,7 @@ class MemdiagMagics(Magics):
         offset = cellargs.body_offset(ctx.raw_cell) if ctx is not None else 1
         if ctx is not None:
             ctx.cell_file, ctx.cell_offset = filename, offset
+            ctx.cell_wrapper = _calling_cell(shell)
         if not opts.lines:
             return self._exec(code, last_code)
         # One code object per top-level statement, as IPython runs a cell (simple statements that share a line, `a =

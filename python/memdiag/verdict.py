@@ -158,17 +158,29 @@ def python_gross(report):
 
 def cyclic_garbage(report):
     """(objects, bytes) of the user's cyclic garbage. IPython's own (a formatted traceback) and an import's do not
-    count: importing numpy or matplotlib makes a thousand cycles of its own."""
+    count: importing numpy or matplotlib makes a thousand cycles of its own.
+
+    Automatic collections during the cell free cycles before memdiag's own collection can see them: they are counted
+    (gcguard's callback), but their bytes are estimated at the mean size of the garbage seen (the same loop made
+    both), never left out: 9,990 objects of which 262 were seen holding 292 kB are about 11 MB."""
     if report.get("imports"):
         return 0, 0
     gc_section = report.get("gc", {})
     groups = [g for g in gc_section.get("cycles", []) if not g.get("internal")]
-    objects = sum(g.get("objects", 0) for g in groups)
+    seen = sum(g.get("objects", 0) for g in groups)
     size = sum(g.get("size", 0) for g in groups)
+    objects = seen
     if not report.get("raised"):
         # Automatic collections during a cell that raised may have freed IPython's traceback garbage: not counted.
-        objects += gc_section.get("during", 0)
+        during = gc_section.get("during", 0)
+        objects += during
+        if seen:
+            size += round(size / seen * during)
     return objects, size
+
+
+def _seen_cycles(report):
+    return sum(g.get("objects", 0) for g in (report.get("gc") or {}).get("cycles", []) if not g.get("internal"))
 
 
 def run_record(report):
@@ -263,7 +275,8 @@ def decide(report, previous_runs, cfg):
     objects, size = cyclic_garbage(report)
     if objects >= cfg["cycle_objects"] or size >= cfg["cycle_bytes"]:
         flags.append("cycles")
-        reasons["cycles"] = (f"the cell made {objects:,} objects in reference cycles ({format_bytes(size)} seen), "
+        reasons["cycles"] = (f"the cell made {objects:,} objects in reference cycles "
+                             f"({'about ' if objects > _seen_cycles(report) else ''}{format_bytes(size)}), "
                              "freed only by the cycle collector")
 
     retained = python_retained(report)

@@ -136,6 +136,17 @@ def test_cycles_by_count_or_size_but_not_ipythons_own():
     assert decide(r, [], DEFAULTS).verdict["kind"] == "cycles"
 
 
+def test_cycles_freed_during_the_cell_are_sized_from_those_seen():
+    """5,000 pairs of nodes holding 1 kB each: automatic collections freed most during the cell; the 262 memdiag's
+    own collection saw stand for all 9,990 (about 11 MB), not for themselves alone (292 kB)."""
+    r = report()
+    r["gc"] = {"collected": 9_990, "during": 9_728,
+               "cycles": [{"types": ["Node"], "objects": 262, "size": 292_000, "internal": False}]}
+    verdict = decide(r, [], DEFAULTS).verdict
+    assert verdict["kind"] == "cycles" and verdict["bytes"] == 292_000 + round(292_000 / 262 * 9_728)
+    assert "9,990 objects in reference cycles (about 11.1 MB)" in verdict["reason"], verdict["reason"]
+
+
 def test_retained_where_the_census_is_blind_says_so():
     """An lru_cache's C-level entries: malloc holds 12 MB more after malloc_trim, Python-level accounting sees
     little."""

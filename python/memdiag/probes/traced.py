@@ -129,7 +129,9 @@ class Cells:
         self.body = ctx.cell_file
         self.wrappers = set()
         if self.body is not None:
-            self.wrappers = self.current - {self.body}
+            # The cell line that called the magic, found from the magic's own frames: also when the execution count
+            # did not name it (its allocations are the magic's dispatch, not the user's).
+            self.wrappers = (self.current | ({ctx.cell_wrapper} if ctx.cell_wrapper else set())) - {self.body}
             self.current = {self.body}
         self.offset = ctx.cell_offset or 0
         self.unmapped = cellargs.body_offset(ctx.raw_cell) if ctx.raw_cell.lstrip().startswith("%%memdiag") else 0
