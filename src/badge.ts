@@ -44,28 +44,22 @@ export function outputCache(report: IReport): number {
   return (report.ipython?.out ?? 0) + (report.ipython?.history ?? 0);
 }
 
+/**
+ * The figure the verdict's reason states (`verdict.bytes`: the kernel formats it in the reason with formatBytes'
+ * own rule, so both say "40.4 MB"); null for an ok verdict and for reports older than the field.
+ */
+export function verdictBytes(report: IReport): number | null {
+  const bytes = report.verdict.bytes;
+  return typeof bytes === 'number' && Number.isFinite(bytes) ? bytes : null;
+}
+
 export function badgeFor(report: IReport): IBadge {
   const kind = report.verdict.kind;
-  let text: string;
-  switch (kind) {
-    case 'leak': {
-      const kept = keptPerRun(report) ?? Math.max(0, rssDelta(report));
-      // "leak ±0 B/run" would contradict the verdict: the reason (tooltip) says what happened.
-      text = kept > 0 ? `leak ${formatDelta(kept)}/run` : 'leak';
-      break;
-    }
-    case 'native':
-      text = `native ${formatDelta(report.native?.unexplained ?? rssDelta(report))}`;
-      break;
-    case 'cycles':
-      text = `cycles ${formatCount(cycleObjects(report))}`;
-      break;
-    case 'retains':
-      text = `holds ${formatBytes(held(report))}`;
-      break;
-    default:
-      text = 'ok';
-  }
+  const figure = kind === 'ok' ? null : verdictBytes(report);
+  const text =
+    figure !== null
+      ? Private.withFigure(kind, figure)
+      : Private.fallbackText(report);
   const lines = [
     report.verdict.reason,
     `Δ RSS ${formatDelta(rssDelta(report))}${report.rss.peak === null ? '' : ` · ${peakNote(report)}`}`
@@ -76,6 +70,51 @@ export function badgeFor(report: IReport): IBadge {
     );
   }
   return { kind, text, title: lines.join('\n') };
+}
+
+namespace Private {
+  /** "leak +5.01 MB/run", "holds 40.4 MB", "cycles 292 kB", "native +300 MB": the reason's own figure. */
+  export function withFigure(kind: VerdictKind, bytes: number): string {
+    switch (kind) {
+      case 'leak':
+        // "leak ±0 B/run" would contradict the verdict: the reason (tooltip) says what happened.
+        return bytes > 0 ? `leak ${formatDelta(bytes)}/run` : 'leak';
+      case 'native':
+        return `native ${formatDelta(bytes)}`;
+      case 'cycles':
+        return `cycles ${formatBytes(bytes)}`;
+      case 'retains':
+        return `holds ${formatBytes(bytes)}`;
+      default:
+        return 'ok';
+    }
+  }
+
+  /** Reports made before the kernel sent `verdict.bytes`: the figure read from the report's sections. */
+  export function fallbackText(report: IReport): string {
+    const kind = report.verdict.kind;
+    let text: string;
+    switch (kind) {
+      case 'leak': {
+        const kept = keptPerRun(report) ?? Math.max(0, rssDelta(report));
+        // "leak ±0 B/run" would contradict the verdict: the reason (tooltip) says what happened.
+        text = kept > 0 ? `leak ${formatDelta(kept)}/run` : 'leak';
+        break;
+      }
+      case 'native':
+        text = `native ${formatDelta(report.native?.unexplained ?? rssDelta(report))}`;
+        break;
+      case 'cycles':
+        text = `cycles ${formatCount(cycleObjects(report))}`;
+        break;
+      case 'retains':
+        text = `holds ${formatBytes(held(report))}`;
+        break;
+      default:
+        text = 'ok';
+    }
+    return text;
+  }
 }
 
 /**

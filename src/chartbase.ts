@@ -42,8 +42,20 @@ export const FALLBACK_PALETTE: IChartPalette = {
     retains: '#f57c00',
     leak: '#d32f2f',
     cycles: '#fbc02d',
-    native: '#c2185b'
+    native: '#aa22ff'
   }
+};
+
+/**
+ * The --jp-* variable each verdict's colour is read from. Native is not a second red beside leak's
+ * (error-color0 and -1 were nearly one colour): JupyterLab's purple, the same in its light and dark themes.
+ */
+export const VERDICT_VARIABLES: Record<VerdictKind, string> = {
+  ok: '--jp-layout-color4',
+  retains: '--jp-warn-color2',
+  leak: '--jp-error-color1',
+  cycles: '--jp-warn-color0',
+  native: '--jp-mirror-editor-meta-color'
 };
 
 /** Titles the charts show; callers pass translated ones. */

@@ -27,7 +27,8 @@ import {
   IReport,
   ITracedSite,
   ITypeGrowth,
-  VERDICT_KINDS
+  VERDICT_KINDS,
+  VerdictKind
 } from './protocol';
 
 export * from './chartbase';
@@ -59,7 +60,16 @@ export interface ITimelineOptions {
    * (`executions.length` for a restart after the last one).
    */
   restarts?: ReadonlyArray<number>;
+  /**
+   * Pixels for the plots themselves (axes and legends come on top): the panels share them, so the
+   * caller can fit the whole chart in the space it has. 200 when absent.
+   */
+  height?: number;
 }
+
+/** Plot heights never go under these: below them a panel says nothing (the section scrolls instead). */
+export const MIN_LEVELS_HEIGHT = 50;
+export const MIN_DELTA_HEIGHT = 24;
 
 /**
  * The timeline of a notebook's executions, oldest first, numbered from 1 on the x axis. Every
@@ -73,12 +83,19 @@ export function timelineSpec(
 ): ChartSpec {
   const text = options.text ?? DEFAULT_TEXT;
   const label = options.label ?? cellLabel;
+  const restarts = (options.restarts ?? []).filter(
+    index => index > 0 && index <= executions.length
+  );
+  // The kernel each execution ran in: a line never joins two of them (a restart is not a drop).
+  const segmentOf = (index: number): number =>
+    restarts.filter(restart => restart <= index).length;
   const rows = executions.map((report, index) => {
     const delta = report.rss.after - report.rss.before;
     const python = pythonRetained(report);
     return {
       index,
       number: index + 1,
+      segment: segmentOf(index),
       cell: label(report),
       run: report.run,
       rssAfter: report.rss.after,
@@ -94,15 +111,17 @@ export function timelineSpec(
     };
   });
   // Long form for the lines, so the legend names the series without any label expression.
-  const series: Array<{ number: number; series: string; bytes: number }> = [];
+  const series: Array<{
+    number: number;
+    segment: number;
+    series: string;
+    bytes: number;
+  }> = [];
   for (const row of rows) {
-    series.push({
-      number: row.number,
-      series: text.rssAfter,
-      bytes: row.rssAfter
-    });
+    const common = { number: row.number, segment: row.segment };
+    series.push({ ...common, series: text.rssAfter, bytes: row.rssAfter });
     if (row.peak !== null) {
-      series.push({ number: row.number, series: text.peak, bytes: row.peak });
+      series.push({ ...common, series: text.peak, bytes: row.peak });
     }
   }
   // 'container' does not size views inside a vconcat: the caller passes the node's width.
@@ -118,9 +137,24 @@ export function timelineSpec(
     { field: 'reason', type: 'nominal', title: text.reason }
   ];
   const x = executionAxis(rows.length, text.execution);
-  const restarts = (options.restarts ?? []).filter(
-    index => index > 0 && index <= rows.length
+  const withDelta = rows.some(row => row.python !== null);
+  const plots = Math.max(
+    MIN_LEVELS_HEIGHT + (withDelta ? MIN_DELTA_HEIGHT : 0),
+    Math.round(options.height ?? 200)
   );
+  const deltaHeight = withDelta
+    ? Math.max(MIN_DELTA_HEIGHT, Math.round(plots * 0.3))
+    : 0;
+  const levelsHeight = plots - deltaHeight;
+  // With the Δ RSS panel under it, the top panel leaves the x axis's labels to it: room for the plots.
+  const levelsX = withDelta
+    ? { ...x, axis: { ...(x.axis as ChartSpec), labels: false, title: null } }
+    : x;
+  // Only the verdicts drawn: a legend of five where two occur took a third of a short section.
+  const kinds = VERDICT_KINDS.filter(kind =>
+    rows.some(row => row.verdict === kind)
+  );
+  const verdictTop = levelsHeight + (withDelta ? 6 : 36);
   const restartLayers: ChartSpec[] = restarts.length
     ? [
         {
@@ -144,14 +178,15 @@ export function timelineSpec(
               }
             },
             {
-              // At the top of the plot, left of its rule: at the bottom it covered the x axis's ticks.
+              // Above the plot, left of its rule: inside it, it covered the points drawn near the top, and at
+              // the bottom the x axis's ticks.
               mark: {
                 type: 'text',
                 color: palette.text,
                 align: 'right',
-                baseline: 'top',
+                baseline: 'bottom',
                 dx: -3,
-                dy: 2,
+                dy: -2,
                 y: 0,
                 fontSize: palette.fontSize
               },
@@ -166,13 +201,15 @@ export function timelineSpec(
     : [];
   const levels: ChartSpec = {
     width,
-    height: 140,
+    height: levelsHeight,
     layer: [
       {
         data: { name: 'series' },
         mark: { type: 'line', interpolate: 'monotone', strokeWidth: 1.5 },
         encoding: {
-          x,
+          x: levelsX,
+          // One line per kernel: broken where the kernel restarted.
+          detail: { field: 'segment', type: 'nominal' },
           y: {
             field: 'bytes',
             type: 'quantitative',
@@ -183,7 +220,7 @@ export function timelineSpec(
             field: 'series',
             type: 'nominal',
             title: null,
-            // Above the chart: two legends side by side at the bottom overflow a sidebar's width.
+            // Above the chart: side by side they overflow a sidebar's width.
             legend: { orient: 'top', direction: 'vertical', columns: 1 },
             scale: {
               domain: [text.rssAfter, text.peak],
@@ -210,17 +247,27 @@ export function timelineSpec(
         data: { name: 'executions' },
         mark: { type: 'point', filled: true, size: 60, cursor: 'pointer' },
         encoding: {
-          x,
+          x: levelsX,
           y: { field: 'rssAfter', type: 'quantitative' },
           fill: {
             field: 'verdict',
             type: 'nominal',
-            title: text.verdict,
-            // It starts under the plot, right of the axis: two columns fit only a wide sidebar.
-            legend: { columns: width >= 240 ? 2 : 1 },
+            title: null,
+            legend: verdictLegend(kinds, verdictTop, width),
             scale: {
               domain: [...VERDICT_KINDS],
               range: VERDICT_KINDS.map(kind => palette.verdict[kind])
+            }
+          },
+          // A shape per verdict as well as a colour: leak, cycles and native tell apart without colour vision.
+          shape: {
+            field: 'verdict',
+            type: 'nominal',
+            title: null,
+            legend: verdictLegend(kinds, verdictTop, width),
+            scale: {
+              domain: [...VERDICT_KINDS],
+              range: VERDICT_KINDS.map(kind => VERDICT_SHAPES[kind])
             }
           },
           stroke: { value: palette.text },
@@ -245,10 +292,10 @@ export function timelineSpec(
     ]
   };
   const panels: ChartSpec[] = [levels];
-  if (rows.some(row => row.python !== null)) {
+  if (withDelta) {
     panels.push({
       width,
-      height: 60,
+      height: deltaHeight,
       data: { name: 'executions' },
       layer: [
         {
@@ -292,7 +339,39 @@ export function timelineSpec(
     autosize: { type: 'fit-x', contains: 'padding' },
     datasets: { executions: rows, series },
     vconcat: panels,
+    // The verdicts' legend belongs to the kernel's plot, right under it (shared, it went under the last panel).
+    resolve: { scale: { fill: 'independent', shape: 'independent' } },
     config: config(palette)
+  };
+}
+
+/** The shape of each verdict's points on the timeline. */
+export const VERDICT_SHAPES: Record<VerdictKind, string> = {
+  ok: 'circle',
+  retains: 'square',
+  leak: 'triangle-up',
+  cycles: 'diamond',
+  native: 'cross'
+};
+
+/**
+ * The verdicts' legend right under the kernel's plot, from the left edge of its y axis (under the plot alone,
+ * or at the bottom of the whole chart, it ran past a sidebar's width): only the verdicts drawn.
+ */
+function verdictLegend(
+  kinds: ReadonlyArray<string>,
+  top: number,
+  width: number
+): ChartSpec {
+  return {
+    values: [...kinds],
+    orient: 'none',
+    direction: 'horizontal',
+    columns: width >= 220 ? 3 : 2,
+    symbolSize: 50,
+    columnPadding: 8,
+    legendX: -45,
+    legendY: top
   };
 }
 

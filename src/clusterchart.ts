@@ -137,6 +137,8 @@ export function withWorkersPanel(
     width?: number;
     /** Each execution's name, as the timeline's own tooltips say it. */
     label?: (report: IReport) => string;
+    /** The plot's height in px (its axis and legend come on top). */
+    height?: number;
   } = {}
 ): ChartSpec {
   const text = options.text ?? DEFAULT_WORKERS_TEXT;
@@ -146,6 +148,7 @@ export function withWorkersPanel(
     return timeline;
   }
   const width = options.width ?? 300;
+  const height = Math.round(options.height ?? 70);
   const barSize = Math.max(1, Math.min(8, (width / executions.length) * 0.6));
   const datasets =
     typeof timeline.datasets === 'object' && timeline.datasets !== null
@@ -153,11 +156,16 @@ export function withWorkersPanel(
       : {};
   const panel: ChartSpec = {
     width,
-    height: 70,
+    height,
     data: { name: 'workers' },
     mark: { type: 'bar', size: barSize, strokeWidth: 1, cursor: 'pointer' },
     encoding: {
-      x: timelineAxis(timeline, executions.length, text.execution),
+      // The kernel's panels' scale, so the bars line up with their executions; an axis of its own, labelled.
+      x: {
+        ...timelineAxis(timeline, executions.length, text.execution),
+        axis: executionAxis(executions.length, text.execution).axis,
+        title: text.execution
+      },
       y: {
         field: 'bytes',
         type: 'quantitative',
@@ -176,7 +184,7 @@ export function withWorkersPanel(
           direction: 'horizontal',
           columns: 2,
           legendX: -40,
-          legendY: 70 + 36
+          legendY: height + 36
         },
         scale: {
           domain: [text.managed, text.unmanaged, text.spilled],
@@ -211,7 +219,15 @@ export function withWorkersPanel(
     ...timeline,
     datasets: { ...datasets, workers: rows },
     vconcat: [...panels, panel],
-    // The kernel's legend (RSS, peak, verdicts) and this one (Dask's parts) are different scales.
-    resolve: { scale: { color: 'independent' } }
+    // The kernel's legend (RSS, peak, verdicts) and this one (Dask's parts) are different scales. The line
+    // styles and edges go with the colours: shared, they made second legends ("RSS after / Peak RSS" in grey).
+    resolve: {
+      scale: {
+        ...(timeline.resolve as { scale?: ChartSpec } | undefined)?.scale,
+        color: 'independent',
+        stroke: 'independent',
+        strokeDash: 'independent'
+      }
+    }
   };
 }

@@ -33,7 +33,7 @@ import {
 } from './detailparts';
 import { formatBytes, formatCount, formatDelta } from './format';
 import { leakedBlocksSection, nativeAllocationsSection } from './nativeview';
-import { IReport } from './protocol';
+import { ILineIncrement, IReport } from './protocol';
 import { IVegaHandle, readPalette, RenderVega, renderVega } from './vega';
 
 export interface IDetailOptions {
@@ -49,6 +49,11 @@ export interface IDetailOptions {
   label?: (report: IReport) => string;
   /** Whether the execution ran in a kernel that has since restarted: its details are greyed and say so. */
   isStale?: (report: IReport) => boolean;
+  /**
+   * Inline: say "before the restart" in the heading whenever the cell holding the report is marked stale (the
+   * renderer itself never learns of restarts).
+   */
+  staleWithCell?: boolean;
   /** Show the Dask workers' findings (the inline report: the sidebar has a Workers section of its own). */
   workers?: boolean;
 }
@@ -210,7 +215,8 @@ namespace Private {
       const parts: Array<HTMLElement | null> = [
         summarySection(report, trans, {
           label: options.label?.(report),
-          stale
+          stale,
+          staleWithCell: options.staleWithCell
         })
       ];
       if (report.verdict.kind === 'native') {
@@ -250,36 +256,7 @@ namespace Private {
       }
       const lines = report.lines ?? [];
       if (lines.length) {
-        // RSS by default (the cell ran at its own speed); tracemalloc's exact bytes with --trace.
-        const node = section(
-          'lines',
-          report.lines_basis === 'rss'
-            ? trans.__('Memory per line (RSS)')
-            : trans.__('Memory per line (tracemalloc)')
-        );
-        const rows = lines.map(l => [
-          String(l.line),
-          l.code,
-          formatDelta(l.increment),
-          typeof l.peak === 'number' ? formatBytes(l.peak) : '–'
-        ]);
-        this._chart(
-          node,
-          trans.__('Bar chart of the memory increment of each line'),
-          (p, width) => linesSpec(lines, p, { text, width })
-        ).appendChild(
-          table(
-            trans.__('Memory increment per line'),
-            [
-              trans.__('Line'),
-              trans.__('Code'),
-              trans.__('Increment'),
-              trans.__('Peak')
-            ],
-            rows
-          )
-        );
-        parts.push(node);
+        parts.push(this._linesSection(report, lines));
       }
       parts.push(cyclesSection(report, trans));
       const backrefs = report.backrefs ?? [];
@@ -359,6 +336,63 @@ namespace Private {
           this.ready = this._draw();
         }
       });
+    }
+
+    /** Memory per line: each line's code as the editor shows it, and what its Peak means on this basis. */
+    private _linesSection(
+      report: IReport,
+      lines: ReadonlyArray<ILineIncrement>
+    ): HTMLElement {
+      const trans = this._trans;
+      const text = chartText(trans);
+      // RSS by default (the cell ran at its own speed); tracemalloc's exact bytes with --trace.
+      const rss = report.lines_basis === 'rss';
+      const node = section(
+        'lines',
+        rss
+          ? trans.__('Memory per line (RSS)')
+          : trans.__('Memory per line (tracemalloc)')
+      );
+      const rows = lines.map(l => {
+        return [
+          String(l.line),
+          // Indented under its loop or block as the editor shows it (white-space: pre on the cell).
+          l.code,
+          formatDelta(l.increment),
+          typeof l.peak === 'number' ? formatBytes(l.peak) : '–'
+        ];
+      });
+      const lineTable = table(
+        trans.__('Memory increment per line'),
+        [
+          trans.__('Line'),
+          trans.__('Code'),
+          trans.__('Increment'),
+          // Traced, a line's peak is its highest single run while its increment adds up every run.
+          rss ? trans.__('Peak') : trans.__('Peak (one run)')
+        ],
+        rows
+      );
+      for (const row of Array.from(lineTable.tBodies[0].rows)) {
+        row.cells[1].classList.add('memdiag-Detail-code');
+      }
+      const fold = this._chart(
+        node,
+        trans.__('Bar chart of the memory increment of each line'),
+        (p, width) => linesSpec(lines, p, { text, width })
+      );
+      const note = rss
+        ? lines.some(l => typeof l.peak !== 'number')
+          ? trans.__(
+              'Peak: the RSS high-water mark of a top-level statement; – for the lines of a loop.'
+            )
+          : trans.__('Peak: the RSS high-water mark of a top-level statement.')
+        : trans.__(
+            'Peak (one run): the highest single run of a line; Increment adds up all its runs.'
+          );
+      // Under the table, in its fold: what its Peak column means.
+      fold.append(lineTable, el('p', 'memdiag-Detail-note', note));
+      return node;
     }
 
     /** A chart container in `parent`; returns the fold for its table fallback (or `parent` without one). */

@@ -69,6 +69,8 @@ export interface ISummaryContext {
   /** "cell 5 · run 3", as the table and the timeline say it; "this cell · run 3" when absent (inline). */
   label?: string;
   stale?: boolean;
+  /** Say "before the restart" whenever the cell holding the report is marked stale (the inline report). */
+  staleWithCell?: boolean;
 }
 
 /** Which execution this is: its name first, the execution count after it, and when it is stale, that it is. */
@@ -98,6 +100,12 @@ export function executionLine(
     line.append(
       ' ',
       el('span', 'memdiag-Detail-when', trans.__('before the restart'))
+    );
+  } else if (context.staleWithCell) {
+    // Inline, the renderer cannot know of restarts: the words show (CSS) when the cell is marked stale,
+    // as the report's greying does.
+    line.append(
+      el('span', 'memdiag-Detail-whenStale', trans.__('before the restart'))
     );
   }
   return line;

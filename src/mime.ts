@@ -64,6 +64,7 @@ export class RenderedReport extends Widget implements IRenderMime.IRenderer {
       trans: this._trans,
       renderVega: this._renderVega,
       workers: true,
+      staleWithCell: true,
       onJumpToLine: line =>
         this.node.dispatchEvent(
           new CustomEvent<IJumpDetail>(JUMP_EVENT, {

@@ -12,7 +12,8 @@ import {
   FALLBACK_PALETTE,
   IChartPalette,
   VEGA_LITE_SCHEMA,
-  VEGA_SCHEMA
+  VEGA_SCHEMA,
+  VERDICT_VARIABLES
 } from './chartbase';
 import { VerdictKind } from './protocol';
 
@@ -146,8 +147,8 @@ export function cssLength(value: string, emPx: number): number {
 export function readPalette(node: HTMLElement = document.body): IChartPalette {
   const style = window.getComputedStyle(node);
   const f = FALLBACK_PALETTE;
-  const verdict = (kind: VerdictKind, name: string): string =>
-    cssVar(style, name, f.verdict[kind]);
+  const verdict = (kind: VerdictKind): string =>
+    cssVar(style, VERDICT_VARIABLES[kind], f.verdict[kind]);
   const size = cssLength(
     cssVar(style, '--jp-ui-font-size0', ''),
     parseFloat(style.fontSize)
@@ -164,11 +165,11 @@ export function readPalette(node: HTMLElement = document.body): IChartPalette {
     python: cssVar(style, '--jp-success-color1', f.python),
     accent: cssVar(style, '--jp-warn-color1', f.accent),
     verdict: {
-      ok: verdict('ok', '--jp-layout-color4'),
-      retains: verdict('retains', '--jp-warn-color2'),
-      leak: verdict('leak', '--jp-error-color1'),
-      cycles: verdict('cycles', '--jp-warn-color0'),
-      native: verdict('native', '--jp-error-color0')
+      ok: verdict('ok'),
+      retains: verdict('retains'),
+      leak: verdict('leak'),
+      cycles: verdict('cycles'),
+      native: verdict('native')
     }
   };
 }

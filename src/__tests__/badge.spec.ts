@@ -1,4 +1,10 @@
-import { badgeFor, cycleObjects, keptPerRun, outputCache } from '../badge';
+import {
+  badgeFor,
+  cycleObjects,
+  keptPerRun,
+  outputCache,
+  verdictBytes
+} from '../badge';
 import { makeReport } from './fixtures';
 
 describe('badgeFor', () => {
@@ -102,6 +108,39 @@ describe('badgeFor', () => {
       }
     });
     expect(badgeFor(native).text).toBe('native +300 MB');
+  });
+
+  it("says the figure the verdict's reason states, when the kernel sends it", () => {
+    const verdict = (
+      kind: 'retains' | 'leak' | 'cycles' | 'native' | 'ok',
+      bytes: number | null
+    ) =>
+      makeReport({
+        // Δ RSS and the sections say otherwise: the verdict's own figure wins.
+        rss: { before: 100e6, after: 238e6, peak: 324e6, limit: null },
+        native: { unexplained: 1, explained: 2 },
+        gc: { collected: 9990, cycles: [] },
+        verdict: {
+          kind,
+          flags: kind === 'ok' ? [] : [kind],
+          bytes_per_run: kind === 'leak' ? 4e6 : null,
+          reason: 'r',
+          bytes
+        }
+      });
+    // "The cell still holds 40.4 MB after it ended."
+    expect(badgeFor(verdict('retains', 40_400_000)).text).toBe('holds 40.4 MB');
+    expect(badgeFor(verdict('leak', 5_010_000)).text).toBe('leak +5.01 MB/run');
+    expect(badgeFor(verdict('leak', 0)).text).toBe('leak');
+    expect(badgeFor(verdict('cycles', 291_600)).text).toBe('cycles 292 kB');
+    expect(badgeFor(verdict('native', 300_000_000)).text).toBe(
+      'native +300 MB'
+    );
+    expect(badgeFor(verdict('ok', null)).text).toBe('ok');
+    // Older reports (no field, or null): read from the report as before.
+    expect(badgeFor(verdict('retains', null)).text).toBe('holds 2 B');
+    expect(badgeFor(verdict('cycles', null)).text).toBe('cycles 10k');
+    expect(verdictBytes(verdict('leak', null))).toBeNull();
   });
 
   it('mentions probe errors in the tooltip', () => {

@@ -13,6 +13,8 @@ import {
 import { IBackref, IReport } from '../protocol';
 import { formatDelta } from '../format';
 import { makeReport, loadExample } from './fixtures';
+import { VERDICT_VARIABLES } from '../chartbase';
+import { parseCssColor } from '../contrast';
 
 const deep = loadExample('deep');
 const leak = loadExample('leak');
@@ -166,12 +168,68 @@ describe('timelineSpec', () => {
       { number: 3.5, label: 'restart' }
     ]);
     expect(marker.layer.map((l: any) => l.mark.type)).toEqual(['rule', 'text']);
-    // The label hangs from the top of the plot: at its bottom it covered the x axis's ticks.
-    expect(marker.layer[1].mark).toMatchObject({ y: 0, baseline: 'top' });
+    // The label stands above the plot: inside it covered the points near the top, at its bottom the x axis.
+    expect(marker.layer[1].mark).toMatchObject({ y: 0, baseline: 'bottom' });
+    expect(marker.layer[1].mark.dy).toBeLessThan(0);
     expect(spec.vconcat[0].encoding).toBeUndefined();
     expect(spec.vconcat[0].layer[0].encoding.x.scale.domain).toEqual([
       0.5, 3.5
     ]);
+  });
+
+  it('breaks the lines where the kernel restarted: a restart is not a drop', () => {
+    const spec = timelineSpec(executions, FALLBACK_PALETTE, {
+      restarts: [2]
+    }) as any;
+    expect(spec.datasets.executions.map((r: any) => r.segment)).toEqual([
+      0, 0, 1
+    ]);
+    expect(spec.datasets.series.map((r: any) => [r.number, r.segment])).toEqual(
+      [
+        [1, 0],
+        [1, 0],
+        [2, 0],
+        [2, 0],
+        [3, 1]
+      ]
+    );
+    const line = spec.vconcat[0].layer[0];
+    expect(line.mark.type).toBe('line');
+    expect(line.encoding.detail).toEqual({
+      field: 'segment',
+      type: 'nominal'
+    });
+  });
+
+  it('fits the height it is given, with one legend of the verdicts drawn, by colour and shape', () => {
+    const spec = timelineSpec(executions, FALLBACK_PALETTE, {
+      height: 100,
+      width: 190
+    }) as any;
+    const [levels, delta] = spec.vconcat;
+    expect(levels.height + delta.height).toBe(100);
+    expect(levels.height).toBeGreaterThan(delta.height);
+    // Never below a readable plot: the section scrolls instead.
+    const tiny = timelineSpec(executions, FALLBACK_PALETTE, {
+      height: 10
+    }) as any;
+    expect(tiny.vconcat[0].height).toBeGreaterThanOrEqual(50);
+    const points = levels.layer[1].encoding;
+    expect(points.fill.legend.values).toEqual(['ok', 'leak', 'native']);
+    expect(points.shape.legend).toEqual(points.fill.legend);
+    expect(points.shape.field).toBe('verdict');
+    // leak and native differ in shape, not only in two near reds.
+    const shapes = points.shape.scale.range;
+    const domain = points.shape.scale.domain;
+    expect(shapes[domain.indexOf('leak')]).not.toBe(
+      shapes[domain.indexOf('native')]
+    );
+    // Right under the kernel's plot, not under the last panel.
+    expect(spec.resolve.scale).toMatchObject({
+      fill: 'independent',
+      shape: 'independent'
+    });
+    expect(points.fill.legend.legendY).toBeGreaterThan(levels.height);
   });
 
   it('counts memory on its axes in the units the text uses (MB), not "34M"', () => {
@@ -198,6 +256,37 @@ describe('timelineSpec', () => {
   it('handles no executions', () => {
     const spec = timelineSpec([], FALLBACK_PALETTE) as any;
     expect(spec.datasets.executions).toEqual([]);
+  });
+});
+
+describe("the verdicts' colours", () => {
+  it('tells native from leak by hue, not by two near reds, in JupyterLab Light and Dark', () => {
+    // The values of those variables in theme-light and theme-dark.
+    const themes: Array<Record<string, string>> = [
+      {
+        '--jp-error-color0': '#b71c1c',
+        '--jp-error-color1': '#d32f2f',
+        '--jp-mirror-editor-meta-color': '#a2f'
+      },
+      {
+        '--jp-error-color0': '#d32f2f',
+        '--jp-error-color1': '#f44336',
+        '--jp-mirror-editor-meta-color': '#a2f'
+      }
+    ];
+    expect(VERDICT_VARIABLES.native).not.toMatch(/error-color/);
+    for (const theme of [...themes, null]) {
+      const colour = (kind: 'leak' | 'native') =>
+        parseCssColor(
+          theme
+            ? theme[VERDICT_VARIABLES[kind]]
+            : FALLBACK_PALETTE.verdict[kind]
+        )!;
+      // Red against purple: the blue channel alone sets them apart, also for red-green colour blindness.
+      expect(Math.abs(colour('native').b - colour('leak').b)).toBeGreaterThan(
+        150
+      );
+    }
   });
 });
 

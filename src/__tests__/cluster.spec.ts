@@ -274,6 +274,22 @@ describe('withWorkersPanel', () => {
     expect(rows[0].totalText).toMatch(/^\d[\d.]* MB$/);
     // The kernel's datasets are still there.
     expect(drawn.datasets.executions).toBe((spec as any).datasets.executions);
+    // One "RSS after / Peak RSS" legend: the line styles resolve with the colours (shared, they drew a
+    // second, grey legend), and the verdicts' legend stays under the kernel's plot.
+    expect(drawn.resolve.scale).toEqual({
+      fill: 'independent',
+      shape: 'independent',
+      color: 'independent',
+      stroke: 'independent',
+      strokeDash: 'independent'
+    });
+    // Its height as asked, the legend under its own axis.
+    const sized = withWorkersPanel(spec, executions, palette, {
+      height: 40
+    }) as any;
+    const last = sized.vconcat[sized.vconcat.length - 1];
+    expect(last.height).toBe(40);
+    expect(last.encoding.color.legend.legendY).toBe(40 + 36);
   });
 
   it('puts kernel strings in as data values only', () => {

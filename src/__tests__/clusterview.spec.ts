@@ -177,7 +177,10 @@ describe('WorkersView', () => {
       '.memdiag-Workers-result'
     )!;
     expect(result.hidden).toBe(false);
-    expect(result.textContent).toBe('Gave back 139 kB: 0 69.6 kB, 1 69.6 kB.');
+    // Dask names workers with numbers: each is called a worker, never run into its figure ("0 69.6 kB").
+    expect(result.textContent).toBe(
+      'Gave back 139 kB: worker 0: 69.6 kB, worker 1: 69.6 kB.'
+    );
     expect(view.node.querySelector('.memdiag-Workers-when')?.textContent).toBe(
       'Now, after giving memory back'
     );
@@ -192,6 +195,23 @@ describe('WorkersView', () => {
     model.add(makeReport({ execution_count: 9 }));
     await settle();
     expect(result.hidden).toBe(true);
+    view.dispose();
+  });
+
+  it('offers to give memory back only while there are workers (not after client.close())', async () => {
+    const { model, view } = setup(() => Promise.resolve(RESULT));
+    const leak = loadExample('cluster-leak');
+    model.add(leak);
+    await settle();
+    expect(view.node.querySelector('.memdiag-Workers-giveBack')).not.toBeNull();
+    model.add({
+      ...leak,
+      execution_count: 99,
+      cluster: { ...leak.cluster!, workers: [] }
+    });
+    await settle();
+    expect(view.node.textContent).toContain('No workers');
+    expect(view.node.querySelector('.memdiag-Workers-giveBack')).toBeNull();
     view.dispose();
   });
 
@@ -225,7 +245,7 @@ describe('WorkersView', () => {
       trans
     );
     expect(text).toBe(
-      'The workers had no free memory to give back: 0 has no malloc_trim. Not answered: tcp://c: timeout'
+      'The workers had no free memory to give back: worker 0 has no malloc_trim. Not answered: tcp://c: timeout'
     );
   });
 });

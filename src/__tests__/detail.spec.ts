@@ -13,6 +13,9 @@ jest.mock('../vega', () => ({
   )
 }));
 
+import * as fs from 'fs';
+import * as path from 'path';
+
 import { Widget } from '@lumino/widgets';
 
 import { DetailView, renderReport } from '../detail';
@@ -203,6 +206,63 @@ describe('renderReport', () => {
     expect(
       traced.querySelector('.memdiag-Detail-lines')!.textContent
     ).toContain('Memory per line (tracemalloc)');
+  });
+
+  it("keeps each line's indentation and says what Peak means on each basis", async () => {
+    const lines = [
+      {
+        line: 3,
+        code: 'for i in range(3):',
+        increment: 64,
+        peak: null,
+        rss_increment: 64,
+        hits: 1
+      },
+      {
+        line: 4,
+        code: '    rows.append([float(j) for j in range(200_000)])',
+        increment: 19_300_000,
+        peak: null,
+        rss_increment: 19_300_000,
+        hits: 3
+      }
+    ];
+    const render = async (basis: string): Promise<Element> => {
+      const host = document.createElement('div');
+      const report = makeReport({ lines });
+      (report as any).lines_basis = basis;
+      await renderReport(host, report, { renderVega: fakeVega().render }).ready;
+      return host.querySelector('.memdiag-Detail-lines')!;
+    };
+    const rss = await render('rss');
+    const code = [...rss.querySelectorAll('tbody td:nth-child(2)')];
+    // The loop's body reads as one: its indentation is text, kept by white-space: pre on this class.
+    expect(code.map(td => td.textContent)).toEqual([
+      'for i in range(3):',
+      '    rows.append([float(j) for j in range(200_000)])'
+    ]);
+    expect(code.every(td => td.classList.contains('memdiag-Detail-code'))).toBe(
+      true
+    );
+    expect(rss.querySelector('th:nth-child(4)')!.textContent).toBe('Peak');
+    expect(rss.querySelector('.memdiag-Detail-note')!.textContent).toBe(
+      'Peak: the RSS high-water mark of a top-level statement; – for the lines of a loop.'
+    );
+    // Traced, a loop line's Increment adds all runs while its Peak is one run's: the header says so.
+    const traced = await render('tracemalloc');
+    expect(traced.querySelector('th:nth-child(4)')!.textContent).toBe(
+      'Peak (one run)'
+    );
+    expect(traced.querySelector('.memdiag-Detail-note')!.textContent).toBe(
+      'Peak (one run): the highest single run of a line; Increment adds up all its runs.'
+    );
+    const css = fs.readFileSync(
+      path.resolve(__dirname, '../../style/views.css'),
+      'utf8'
+    );
+    expect(css).toMatch(
+      /\.memdiag-Detail-lines td\.memdiag-Detail-code \{[^}]*white-space: pre;/
+    );
   });
 
   it('has labelled sections, the step-5 actions for a native verdict and a table for each chart', async () => {
@@ -425,6 +485,27 @@ describe('the summary names its execution as the table does', () => {
     );
   });
 
+  it('inline, says "before the restart" in its heading once its cell is marked stale', () => {
+    const host = document.createElement('div');
+    renderReport(host, makeReport({ run: 1 }), {
+      renderVega: fakeVega().render,
+      staleWithCell: true
+    });
+    // The renderer cannot know of restarts; the decorator marks the cell, and CSS shows the words then.
+    const when = host.querySelector(
+      '.memdiag-Detail-execution .memdiag-Detail-whenStale'
+    )!;
+    expect(when.textContent).toBe('before the restart');
+    const css = fs.readFileSync(
+      path.resolve(__dirname, '../../style/views.css'),
+      'utf8'
+    );
+    expect(css).toMatch(/\.memdiag-Detail-whenStale \{\s*display: none;/);
+    expect(css).toMatch(
+      /\.memdiag-mod-stale \.memdiag-Detail-whenStale \{\s*display: inline;/
+    );
+  });
+
   it('greys a report from before a restart and says so; a later render of a live one does not', async () => {
     const view = new DetailView({
       renderVega: fakeVega().render,
@@ -490,6 +571,17 @@ describe('RenderedReport (application/vnd.memdiag.v1+json)', () => {
     await widget.renderModel(model(hostileReport()));
     expect(widget.node.classList.contains('memdiag-report')).toBe(true);
     expectInert(widget.node);
+    widget.dispose();
+  });
+
+  it('has "before the restart" ready in its heading, shown when its cell goes stale', async () => {
+    const widget = renderer();
+    await widget.renderModel(model(makeReport()));
+    expect(
+      widget.node.querySelector(
+        '.memdiag-Detail-execution .memdiag-Detail-whenStale'
+      )?.textContent
+    ).toBe('before the restart');
     widget.dispose();
   });
 

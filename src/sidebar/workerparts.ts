@@ -241,13 +241,14 @@ function byName(names: ReadonlyArray<string>): string[] {
   );
 }
 
-/** "Gave back 139 kB: 0 70 kB, 1 69 kB", or why nothing came back. */
+/** "Gave back 139 kB: worker 0: 70 kB, worker 1: 69 kB", or why nothing came back. */
 export function giveBackText(result: IGiveBackResult, trans: Trans): string {
+  // Named as workers: Dask's names are often numbers, and "0 217 kB" ran a name into its figure.
   const per = result.workers
     .map(w =>
       w.trim === false
-        ? trans.__('%1 has no malloc_trim', String(w.name))
-        : `${String(w.name)} ${formatBytes(w.trimmed)}`
+        ? trans.__('worker %1 has no malloc_trim', String(w.name))
+        : trans.__('worker %1: %2', String(w.name), formatBytes(w.trimmed))
     )
     .join(', ');
   const head =

@@ -144,10 +144,11 @@ export class WorkersView extends MemoryView {
     if (bars.length) {
       parts.push(
         workersLegend(trans),
-        workerList(bars, trans, bar => this._change(bar))
+        workerList(bars, trans, bar => this._change(bar)),
+        // Only beside workers: with none (a closed Client) there is nothing to ask.
+        this._actions
       );
     }
-    parts.push(this._actions);
     const verdict = clusterVerdict(report, trans);
     if (verdict) {
       parts.push(verdict);
