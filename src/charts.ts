@@ -155,6 +155,19 @@ export function timelineSpec(
     rows.some(row => row.verdict === kind)
   );
   const verdictTop = levelsHeight + (withDelta ? 6 : 36);
+  // On one line right under the plot, from the left edge of the y axis, the verdicts under it: above the plot
+  // the two entries ran past a sidebar's width or took a line each. (Vega leaves out of the chart's bounds a
+  // legend placed above its plot.)
+  const seriesLegend = {
+    orient: 'none',
+    direction: 'horizontal',
+    columns: 2,
+    gridAlign: 'none',
+    columnPadding: 10,
+    symbolSize: 60,
+    legendX: -65,
+    legendY: verdictTop
+  };
   const restartLayers: ChartSpec[] = restarts.length
     ? [
         {
@@ -220,8 +233,7 @@ export function timelineSpec(
             field: 'series',
             type: 'nominal',
             title: null,
-            // Above the chart: side by side they overflow a sidebar's width.
-            legend: { orient: 'top', direction: 'vertical', columns: 1 },
+            legend: seriesLegend,
             scale: {
               domain: [text.rssAfter, text.peak],
               range: [palette.rss, palette.peak]
@@ -232,7 +244,7 @@ export function timelineSpec(
             type: 'nominal',
             // Same field as color: Vega-Lite merges both into one legend of line samples.
             title: null,
-            legend: { orient: 'top', direction: 'vertical', columns: 1 },
+            legend: seriesLegend,
             scale: {
               domain: [text.rssAfter, text.peak],
               range: [
@@ -253,7 +265,7 @@ export function timelineSpec(
             field: 'verdict',
             type: 'nominal',
             title: null,
-            legend: verdictLegend(kinds, verdictTop, width),
+            legend: verdictLegend(kinds, verdictTop + 18, width),
             scale: {
               domain: [...VERDICT_KINDS],
               range: VERDICT_KINDS.map(kind => palette.verdict[kind])
@@ -264,7 +276,7 @@ export function timelineSpec(
             field: 'verdict',
             type: 'nominal',
             title: null,
-            legend: verdictLegend(kinds, verdictTop, width),
+            legend: verdictLegend(kinds, verdictTop + 18, width),
             scale: {
               domain: [...VERDICT_KINDS],
               range: VERDICT_KINDS.map(kind => VERDICT_SHAPES[kind])
@@ -339,6 +351,8 @@ export function timelineSpec(
     autosize: { type: 'fit-x', contains: 'padding' },
     datasets: { executions: rows, series },
     vconcat: panels,
+    // Less than Vega-Lite's 20 px between the panels: a sidebar section is short.
+    spacing: 8,
     // The verdicts' legend belongs to the kernel's plot, right under it (shared, it went under the last panel).
     resolve: { scale: { fill: 'independent', shape: 'independent' } },
     config: config(palette)
@@ -370,7 +384,7 @@ function verdictLegend(
     columns: width >= 220 ? 3 : 2,
     symbolSize: 50,
     columnPadding: 8,
-    legendX: -45,
+    legendX: -65,
     legendY: top
   };
 }

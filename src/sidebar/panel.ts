@@ -93,19 +93,19 @@ export class MemorySidebar extends SidePanel {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    // Once, so a size the user dragged stays: the timeline and its legend, a few rows, and the rest to the
-    // details, the longest section.
+    // Once, so a size the user dragged stays: the timeline with both its panels and legends, a few rows, and
+    // as much to the details, the longest section.
     if (!this._sized && this.content instanceof AccordionPanel) {
       this._sized = true;
       const content = this.content;
       requestAnimationFrame(() => {
         const sizes = content.widgets.map(widget =>
           widget instanceof TimelineView
-            ? 0.34
+            ? 0.4
             : widget instanceof ExecutionTable
-              ? 0.22
+              ? 0.2
               : widget instanceof DetailSection
-                ? 0.44
+                ? 0.4
                 : 0.2
         );
         content.setRelativeSizes(sizes);

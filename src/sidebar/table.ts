@@ -151,9 +151,13 @@ export class ExecutionTable extends MemoryView {
     tr.className = 'memdiag-ExecutionTable-restart';
     const td = tr.insertCell();
     td.colSpan = 6;
-    td.textContent = this.trans.__(
-      'Kernel restarted: the rows below ran before'
+    // In a block as wide as the visible table (CSS), so it wraps on screen rather than run past the edge.
+    const text = document.createElement('span');
+    text.className = 'memdiag-ExecutionTable-restartText';
+    text.textContent = this.trans.__(
+      'Kernel restarted: the rows below ran before it'
     );
+    td.appendChild(text);
     return tr;
   }
 
@@ -197,10 +201,12 @@ export class ExecutionTable extends MemoryView {
       tr.insertCell().textContent = text;
     }
     if (stale) {
+      // Said once on screen, by the restart's divider above these greyed rows; to assistive technology with
+      // each row's name (and in its tooltip), without taking two more lines of every row.
       const when = document.createElement('span');
       when.className = 'memdiag-ExecutionTable-when';
       when.textContent = trans.__('before the restart');
-      tr.cells[1].appendChild(when);
+      tr.cells[1].append(' ', when);
     }
     const count =
       report.execution_count === null ? '' : ` [${report.execution_count}]`;

@@ -4,7 +4,12 @@
  */
 import { Message } from '@lumino/messaging';
 
-import { sampleExecutions, timelineSpec } from '../charts';
+import {
+  ChartSpec,
+  pythonRetained,
+  sampleExecutions,
+  timelineSpec
+} from '../charts';
 import { withWorkersPanel } from '../clusterchart';
 import { chartText } from '../detail';
 import { IReport } from '../protocol';
@@ -18,6 +23,12 @@ const MAX_POINTS = 400;
 
 /** Redraws at most this often: a leak check or a restored history must not redraw per report. */
 const REDRAW_MS = 250;
+
+/** The kernel's panels' share of the plots' height when a workers panel is drawn under them. */
+const KERNEL_SHARE = 0.75;
+const MIN_WORKERS_HEIGHT = 30;
+/** Axes and legends, before a drawing says how much they really take. */
+const OVERHEAD_GUESS = 150;
 
 export class TimelineView extends MemoryView {
   constructor(options: TimelineView.IOptions) {
@@ -71,7 +82,7 @@ export class TimelineView extends MemoryView {
     }
   }
 
-  private _draw(): void {
+  private _draw(refit = false): void {
     const all = this.memory?.model.executions ?? [];
     const executions = sampleExecutions(all, MAX_POINTS, this.selection.report);
     this._empty.hidden = executions.length > 0;
@@ -103,24 +114,38 @@ export class TimelineView extends MemoryView {
       }
     }
     const positions = notebookPositions(this.memory);
-    const spec = timelineSpec(executions, readPalette(this.node), {
-      text: chartText(this.trans),
-      selected: selected >= 0 ? selected : null,
-      width,
-      label: report => executionLabel(report, positions),
-      restarts
-    });
-    // The cluster's total, in a panel of its own, when the notebook drives Dask workers.
-    const drawn = withWorkersPanel(
-      spec,
-      executions,
-      readWorkerPalette(this.node),
-      {
+    const label = (report: IReport): string =>
+      executionLabel(report, positions);
+    // The plots share what the section's height leaves after axes and legends, so every panel and legend is
+    // on screen (the section scrolls only below the plots' minimum heights).
+    const build = (overhead: number): ChartSpec => {
+      const plots = Math.max(0, this._available() - overhead);
+      const spec = timelineSpec(executions, readPalette(this.node), {
+        text: chartText(this.trans),
+        selected: selected >= 0 ? selected : null,
+        width,
+        label,
+        restarts,
+        height: plots * KERNEL_SHARE
+      });
+      // The cluster's total, in a panel of its own, when the notebook drives Dask workers.
+      return withWorkersPanel(spec, executions, readWorkerPalette(this.node), {
         text: workersChartText(this.trans),
         width,
-        label: report => executionLabel(report, positions)
-      }
-    );
+        label,
+        height: Math.max(MIN_WORKERS_HEIGHT, plots * (1 - KERNEL_SHARE))
+      });
+    };
+    // What decides the room axes and legends take: a restart's label, the verdicts' legend rows, the panels.
+    const key = [
+      restarts.length > 0,
+      new Set(executions.map(report => report.verdict.kind)).size,
+      executions.some(report => pythonRetained(report) !== null),
+      executions.some(report => report.cluster?.workers.length)
+    ].join(':');
+    const overhead =
+      this._overheads.get(key) ?? OVERHEAD_GUESS + (restarts.length ? 14 : 0);
+    const drawn = build(overhead);
     void this._renderVega(this._chart, drawn, {
       onClick: datum => this._pick(executions, datum)
     }).then(
@@ -130,6 +155,18 @@ export class TimelineView extends MemoryView {
           handle.finalize();
         } else {
           this._handle = handle;
+          // What axes and legends really took: when the guess was off, draw again to fit (once per layout).
+          const svg = this._chart.querySelector('svg');
+          const height = Number(svg?.getAttribute('height'));
+          const plots = plotHeights(drawn);
+          if (Number.isFinite(height) && height > 0) {
+            const actual = Math.ceil(height - plots);
+            this._overheads.set(key, actual);
+            if (Math.abs(actual - overhead) > 3 && !refit) {
+              this._draw(true);
+              return;
+            }
+          }
           // Tests and the browser benchmark wait on this to know a redraw finished.
           this._chart.dataset.draws = String(generation);
         }
@@ -143,6 +180,16 @@ export class TimelineView extends MemoryView {
         }
       }
     );
+  }
+
+  /** The section's height for the chart, less its padding. */
+  private _available(): number {
+    const style = window.getComputedStyle(this.node);
+    const padding =
+      parseFloat(style.paddingTop || '0') +
+      parseFloat(style.paddingBottom || '0');
+    // A scrollbar's worth less, so a rounding never makes one appear.
+    return Math.max(0, this.node.clientHeight - padding - 4);
   }
 
   private _pick(executions: IReport[], datum: Record<string, unknown>): void {
@@ -161,6 +208,19 @@ export class TimelineView extends MemoryView {
   private _generation = 0;
   private _lastDraw = -Infinity;
   private _cancel: (() => void) | null = null;
+  /** Pixels axes and legends took, per layout (which panels, a restart label): learnt from each drawing. */
+  private _overheads = new Map<string, number>();
+}
+
+/** The sum of the plots' own heights in a timeline spec (every panel of its vconcat). */
+export function plotHeights(spec: ChartSpec): number {
+  const panels = Array.isArray(spec.vconcat)
+    ? (spec.vconcat as ChartSpec[])
+    : [];
+  return panels.reduce(
+    (sum, panel) => sum + (typeof panel.height === 'number' ? panel.height : 0),
+    0
+  );
 }
 
 export namespace TimelineView {

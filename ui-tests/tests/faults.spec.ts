@@ -73,7 +73,7 @@ test.describe('faults', () => {
     // header shows no figure of the dead kernel as if it were the live one's.
     await expect(page.locator(ROWS)).toHaveCount(5);
     expect(await labels()).toEqual(
-      before.map(label => `${label}before the restart`)
+      before.map(label => `${label} before the restart`)
     );
     await expect(
       page.locator('.jp-Notebook .jp-Cell').nth(2).locator('.memdiag-CellBadge')

@@ -176,7 +176,7 @@ test.describe('memdiag sidebar across restarts', () => {
     );
     await expect(
       page.locator(`${SIDEBAR} .memdiag-ExecutionTable-restart`)
-    ).toHaveText('Kernel restarted: the rows below ran before');
+    ).toHaveText('Kernel restarted: the rows below ran before it');
     await expect(
       page.locator(`${STATUS} .memdiag-Status-memory`)
     ).not.toContainText('Kernel memory');

@@ -309,10 +309,9 @@ test.describe('issue 15: what the trial found', () => {
         'before the restart'
       );
       await expect(page.locator(`${DETAILS} .memdiag-Detail-name`)).toHaveText(
-        (await page
-          .locator(`${ROWS} td:nth-child(2)`)
-          .first()
-          .textContent())!.replace('before the restart', '')
+        (await page.locator(`${ROWS} td:nth-child(2)`).first().textContent())!
+          .replace('before the restart', '')
+          .trim()
       );
       expect(await page.evaluate(lowContrast, [SIDEBAR, 4.5])).toEqual([]);
       await page.screenshot({ path: `test-results/trial-reload-${theme}.png` });
