@@ -251,7 +251,7 @@ test.describe('Dask workers', () => {
     const result = workers.locator('.memdiag-Workers-result');
     await expect(result).toBeVisible();
     await expect(result).toHaveText(
-      /^(Gave back \d+(\.\d+)? [kMG]?B|The workers had no free memory to give back): 0 .*, 1 .*\.$/
+      /^(Gave back \d+(\.\d+)? [kMG]?B|The workers had no free memory to give back): worker 0: .*, worker 1: .*\.$/
     );
     await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
       'Now, after giving memory back'
@@ -331,5 +331,8 @@ test.describe('Dask workers', () => {
     await page.theme.setLightTheme();
 
     await page.notebook.runCell(3, true);
+    // After client.close(): no workers, so nothing is offered to give memory back.
+    await expect(workers).toContainText('No workers');
+    await expect(workers.locator('.memdiag-Workers-giveBack')).toHaveCount(0);
   });
 });
