@@ -317,14 +317,16 @@ def after(ctx):
     """For a flagged or deep cell (the recorder decides): report["backrefs"] = chains (search) from named roots to
     what the cell retained: Out[n], the values of new or rebound names, the newest items of grown containers and the
     survivors the census kept, at most MAX_TARGETS. The heap is walked, within BUDGET_S seconds (DEEP_BUDGET_S deep),
-    for leaks, cycles, native memory, deep and traced runs and a cell's first run; otherwise roots by identity only."""
+    for leaks, cycles, native memory, traced runs (deep ones but `--lines` alone) and a cell's first run; otherwise
+    roots by identity only."""
     targets = _targets(ctx)
     if targets:
         budget = DEEP_BUDGET_S if ctx.deep else BUDGET_S
         flags = set(ctx.report["verdict"]["flags"])
-        # A heap pass per level is paid for leaks, cycles, native memory, deep and traced runs, and a cell's first
-        # run; a cell that merely keeps holding a lot on every re-run gets its cheap, identity-only answer.
-        walk = ctx.deep or ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
+        # A heap pass per level is paid for leaks, cycles, native memory, traced runs (every deep run but `--lines`
+        # without --trace, which keeps to the cell's own speed) and a cell's first run; a cell that merely keeps
+        # holding a lot on every re-run gets its cheap, identity-only answer.
+        walk = ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
         info = {}
         ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info, sizes=ctx.sizes)
         if info.get("truncated"):

@@ -47,7 +47,8 @@ def after(ctx):
         return
     # CPython 3.14.0-3.14.4 collect in increments (two generations): a cycle an automatic collection moved to the old
     # generation during the cell is found only by a full collection, which, with the gc frozen, is of the cell's own.
-    generation = 2 if (ctx.trace or ctx.deep or INCREMENTAL_GC) else 0
+    # A traced run (every deep run but `%%memdiag --lines` without --trace) collects every generation of the cell's.
+    generation = 2 if (ctx.trace or INCREMENTAL_GC) else 0
     found = _collect_saved(generation, section)
     section["collected"] = during + found
 
