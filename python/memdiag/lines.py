@@ -128,8 +128,8 @@ class _FrameTracer:
 # A global tracer in C that follows no frame: CPython calls it as f(frame, "call", None) for every frame that starts
 # (a generator resumed included), and getattr(frame, "call", None) is None, so no frame gets a local tracer. While a
 # cell's own frame runs, its nested calls cost a C call each instead of a Python one (a generator expression resumed
-# 200,000 times: 2.3x the cell's time with a Python tracer, about 1.1x with this one); the frame's own tracer, set when
-# it started, still gets its line events.
+# 200,000 times: 2.3x the loop's time with a Python tracer, 1.7x with this one; a simple top-level statement runs with
+# no tracer at all, see LineProfiler.run); the frame's own tracer, set when it started, still gets its line events.
 _IGNORE_CALLS = getattr
 
 
@@ -146,6 +146,7 @@ class _SettraceBackend:
         self.cell_file = cell_file
         self.quiet = not follow_calls and not deferred
         self.previous = None
+        self.started = False
 
     def _wanted(self, code):
         if code in self.targets:
@@ -175,7 +176,7 @@ class _SettraceBackend:
         sys.settrace(self._global)
 
     def stop(self):
-        if getattr(self, "started", False):
+        if self.started:
             self.started = False
             sys.settrace(self.previous)
 
