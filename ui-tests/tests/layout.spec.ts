@@ -103,24 +103,27 @@ for (const theme of ['light', 'dark'] as const) {
       // The timeline's legend can be scrolled to and seen.
       const timeline = page.locator(`${SIDEBAR} .memdiag-Timeline`);
       const legend = timeline.locator('g.role-legend').last();
-      // The timeline may still redraw (the selection, the theme): retry on the new drawing.
+      // The timeline may still redraw (the selection, the theme, a second pass at its measured height): every
+      // reading is retried on the new drawing.
       await expect(async () => {
         await legend.scrollIntoViewIfNeeded({ timeout: 2000 });
         await expect(legend).toBeInViewport({ timeout: 2000 });
-      }).toPass();
-      const timelineBox = (await timeline.boundingBox())!;
-      const legendBox = (await legend.boundingBox())!;
-      expect(legendBox.y + legendBox.height).toBeLessThanOrEqual(
-        timelineBox.y + timelineBox.height + 1
-      );
-      // No legend runs past the chart's right edge (where the SVG cuts it).
-      const svgBox = (await timeline.locator('svg').first().boundingBox())!;
-      for (const each of await timeline.locator('g.role-legend').all()) {
-        const eachBox = (await each.boundingBox())!;
-        expect(eachBox.x + eachBox.width).toBeLessThanOrEqual(
-          svgBox.x + svgBox.width
+        const timelineBox = (await timeline.boundingBox())!;
+        const legendBox = await legend.boundingBox();
+        expect(legendBox).not.toBeNull();
+        expect(legendBox!.y + legendBox!.height).toBeLessThanOrEqual(
+          timelineBox.y + timelineBox.height + 1
         );
-      }
+        // No legend runs past the chart's right edge (where the SVG cuts it).
+        const svgBox = (await timeline.locator('svg').first().boundingBox())!;
+        for (const each of await timeline.locator('g.role-legend').all()) {
+          const eachBox = await each.boundingBox();
+          expect(eachBox).not.toBeNull();
+          expect(eachBox!.x + eachBox!.width).toBeLessThanOrEqual(
+            svgBox.x + svgBox.width
+          );
+        }
+      }).toPass();
 
       // The details, the longest section, get the most room.
       const details = page.locator(`${SIDEBAR} .memdiag-Detail`);
