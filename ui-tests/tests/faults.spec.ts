@@ -60,6 +60,11 @@ test.describe('faults', () => {
       .textContent();
     await page.notebook.save();
 
+    // The kernel goes with the page (as when the server restarts or culls it): without this, whether the reopened
+    // notebook gets a new kernel or finds its old one depends on the server's timing.
+    await page.evaluate(() =>
+      (window as any).jupyterapp.serviceManager.sessions.shutdownAll()
+    );
     // A plain browser reload (Galata's own reload waits for a workspace this test does not restore).
     await page.evaluate(() => location.reload());
     await page.waitForFunction(
