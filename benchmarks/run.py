@@ -9,7 +9,7 @@ small live objects built by a cell, then every tool of benchmarks/tools.py switc
   %%memit; memray's %%memray_flamegraph.
 For each tool: the time it adds to a small cell, and the slowdown of three real cells (allocation-heavy pure Python,
 numpy, pandas). Measurements alternate blocks with and without the tool (the baseline is re-measured next to every
-tool), and report medians: the machine is shared and noisy.
+tool), and report medians of pairs of runs: the machine is shared and noisy, and some cells alternate between two costs.
 At 1M objects: backref chains for 100 objects, memdiag's batched search against objgraph.find_backref_chain.
 Then, through real ipykernel kernels (jupyter_client, one cell id per cell, the comm open as in JupyterLab): memdiag's
 own memory after 1,000 cells, as kernel RSS growth against the same cells in a kernel without memdiag.
@@ -59,6 +59,13 @@ def now():
     return time.perf_counter()
 
 
+def paired_median(blocks):
+    """The median of the means of consecutive pairs of runs within each block (seconds); a block's last run, when
+    its length is odd, stands alone. Cancels a cost that alternates run by run."""
+    means = [sum(b[i:i + 2]) / len(b[i:i + 2]) for b in blocks for i in range(0, len(b), 2)]
+    return statistics.median(means)
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # one heap size, in a child interpreter
 # --------------------------------------------------------------------------------------------------------------------
@@ -87,28 +94,39 @@ def child(size, quick, backrefs):
         return now() - start
 
     def measure(tool, cell, block, blocks, cap_s):
-        """Alternating blocks: the tool on for `block` runs, then off for `block` runs of the bare cell."""
+        """Alternating blocks: the tool on for `block` runs, then off for `block` runs of the bare cell.
+
+        A cell that rebinds a big result alternates between two costs run by run, with or without any tool (measured:
+        the allocation-heavy cell takes 50 and 60 ms on alternate runs, as its old and new rows trade places in
+        memory). A block of odd length would hand one side two slow runs of three and the other one: blocks are even
+        and each figure is the median of the means of consecutive pairs of runs within a block.
+        """
         none = toolbox.Tool(shell)
         code = tool.code(cell)
         tool.enable()
         first = timed(tool, code)  # run 1 of this cell under the tool: reported, not in the median
         tool.disable()
-        with_tool, without = [], []
+        with_tool, without = [], []  # one list of run times per block
         start = now()
+
+        def capped():
+            return sum(map(len, with_tool)) >= 4 and now() - start > cap_s
+
         for _ in range(blocks):
             tool.enable()
+            with_tool.append([])
             for _ in range(block):
-                with_tool.append(timed(tool, code))
-                if len(with_tool) >= 3 and now() - start > cap_s:
+                with_tool[-1].append(timed(tool, code))
+                if capped() and len(with_tool[-1]) % 2 == 0:
                     break
             tool.disable()
-            for _ in range(min(block, max(3, len(with_tool)))):
-                without.append(timed(none, cell))
-            if len(with_tool) >= 3 and now() - start > cap_s:
+            without.append([timed(none, cell) for _ in range(len(with_tool[-1]))])
+            if capped():
                 break
-        med_with, med_without = statistics.median(with_tool), statistics.median(without)
+        med_with, med_without = paired_median(with_tool), paired_median(without)
         return {"with_s": med_with, "without_s": med_without, "added_s": med_with - med_without,
-                "slowdown": med_with / med_without, "first_s": first, "second_s": with_tool[0], "runs": len(with_tool)}
+                "slowdown": med_with / med_without, "first_s": first, "second_s": with_tool[0][0],
+                "runs": sum(map(len, with_tool))}
 
     tools = toolbox.all_tools(shell, workdir)
     # Warm every path once (imports, caches, first-call costs), the cells too.
@@ -137,7 +155,7 @@ def child(size, quick, backrefs):
         result["hooks_clock_s"] = result["hooks_clock"].get("small")
         result["cells"] = {}
         for name, cell in CELLS.items():
-            result["cells"][name] = measure(tool, cell, block=2 if quick else 3, blocks=2,
+            result["cells"][name] = measure(tool, cell, block=2 if quick else 4, blocks=2,
                                             cap_s=2 if quick else 5)
         tool.close()
         result["elapsed_s"] = now() - t0
@@ -458,7 +476,7 @@ def markdown(result):
     names = [n for n in rows[0]["tools"]]
     labels = {n: rows[0]["tools"][n]["label"] for n in names}
     lines = [f"Measured {result['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
-             f"Python {m['python']}, IPython {m['versions']['ipython']} (medians of alternating runs with and "
+             f"Python {m['python']}, IPython {m['versions']['ipython']} (medians of pairs of alternating runs with and "
              f"without each tool; the machine is shared). `make bench` took {result['elapsed_s'] / 60:.1f} min.", ""]
     for key, label in ADDED_LABELS.items():
         lines += [f"Added time per cell, {label} (naive = `gc.collect()` + `objgraph.growth()` after it):", "",

@@ -127,6 +127,8 @@ def enter(ctx):
     gc.callbacks.append(state.counter)
     state.frozen = False
     if state.may_freeze and not state.user_frozen:
+        # The report's sections as they are now: those the after-probes write later are memdiag's own survivors.
+        state.report_before = {key: id(value) for key, value in ctx.report.items()}
         RAW.freeze()
         state.frozen = True
     if ctx.deep and state.enabled:

@@ -41,8 +41,9 @@ class History:
                 self._reports = deque(self._reports, maxlen=limit)
 
     def start_run(self, key, start):
-        """Register a run that starts with `start` ({"rss", "heap", "blocks"}: the counters read before the cell);
-        returns (run number, earlier run records of this cell, oldest first).
+        """Register a run that starts with `start` ({"rss", "heap", "blocks", "cluster"}: the counters read before the
+        cell; the dict itself is kept, so the caller may fill it after this call, and must not change it once the cell
+        runs); returns (run number, earlier run records of this cell, oldest first).
 
         When the previous recorded cell was this same cell, its record gets `next` = this run's start: a re-run's
         growth is measured from one run's start to the next run's start, because a run's end still includes output in
@@ -54,11 +55,20 @@ class History:
             while len(self._runs) > CELLS_KEPT:
                 self._runs.popitem(last=False)
             if runs and self._last_key == key:
-                runs[-1]["next"] = dict(start)
+                runs[-1]["next"] = start
             self._last_key = key
             number = runs[-1]["run"] + 1 if runs else 1
-            runs.append({"run": number, "start": dict(start)})
+            runs.append({"run": number, "start": start})
             return number, [dict(r) for r in list(runs)[:-1]]
+
+    def drop_run(self, key, number):
+        """Forget run `number` of cell `key` when it was the last one registered (a cell memdiag skipped after all)."""
+        with self._lock:
+            runs = self._runs.get(key)
+            if runs and runs[-1]["run"] == number:
+                runs.pop()
+                if runs:
+                    runs[-1].pop("next", None)
 
     def finish_run(self, key, record):
         """Add what the verdict keeps of the current run (numbers and its kind: verdict.decide's `record`)."""

@@ -38,6 +38,7 @@ PER_TYPE_SAMPLE = 128  # of one type, at most
 RARE_SCAN_BYTES = 1 << 20  # allocator growth the sample leaves unexplained before every big payload is looked for
 MIN_BLOCK_BYTES = 32  # a pymalloc block holds an object of at least this many bytes (an int: 28)
 BIG_PAYLOAD = 4096  # an untracked object this big is counted one by one when the sample leaves growth unexplained
+RARE_CHUNK = 2048  # survivors scanned at a time for the types the stride under-sampled
 HEAVY_CHUNK = 16_384  # survivors whose referents are read in one call
 REFERENTS_SAMPLED = 256  # referents looked at in one container, at most
 TARGETS_KEPT = 24
@@ -530,8 +531,10 @@ class _Counted:
         # Tallied by the type itself when no class hashes through user code (no int made per survivor: about twice
         # as fast), else by id; {id(type): n} either way.
         hashed = len(counted) >= _HASHED_FROM and types_hash_plainly()
-        keys = list(map(type, counted)) if hashed else list(map(id, map(type, counted)))
-        tally = Counter(keys)
+        def keys(objs):
+            return map(type, objs) if hashed else map(id, map(type, objs))
+
+        tally = Counter(keys(counted))
         counts = {id(tp): n for tp, n in tally.items()} if hashed else tally
         self.groups = groups = {}
         stride = max(1, len(counted) // SIZE_SAMPLE)
@@ -544,16 +547,27 @@ class _Counted:
         if stride > 1:
             # A type the stride under-sampled is read whole: one frame of three keeps a 30 MB local, one DataFrame
             # among 50,000 of pandas' small objects is the cell's data (one more C-speed pass).
-            rare = {key for key, n in tally.items()
-                    if n <= PER_TYPE_SAMPLE and len(groups.get(id(key) if hashed else key, ())) < n}
-            if rare:
-                for obj in itertools.compress(counted, map(rare.__contains__, keys)):
+            missing = {key: n - len(groups.get(id(key) if hashed else key, ())) for key, n in tally.items()
+                       if n <= PER_TYPE_SAMPLE}
+            rare = {key for key, n in missing.items() if n > 0}
+            needed = sum(missing[key] for key in rare)
+            # In chunks from both ends, stopping once every one is found: what the kernel made around the cell (a few
+            # of each of twenty types) is at the ends, in the youngest generation and promoted first into the oldest.
+            starts = list(range(0, len(counted), RARE_CHUNK)) if rare else []
+            ends = itertools.chain.from_iterable(zip(starts, reversed(starts)))
+            for start in list(dict.fromkeys(ends))[:len(starts)]:
+                for obj in itertools.compress(counted[start:start + RARE_CHUNK],
+                                              map(rare.__contains__, keys(counted[start:start + RARE_CHUNK]))):
                     group = groups.get(id(type(obj)))
                     if group is None:
                         groups[id(type(obj))] = [obj]
+                        needed -= 1
                     elif len(group) < PER_TYPE_SAMPLE and all(o is not obj for o in group):
                         group.append(obj)
-        keys.clear()
+                        needed -= 1
+                if needed <= 0:
+                    break
+        self.exact = step == 1
         if step > 1:
             scale = len(objs) / len(counted)
             counts = {tid: round(n * scale) for tid, n in counts.items()}
@@ -634,6 +648,39 @@ def _heavy_payload(objs, ledger, rows, own, held, types, internal, candidates):
             held[id(type(holder))] = held.get(id(type(holder)), 0) + kept
             candidates.append(holder)
     heavy.clear()
+
+
+def _own_sections(ctx):
+    """memdiag's own survivors: the report sections the after-probes wrote since the gc was frozen (rss, gc, heap,
+    traced) and the dicts and lists in them, {id: object}. They are new, tracked and not the user's. (Tuples are left:
+    a constant tuple is old, and the sections are made of dicts, lists and scalars.)"""
+    before = ctx.gc.report_before
+    stack = [value for key, value in ctx.report.items() if before.get(key) != id(value)]
+    found = {}
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if (kind is dict or kind is list) and id(value) not in found and gc.is_tracked(value):
+            found[id(value)] = value
+            stack.extend(dict.values(value) if kind is dict else value)
+    return found
+
+
+def _leave_out(census, own):
+    """Take memdiag's own survivors `own` ({id: object}, see _own_sections) out of the census's counts (when exact)
+    and sample."""
+    for obj in own.values():
+        tid = id(type(obj))
+        if census.exact and census.counts.get(tid):
+            census.counts[tid] -= 1
+            if not census.counts[tid]:
+                del census.counts[tid]
+        group = census.groups.get(tid)
+        if group is not None:
+            group[:] = [member for member in group if member is not obj]
+            if not group:
+                del census.groups[tid]
+                census.types.pop(tid, None)
 
 
 def _named_containers(census, fresh):
@@ -764,6 +811,7 @@ def after(ctx):
         objs = [o for o in objs if id(o) not in became]
     census = _Counted(objs)
     del objs
+    _leave_out(census, _own_sections(ctx))
     old, bound, fresh = _bound_values(ctx)
     _named_containers(census, fresh)
     fresh.clear()
