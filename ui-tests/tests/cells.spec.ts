@@ -1,28 +1,5 @@
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
-
-async function readyNotebook(
-  page: IJupyterLabPageFixture,
-  name: string,
-  cells: string[]
-): Promise<void> {
-  await page.notebook.createNew(name, { kernel: 'python3' });
-  await page.notebook.setCell(0, 'code', cells[0]);
-  for (const source of cells.slice(1)) {
-    await page.notebook.addCell('code', source);
-  }
-  await page.sidebar.openTab('memdiag-sidebar');
-  await expect(page.locator(STATUS)).toHaveAttribute(
-    'data-memdiag-status',
-    'ready'
-  );
-}
-
-function cell(page: IJupyterLabPageFixture, index: number) {
-  return page.locator('.jp-Notebook .jp-Cell').nth(index);
-}
+import { expect, test } from '@jupyterlab/galata';
+import { cellAt as cell, readyNotebook, SIDEBAR } from './notebook';
 
 test.describe('cell decoration', () => {
   test('a cell re-run three times that keeps growing is marked leak', async ({

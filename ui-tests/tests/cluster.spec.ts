@@ -3,14 +3,13 @@
  * pill on the leaking cell's badge, the cluster's total on the timeline, "Give memory back", the workers'
  * findings in the inline report of `%%memdiag --workers`, and bars and words readable in Light and Dark.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
+import { cellAt as cell, SIDEBAR, STATUS } from './notebook';
 import type { Page } from '@playwright/test';
 
 import { contrastRatio, parseCssColor } from '../../src/contrast';
 import { lowContrast } from './contrast';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const WORKERS = `${SIDEBAR} .memdiag-Workers`;
 
 // The workers import leakymod as a user's helper module: its CACHE lives in each worker process. Cells are
@@ -33,10 +32,6 @@ const TRACE = `%%memdiag --workers
 res = client.gather(client.map(load, range(4), pure=False))`;
 
 const STOP = 'client.close(); cluster.close()';
-
-function cell(page: IJupyterLabPageFixture, index: number) {
-  return page.locator('.jp-Notebook .jp-Cell').nth(index);
-}
 
 /**
  * Contrast of what the Workers section draws, against the sidebar's background: bars and swatches need 3:1

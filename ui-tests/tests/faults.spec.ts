@@ -1,7 +1,6 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { SIDEBAR, STATUS } from './notebook';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 
 async function open(page: IJupyterLabPageFixture, path: string): Promise<void> {

@@ -1,9 +1,8 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { readyNotebook, SIDEBAR, STATUS } from './notebook';
 
 import { lowContrast } from './contrast';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 
 const CELLS = [
@@ -18,16 +17,7 @@ async function threeVerdicts(
   page: IJupyterLabPageFixture,
   name: string
 ): Promise<void> {
-  await page.notebook.createNew(name, { kernel: 'python3' });
-  await page.notebook.setCell(0, 'code', CELLS[0]);
-  for (const source of CELLS.slice(1)) {
-    await page.notebook.addCell('code', source);
-  }
-  await page.sidebar.openTab('memdiag-sidebar');
-  await expect(page.locator(STATUS)).toHaveAttribute(
-    'data-memdiag-status',
-    'ready'
-  );
+  await readyNotebook(page, name, CELLS);
   await page.notebook.runCell(0, true);
   for (let i = 0; i < 3; i++) {
     await page.notebook.runCell(1, true);
@@ -165,19 +155,9 @@ for (const theme of ['light', 'dark'] as const) {
     });
 
     test('the inline report', async ({ page }) => {
-      await page.notebook.createNew(`inline-${theme}.ipynb`, {
-        kernel: 'python3'
-      });
-      await page.notebook.setCell(
-        0,
-        'code',
+      await readyNotebook(page, `inline-${theme}.ipynb`, [
         '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]'
-      );
-      await page.sidebar.openTab('memdiag-sidebar');
-      await expect(page.locator(STATUS)).toHaveAttribute(
-        'data-memdiag-status',
-        'ready'
-      );
+      ]);
       await page.notebook.runCell(0, true);
       const report = page.locator('.jp-Notebook .memdiag-report');
       await expect(report).toBeVisible();

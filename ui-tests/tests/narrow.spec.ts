@@ -4,10 +4,9 @@
  * inline tables never break a word.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { readyNotebook, SIDEBAR, STATUS } from './notebook';
 import type { Locator } from '@playwright/test';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 const TIMELINE = `${SIDEBAR} .memdiag-Timeline`;
 const CHART = `${TIMELINE} .memdiag-Timeline-chart`;
@@ -83,18 +82,7 @@ for (const theme of ['light', 'dark'] as const) {
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
     }
-    await page.notebook.createNew(`narrow-${theme}.ipynb`, {
-      kernel: 'python3'
-    });
-    await page.notebook.setCell(0, 'code', CELLS[0]);
-    for (const source of CELLS.slice(1)) {
-      await page.notebook.addCell('code', source);
-    }
-    await page.sidebar.openTab('memdiag-sidebar');
-    await expect(page.locator(STATUS)).toHaveAttribute(
-      'data-memdiag-status',
-      'ready'
-    );
+    await readyNotebook(page, `narrow-${theme}.ipynb`, CELLS);
     await page.notebook.runCell(0, true);
     for (let i = 0; i < 3; i++) {
       await page.notebook.runCell(1, true);

@@ -1,10 +1,10 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { readyNotebook } from './notebook';
 
 /**
  * Step 5 inline: %%memdiag --valgrind and --native show their stacks in the cell's report.
  * valgrind runs the cell in a fresh interpreter 20-50x slower: give it time on a loaded machine.
  */
-const SIDEBAR = '#memdiag-sidebar';
 
 const MALLOC = [
   '%%memdiag --valgrind',
@@ -20,13 +20,7 @@ async function runOne(
   name: string,
   source: string
 ): Promise<void> {
-  await page.notebook.createNew(name, { kernel: 'python3' });
-  await page.notebook.setCell(0, 'code', source);
-  await page.sidebar.openTab('memdiag-sidebar');
-  await expect(page.locator(`${SIDEBAR} .memdiag-Status`)).toHaveAttribute(
-    'data-memdiag-status',
-    'ready'
-  );
+  await readyNotebook(page, name, [source]);
   await page.notebook.runCell(0, true);
 }
 

@@ -1,7 +1,5 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
+import { readyNotebook, STATUS } from './notebook';
 
 /** Every progress text the page showed, on the cell and in the sidebar, recorded as it appears. */
 async function recordProgress(page: IJupyterLabPageFixture): Promise<void> {
@@ -58,17 +56,9 @@ test.describe('progress while memdiag works longer', () => {
   test('a diagnosed cell says what memdiag is doing, on the cell and in the sidebar, until its report', async ({
     page
   }) => {
-    await page.notebook.createNew('progress.ipynb', { kernel: 'python3' });
-    await page.notebook.setCell(
-      0,
-      'code',
+    await readyNotebook(page, 'progress.ipynb', [
       '%%memdiag\nimport time\nkept = [bytearray(1_000_000) for _ in range(5)]\ntime.sleep(2)'
-    );
-    await page.sidebar.openTab('memdiag-sidebar');
-    await expect(page.locator(STATUS)).toHaveAttribute(
-      'data-memdiag-status',
-      'ready'
-    );
+    ]);
     await recordProgress(page);
     const cellNode = page.locator('.jp-Notebook .jp-Cell').first();
     // Not awaited: the progress shows while the cell runs.

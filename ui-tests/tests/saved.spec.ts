@@ -4,9 +4,8 @@ import {
   IJupyterLabPageFixture,
   test
 } from '@jupyterlab/galata';
+import { readyNotebook, SIDEBAR } from './notebook';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 
 /** A cell whose report names files of the Python environment (json's decoder allocates the list). */
@@ -18,13 +17,7 @@ async function runAndSave(
   name: string,
   tmpPath: string
 ): Promise<any> {
-  await page.notebook.createNew(name, { kernel: 'python3' });
-  await page.notebook.setCell(0, 'code', LIBRARY_CELL);
-  await page.sidebar.openTab('memdiag-sidebar');
-  await expect(page.locator(STATUS)).toHaveAttribute(
-    'data-memdiag-status',
-    'ready'
-  );
+  await readyNotebook(page, name, [LIBRARY_CELL]);
   await page.notebook.runCell(0, true);
   await expect(page.locator(ROWS)).toHaveCount(1);
   await page.notebook.save();

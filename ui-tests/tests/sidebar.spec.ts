@@ -1,8 +1,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { SIDEBAR, STATUS } from './notebook';
 
-const SIDEBAR = '#memdiag-sidebar';
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 
 async function newNotebook(
   page: IJupyterLabPageFixture,

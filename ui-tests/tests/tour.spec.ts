@@ -1,9 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
+import { SIDEBAR, STATUS } from './notebook';
 
 import { lowContrast } from './contrast';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 
 /** A 20-cell analysis: loads, a leak, a big temporary, and small steps. */

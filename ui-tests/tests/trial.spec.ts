@@ -4,12 +4,11 @@
  * axes in the text's units.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { readyNotebook, SIDEBAR, STATUS } from './notebook';
 import type { Locator } from '@playwright/test';
 
 import { lowContrast } from './contrast';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 const DETAILS = `${SIDEBAR} .memdiag-Detail`;
 
@@ -100,17 +99,9 @@ test.describe('issue 15: what the trial found', () => {
     page,
     tmpPath
   }) => {
-    await page.notebook.createNew('redraw.ipynb', { kernel: 'python3' });
-    await page.notebook.setCell(
-      0,
-      'code',
+    await readyNotebook(page, 'redraw.ipynb', [
       '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]'
-    );
-    await page.sidebar.openTab('memdiag-sidebar');
-    await expect(page.locator(STATUS)).toHaveAttribute(
-      'data-memdiag-status',
-      'ready'
-    );
+    ]);
     await page.notebook.runCell(0, true);
     const report = page.locator('.jp-Notebook .memdiag-report');
     const growth = report.locator('.memdiag-Detail-growth svg').first();
@@ -145,27 +136,14 @@ test.describe('issue 15: what the trial found', () => {
         await page.theme.setDarkTheme();
       }
       const name = `trial-${theme}.ipynb`;
-      await page.notebook.createNew(name, { kernel: 'python3' });
-      await page.notebook.setCell(0, 'code', 'zero_cache = []');
-      await page.notebook.addCell(
-        'code',
-        'zero_cache.append(bytes(5_000_000))'
-      );
       // One line each: the editor indents what follows a colon by itself.
-      await page.notebook.addCell('code', "Node = type('Node', (), {})");
-      await page.notebook.addCell(
-        'code',
-        'for _ in range(500): a, b = Node(), Node(); a.peer, b.peer = b, a; a.blob = bytearray(20_000)'
-      );
-      await page.notebook.addCell(
-        'code',
+      await readyNotebook(page, name, [
+        'zero_cache = []',
+        'zero_cache.append(bytes(5_000_000))',
+        "Node = type('Node', (), {})",
+        'for _ in range(500): a, b = Node(), Node(); a.peer, b.peer = b, a; a.blob = bytearray(20_000)',
         '%%memdiag\nkept = [bytearray(1_000_000) for _ in range(12)]'
-      );
-      await page.sidebar.openTab('memdiag-sidebar');
-      await expect(page.locator(STATUS)).toHaveAttribute(
-        'data-memdiag-status',
-        'ready'
-      );
+      ]);
       await page.notebook.runCell(0, true);
       for (let i = 0; i < 3; i++) {
         await page.notebook.runCell(1, true);

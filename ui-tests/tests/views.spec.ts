@@ -1,7 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
+import { SIDEBAR, STATUS } from './notebook';
 
-const SIDEBAR = '#memdiag-sidebar';
-const STATUS = `${SIDEBAR} .memdiag-Status`;
 const ROWS = `${SIDEBAR} .memdiag-ExecutionTable-row`;
 
 test.describe('two views of one notebook', () => {
