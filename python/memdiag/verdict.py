@@ -156,27 +156,31 @@ def python_gross(report):
     return max(_named(report) + cache, _census_retained(report), cache)
 
 
-def cyclic_garbage(report):
-    """(objects, bytes) of the user's cyclic garbage. IPython's own (a formatted traceback) and an import's do not
-    count: importing numpy or matplotlib makes a thousand cycles of its own.
+def cyclic_garbage(report, previous_runs=()):
+    """(objects, bytes, bytes per object or None) of the user's cyclic garbage. IPython's own (a formatted traceback)
+    and an import's do not count: importing numpy or matplotlib makes a thousand cycles of its own.
 
     Automatic collections during the cell free cycles before memdiag's own collection can see them: they are counted
     (gcguard's callback), but their bytes are estimated at the mean size of the garbage seen (the same loop made
-    both), never left out: 9,990 objects of which 262 were seen holding 292 kB are about 11 MB."""
+    both), never left out: 9,990 objects of which 262 were seen holding 292 kB are about 11 MB. When automatic
+    collections freed all of it, the mean comes from the newest earlier run of the cell that saw some
+    (`previous_runs`' "cycle_object_bytes"): whether the collector ran first is chance, not what the cell did."""
     if report.get("imports"):
-        return 0, 0
+        return 0, 0, None
     gc_section = report.get("gc", {})
     groups = [g for g in gc_section.get("cycles", []) if not g.get("internal")]
     seen = sum(g.get("objects", 0) for g in groups)
     size = sum(g.get("size", 0) for g in groups)
     objects = seen
+    mean = size / seen if seen else next((rec["cycle_object_bytes"] for rec in reversed(previous_runs)
+                                          if rec.get("cycle_object_bytes")), None)
     if not report.get("raised"):
         # Automatic collections during a cell that raised may have freed IPython's traceback garbage: not counted.
         during = gc_section.get("during", 0)
         objects += during
-        if seen:
-            size += round(size / seen * during)
-    return objects, size
+        if mean:
+            size += round(mean * during)
+    return objects, size, mean
 
 
 def _seen_cycles(report):
@@ -240,7 +244,8 @@ def decide(report, previous_runs, cfg):
     Returns Outcome(verdict, suspect, record): `verdict` is the report's {"kind", "flags", "bytes_per_run",
     "reason"} (bytes_per_run: bytes each re-run kept, averaged over the last leak_runs re-runs, or None before any
     re-run); `suspect` asks for the next run of the cell to be traced; `record` is what the history keeps of this
-    run (run_record plus the verdict's kind, flags and bytes_per_run).
+    run (run_record plus the verdict's kind, flags, bytes_per_run and cycle_object_bytes: the mean size of its cyclic
+    garbage, bytes per object, or None).
     """
     flags, reasons = [], {}
     previous = previous_runs[-1] if previous_runs else {}
@@ -272,7 +277,7 @@ def decide(report, previous_runs, cfg):
                              "saw every Python allocation) and malloc_trim did not give it back: likely a leak in "
                              "native code (a C extension)")
 
-    objects, size = cyclic_garbage(report)
+    objects, size, cycle_mean = cyclic_garbage(report, previous_runs)
     if objects >= cfg["cycle_objects"] or size >= cfg["cycle_bytes"]:
         flags.append("cycles")
         reasons["cycles"] = (f"the cell made {objects:,} objects in reference cycles "
@@ -323,7 +328,8 @@ def decide(report, previous_runs, cfg):
     figure = figures.get(kind)
     verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason,
                "bytes": int(figure) if figure is not None else None}
-    record = dict(run_record(report), kind=kind, flags=sorted_flags, bytes_per_run=bytes_per_run)
+    record = dict(run_record(report), kind=kind, flags=sorted_flags, bytes_per_run=bytes_per_run,
+                  cycle_object_bytes=cycle_mean)
     return Outcome(verdict, suspect, record)
 
 

@@ -149,3 +149,17 @@ def test_usage_help_is_not_recorded(kernel):
     k.execute("%memdiag?")
     k.execute("%%memdiag?")
     assert len(k.reports()) == before
+
+
+def test_a_cell_that_makes_cycles_is_cycles_on_every_run(kernel):
+    """The trial's cycles cell: its re-runs are traced (a cycles verdict makes the next run suspect), and on a run the
+    automatic collector may free every cycle before memdiag's own collection sees one. The verdict must not flip to
+    ok next to a Cycles column that says 400."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("Node = type('Node', (), {})")
+    code = "for _ in range(200): a, b = Node(), Node(); a.peer, b.peer = b, a; a.blob = bytearray(20_000)"
+    reports = k.rerun(code, 5)
+    assert all(r["verdict"]["kind"] == "cycles" for r in reports), [
+        (r["run"], r["mode"], r["gc"]["collected"], r["gc"]["during"], r["verdict"]["reason"]) for r in reports]
+    assert all(3_500_000 <= r["verdict"]["bytes"] <= 12_000_000 for r in reports), [r["verdict"] for r in reports]

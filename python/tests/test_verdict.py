@@ -147,6 +147,28 @@ def test_cycles_freed_during_the_cell_are_sized_from_those_seen():
     assert "9,990 objects in reference cycles (about 11.1 MB)" in verdict["reason"], verdict["reason"]
 
 
+def test_cycles_all_freed_during_a_rerun_keep_the_size_an_earlier_run_saw():
+    """The trial's cell of 200 pairs holding 20 kB each: on one run memdiag's collection saw 400 objects of 8 MB, on
+    the next the automatic collector freed all 400 first. Whether it ran first is chance: the re-run is still
+    cycles, sized at the first run's mean, and says about."""
+    first = report()
+    first["gc"] = {"collected": 400, "during": 0,
+                   "cycles": [{"types": ["Node"], "objects": 400, "size": 8_050_000, "internal": False}]}
+    out = decide(first, [], DEFAULTS)
+    assert out.verdict["kind"] == "cycles" and out.record["cycle_object_bytes"] == 8_050_000 / 400
+    records = [dict(out.record, run=1, start={"rss": 100 * MB, "heap": 50 * MB, "blocks": 1000})]
+    second = report(run=2)
+    second["gc"] = {"collected": 400, "during": 400, "cycles": []}
+    again = decide(second, records, DEFAULTS)
+    assert again.verdict["kind"] == "cycles" and again.verdict["bytes"] == 8_050_000, again.verdict
+    assert "400 objects in reference cycles (about 8.05 MB)" in again.verdict["reason"], again.verdict["reason"]
+    # The mean is carried on: a third run that again saw none is sized from it too.
+    third = decide(second, records + [dict(again.record, run=2)], DEFAULTS)
+    assert third.verdict["kind"] == "cycles" and third.record["cycle_object_bytes"] == 8_050_000 / 400
+    # Without an earlier run that saw some, 400 objects of unknown size are below both thresholds.
+    assert decide(second, [], DEFAULTS).verdict["kind"] == "ok"
+
+
 def test_retained_where_the_census_is_blind_says_so():
     """An lru_cache's C-level entries: malloc holds 12 MB more after malloc_trim, Python-level accounting sees
     little."""
