@@ -132,6 +132,25 @@ describe('WorkersView', () => {
     view.dispose();
   });
 
+  it('marks workers of a restarted kernel as before the restart, without Give memory back', async () => {
+    const { model, view } = setup(() => Promise.resolve(RESULT));
+    model.add({ ...loadExample('cluster-leak'), execution_count: 5, run: 3 });
+    await settle();
+    expect(view.node.querySelector('.memdiag-Workers-giveBack')).not.toBeNull();
+    expect(view.hasClass('memdiag-mod-stale')).toBe(false);
+    // The trial: after a restart the section still offered the dead cluster's button.
+    model.startSegment();
+    model.add(makeReport({ execution_count: 1 }));
+    await settle();
+    expect(view.hasClass('memdiag-mod-stale')).toBe(true);
+    expect(view.node.querySelector('.memdiag-Workers-when')?.textContent).toBe(
+      'After [5] · run 3, before the restart: these workers belonged to the kernel that was restarted'
+    );
+    expect(view.node.querySelector('.memdiag-Workers-giveBack')).toBeNull();
+    expect(view.node.querySelectorAll('.memdiag-Worker')).toHaveLength(2);
+    view.dispose();
+  });
+
   it('renders worker names, reasons, lost workers and globals as text', async () => {
     const { model, view } = setup(() => Promise.resolve(RESULT));
     const workers = loadExample('cluster-workers');

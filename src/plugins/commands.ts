@@ -14,6 +14,7 @@ import {
 } from '@jupyterlab/apputils';
 import { CodeCell } from '@jupyterlab/cells';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { IReport } from '../protocol';
 import { IMemdiagTracker, INotebookMemory } from '../tokens';
@@ -22,6 +23,20 @@ import { PLUGIN_ID } from './core';
 
 /** The commands act on the current notebook and cell: they take no arguments. */
 const NO_ARGS = { args: { type: 'object' as const, properties: {} } };
+
+/** The cell commands: from the cell context menu they act on the cell right-clicked (schema/plugin.json). */
+const CELL_ARGS = {
+  args: {
+    type: 'object' as const,
+    properties: {
+      fromContextMenu: {
+        type: 'boolean' as const,
+        description:
+          'Act on the code cell under the context menu, not the active one'
+      }
+    }
+  }
+};
 
 namespace CommandIDs {
   export const openSidebar = 'memdiag:open-sidebar';
@@ -107,18 +122,39 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       const memory = tracker.current;
       return memory && memory.bridge.status === 'ready' ? memory : null;
     };
-    /** The current notebook, connected, and its active code cell: what the cell commands act on. */
-    const target = (): { memory: INotebookMemory; cell: CodeCell } | null => {
+    /**
+     * The current notebook, connected, and the code cell the command acts on: the one right-clicked when run from
+     * the cell context menu (a right-click in another cell's editor does not make it active), else the active one.
+     */
+    const target = (
+      args: ReadonlyPartialJSONObject = {}
+    ): { memory: INotebookMemory; cell: CodeCell } | null => {
       const memory = ready();
-      const cell = memory?.panel.content.activeCell;
-      return memory && cell instanceof CodeCell ? { memory, cell } : null;
+      if (!memory) {
+        return null;
+      }
+      const notebook = memory.panel.content;
+      let cell = notebook.activeCell;
+      if (args.fromContextMenu === true) {
+        const node = app.contextMenuHitTest(n =>
+          n.classList.contains('jp-CodeCell')
+        );
+        cell = notebook.widgets.find(w => w.node === node) ?? cell;
+      }
+      return cell instanceof CodeCell ? { memory, cell } : null;
     };
-    /** A command body acting on that cell; does nothing when there is none. */
+    /** A command body acting on that cell, made the active one so the user sees which cell runs; does nothing
+     * when there is none. */
     const onCell =
       (run: (memory: INotebookMemory, cell: CodeCell) => Promise<void>) =>
-      async (): Promise<void> => {
-        const found = target();
+      async (args: ReadonlyPartialJSONObject): Promise<void> => {
+        const found = target(args);
         if (found) {
+          const notebook = found.memory.panel.content;
+          const index = notebook.widgets.indexOf(found.cell);
+          if (index >= 0 && index !== notebook.activeCellIndex) {
+            notebook.activeCellIndex = index;
+          }
           await run(found.memory, found.cell);
         }
       };
@@ -161,12 +197,12 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     commands.addCommand(CommandIDs.diagnoseCell, {
-      describedBy: NO_ARGS,
+      describedBy: CELL_ARGS,
       label: trans.__('Diagnose This Cell (memdiag)'),
       caption: trans.__(
         'Run the cell once with every probe: allocation sites, backrefs, cycles'
       ),
-      isEnabled: () => !!target(),
+      isEnabled: args => !!target(args),
       execute: onCell(async (memory, cell) => {
         // The diagnosis is a run of the cell: whatever it does happens again.
         const answer = await showDialog({
@@ -196,18 +232,19 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     commands.addCommand(CommandIDs.checkLeaks, {
-      describedBy: NO_ARGS,
+      describedBy: CELL_ARGS,
       label: trans.__('Check This Cell for Leaks (memdiag)'),
       caption: trans.__(
         'Run the cell several times and measure what each run keeps'
       ),
-      isEnabled: () => !!target(),
+      isEnabled: args => !!target(args),
       execute: onCell(async (memory, cell) => {
         const runs = leakCheckRuns;
         const answer = await showDialog({
           title: trans.__('Check this cell for leaks?'),
           body: trans.__(
-            'memdiag will run this cell %1 times in a row. Everything the cell does happens %1 times: files it writes, rows it appends, requests it sends, models it trains.',
+            'memdiag will run %1 %2 times in a row. Everything the cell does happens %2 times: files it writes, rows it appends, requests it sends, models it trains.',
+            await nameOf(memory, cell),
             runs
           ),
           buttons: [

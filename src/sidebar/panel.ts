@@ -71,6 +71,11 @@ export class MemorySidebar extends SidePanel {
     }
     // Not added here: the section adds itself while the notebook has Dask workers to show.
     this._workers = new WorkersView({ trans, selection, host: this });
+    this._workers.presentChanged.connect(() => {
+      if (this._sized) {
+        requestAnimationFrame(() => this._size());
+      }
+    });
     this._views.push(this._workers);
     this._tracker = options.tracker;
     this._tracker.currentChanged.connect(this._follow, this);
@@ -93,24 +98,38 @@ export class MemorySidebar extends SidePanel {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    // Once, so a size the user dragged stays: the timeline with both its panels and legends, a few rows, and
-    // as much to the details, the longest section.
-    if (!this._sized && this.content instanceof AccordionPanel) {
+    // Once, so a size the user dragged stays; again only when the Workers section comes or goes.
+    if (!this._sized) {
       this._sized = true;
-      const content = this.content;
-      requestAnimationFrame(() => {
-        const sizes = content.widgets.map(widget =>
-          widget instanceof TimelineView
-            ? 0.4
-            : widget instanceof ExecutionTable
-              ? 0.2
-              : widget instanceof DetailSection
-                ? 0.4
-                : 0.2
-        );
-        content.setRelativeSizes(sizes);
-      });
+      requestAnimationFrame(() => this._size());
     }
+  }
+
+  /**
+   * The timeline with both its panels and legends, a few rows of executions, and as much to the details, the
+   * longest section; with the Workers section the details give it room, never the executions (the trial's table
+   * showed two rows of nineteen once the workers' section had taken its share).
+   */
+  private _size(): void {
+    const content = this.content;
+    if (!(content instanceof AccordionPanel) || !this.isAttached) {
+      return;
+    }
+    const workers = content.widgets.includes(this._workers);
+    const sizes = content.widgets.map(widget =>
+      widget instanceof TimelineView
+        ? workers
+          ? 0.35
+          : 0.4
+        : widget instanceof ExecutionTable
+          ? 0.2
+          : widget instanceof DetailSection
+            ? workers
+              ? 0.25
+              : 0.4
+            : 0.2
+    );
+    content.setRelativeSizes(sizes);
   }
 
   dispose(): void {

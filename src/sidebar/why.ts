@@ -87,6 +87,14 @@ export class WhyPanel {
     }
     this._input.focus();
     this._input.select();
+    // Run from the command palette, the command ends before the palette gives focus back to where it was (the
+    // notebook, whose keys are then shortcuts): take it again once the palette has closed.
+    requestAnimationFrame(() => {
+      if (!this.node.hidden && document.activeElement !== this._input) {
+        this._input.focus();
+        this._input.select();
+      }
+    });
   }
 
   close(): void {

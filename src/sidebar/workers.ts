@@ -111,7 +111,12 @@ export class WorkersView extends MemoryView {
       selected?.cluster && executions.includes(selected)
         ? selected
         : findLast(executions, r => r.cluster !== undefined);
-    this._body.replaceChildren(...(report ? this._describe(report) : []));
+    // Workers read by a kernel that has restarted since: its client and cluster are gone with it.
+    const stale = !!report && !!memory && memory.model.isStale(report);
+    this.toggleClass('memdiag-mod-stale', stale);
+    this._body.replaceChildren(
+      ...(report ? this._describe(report, stale) : [])
+    );
     this._renderAnswer();
     this._button.disabled =
       this._pending || !memory || memory.bridge.status !== 'ready';
@@ -120,21 +125,24 @@ export class WorkersView extends MemoryView {
       : this.trans.__('Give memory back');
   }
 
-  private _describe(report: IReport): HTMLElement[] {
+  private _describe(report: IReport, stale: boolean): HTMLElement[] {
     const trans = this.trans;
     const cluster = report.cluster as ICluster;
-    const result = this._answer?.result ?? null;
+    const result = stale ? null : (this._answer?.result ?? null);
     const bars = result ? giveBackBars(result) : workerBars(cluster);
     const parts: HTMLElement[] = [
       workersSummary(bars, result?.scheduler ?? cluster.scheduler, trans)
     ];
     const when = el('p', 'memdiag-Workers-when');
+    const label = executionLabel(report, notebookPositions(this.memory));
     when.textContent = result
       ? trans.__('Now, after giving memory back')
-      : trans.__(
-          'After %1',
-          executionLabel(report, notebookPositions(this.memory))
-        );
+      : stale
+        ? trans.__(
+            'After %1, before the restart: these workers belonged to the kernel that was restarted',
+            label
+          )
+        : trans.__('After %1', label);
     // What the last "Give memory back" brought, under the line that says the bars show it.
     parts.push(when, this._result);
     const skipped = skippedNote(cluster, trans);
@@ -144,10 +152,13 @@ export class WorkersView extends MemoryView {
     if (bars.length) {
       parts.push(
         workersLegend(trans),
-        workerList(bars, trans, bar => this._change(bar)),
-        // Only beside workers: with none (a closed Client) there is nothing to ask.
-        this._actions
+        workerList(bars, trans, bar => this._change(bar))
       );
+      // Only beside workers of the live kernel: with none (a closed Client, a restarted kernel) there is nothing
+      // to ask.
+      if (!stale) {
+        parts.push(this._actions);
+      }
     }
     const verdict = clusterVerdict(report, trans);
     if (verdict) {

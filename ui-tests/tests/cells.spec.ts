@@ -191,10 +191,20 @@ test.describe('commands', () => {
       'zero_cache.append(bytes(5_000_000))'
     ]);
     await page.notebook.runCell(0, true);
-    await page.notebook.selectCells(1);
-    await page.evaluate(() => {
-      void (window as any).jupyterapp.commands.execute('memdiag:check-leaks');
+    // From the context menu, right-clicking in the editor of cell 2 while cell 1 is active (the right-click does
+    // not make it active): the trial ran the active cell four times instead, with a dialog that named none.
+    await page.notebook.selectCells(0);
+    await cell(page, 1).locator('.jp-InputArea-editor').click({
+      button: 'right'
     });
+    await page
+      .locator('.lm-Menu-item', {
+        hasText: 'Check This Cell for Leaks (memdiag)'
+      })
+      .click();
+    await expect(page.locator('.jp-Dialog-body')).toContainText(
+      'memdiag will run cell 2 4 times in a row.'
+    );
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     const toast = page.locator('.jp-toast-message', {
       hasText: 'Leak check of cell 2'
@@ -218,13 +228,18 @@ test.describe('why alive', () => {
       'holder = {"data": bytearray(3_000_000)}\nblob = holder["data"]'
     ]);
     await page.notebook.runCell(0, true);
-    await page.evaluate(() => {
-      void (window as any).jupyterapp.commands.execute('memdiag:why-alive');
-    });
+    // From the command palette, as a user opens it: the palette gives focus back to the notebook as it closes,
+    // and the trial's keys then went to the notebook as shortcuts.
+    await page.keyboard.press('Control+Shift+C');
+    await page.locator('.jp-ModalCommandPalette input').fill('Why Is');
+    await page.keyboard.press('Enter');
     const panel = page.locator(`${SIDEBAR} .memdiag-WhyPanel`);
     await expect(panel).toBeVisible();
     const input = panel.getByLabel('Variable name or expression');
     await expect(input).toBeFocused();
+    await page.keyboard.type('q9');
+    await expect(input).toHaveValue('q9');
+    await input.fill('');
     // The placeholder is an example, never a value.
     await expect(input).toHaveValue('');
     await expect(input).toHaveAttribute('placeholder', 'for example: df');

@@ -201,6 +201,19 @@ test.describe('Dask workers', () => {
       'leak'
     );
 
+    // The Workers section takes its room from the details, not the executions: the trial's table showed two
+    // rows of nineteen once the section had come.
+    const table = page.locator(`${SIDEBAR} .memdiag-ExecutionTable`);
+    const rowHeight = await page
+      .locator(`${SIDEBAR} .memdiag-ExecutionTable-row`)
+      .first()
+      .evaluate(row => row.getBoundingClientRect().height);
+    await expect
+      .poll(async () =>
+        table.evaluate(node => node.getBoundingClientRect().height)
+      )
+      .toBeGreaterThanOrEqual(4 * rowHeight);
+
     // The cluster's total on the timeline: its own panel, in Dask's terms.
     const timeline = page.locator(`${SIDEBAR} .memdiag-Timeline-chart svg`);
     await expect(timeline).toContainText('unmanaged');
