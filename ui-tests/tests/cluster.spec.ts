@@ -141,6 +141,9 @@ function expectReadable(ratios: Record<string, number>): void {
 }
 
 test.describe('Dask workers', () => {
+  // The restart at the end must reach the server (Galata's kernel mock answers it with 201).
+  test.use({ kernels: null });
+
   test('a LocalCluster: workers in the sidebar, a worker-global leak on the badge, memory given back', async ({
     page
   }) => {
@@ -342,5 +345,56 @@ test.describe('Dask workers', () => {
     // After client.close(): no workers, so nothing is offered to give memory back.
     await expect(workers).toContainText('No workers');
     await expect(workers.locator('.memdiag-Workers-giveBack')).toHaveCount(0);
+
+    // After a restart the cluster is gone with its kernel: the leak's workers, selected, say so, greyed, with
+    // nothing to give back (the trial's sidebar still offered the dead cluster's button).
+    await page.menu.clickMenuItem('Kernel>Restart Kernel…');
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(page.locator(STATUS)).toHaveAttribute(
+      'data-memdiag-status',
+      'ready'
+    );
+    // The Executions section was folded for the README's picture above: opened again to pick the row.
+    await page
+      .locator(`${SIDEBAR} .jp-AccordionPanel-title`, { hasText: 'Executions' })
+      .click();
+    await page
+      .locator(`${SIDEBAR} .memdiag-ExecutionTable-row`, {
+        hasText: 'cell 2 · run 4'
+      })
+      .click();
+    await expect(workers).toHaveClass(/memdiag-mod-stale/);
+    await expect(workers.locator('.memdiag-Workers-when')).toHaveText(
+      'After cell 2 · run 4, before the restart: these workers belonged to the kernel that was restarted'
+    );
+    await expect(workers.locator('.memdiag-Worker')).toHaveCount(2);
+    await expect(workers.locator('.memdiag-Workers-giveBack')).toHaveCount(0);
+    for (const theme of ['light', 'dark'] as const) {
+      if (theme === 'dark') {
+        await page.theme.setDarkTheme();
+        await expect(workers.locator('.memdiag-Worker')).toHaveCount(2);
+      }
+      expect(
+        await page.evaluate(lowContrast, [
+          '#memdiag-sidebar .memdiag-Workers',
+          4.5
+        ])
+      ).toEqual([]);
+      // The leak cell's badge, of the earlier kernel too: its workers' pill untinted, still readable.
+      await expect(
+        cell(page, 1).locator('.memdiag-CellBadge.memdiag-mod-stale')
+      ).toHaveCount(1);
+      expect(
+        await page.evaluate(lowContrast, [
+          '.jp-Notebook .memdiag-CellBadge',
+          4.5
+        ])
+      ).toEqual([]);
+      await workers.scrollIntoViewIfNeeded();
+      await page.screenshot({
+        path: `test-results/cluster-restarted-${theme}.png`
+      });
+    }
+    await page.theme.setLightTheme();
   });
 });
