@@ -7,6 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { isLeak, keptPerRun, outputCache } from './badge';
 import { chainText } from './charts';
+import { clusterBadgeFor } from './clusterview';
 import { formatBytes, formatCount, formatDelta, formatSeconds } from './format';
 import { IReport, ITracedSite, IVariable } from './protocol';
 import { censusRan, ISkipped, SkippableProbe, skippedProbes } from './skipped';
@@ -127,6 +128,18 @@ export function summarySection(
     el('span', 'memdiag-Detail-reason', report.verdict.reason)
   );
   node.appendChild(verdict);
+  // The workers' verdict, beside the kernel's: a leak on the workers with an "ok" kernel is still a leak.
+  const cluster = clusterBadgeFor(report);
+  if (cluster) {
+    const line = el(
+      'p',
+      'memdiag-Detail-verdict memdiag-Detail-clusterVerdict'
+    );
+    const pill = el('span', 'memdiag-ClusterPill', cluster.text);
+    pill.dataset.cluster = cluster.kind;
+    line.append(pill, el('span', 'memdiag-Detail-reason', cluster.title));
+    node.appendChild(line);
+  }
   const facts: Array<[string, string]> = [
     [trans.__('Δ RSS'), formatDelta(report.rss.after - report.rss.before)],
     [trans.__('RSS after'), formatBytes(report.rss.after)],
@@ -153,7 +166,14 @@ export function summarySection(
   if (report.objects && censusRan(report)) {
     facts.push([trans.__('New objects'), formatCount(report.objects.new)]);
   }
-  facts.push([trans.__('Duration'), formatSeconds(report.duration_s)]);
+  // A traced run (%%memdiag, a flagged re-run) is slower than the cell on its own: tracemalloc records every
+  // allocation, which can make an allocation-heavy cell many times slower.
+  facts.push([
+    report.mode === 'traced' || report.mode === 'deep'
+      ? trans.__('Duration (traced, slower)')
+      : trans.__('Duration'),
+    formatSeconds(report.duration_s)
+  ]);
   facts.push([
     trans.__("memdiag's own time"),
     formatSeconds(report.overhead_s)

@@ -151,6 +151,48 @@ describe('WorkersView', () => {
     view.dispose();
   });
 
+  it('leaves the sidebar after a restart into a kernel without workers, unless an old execution is picked', async () => {
+    const { model, view, selection } = setup(() => Promise.resolve(RESULT));
+    const leak = { ...loadExample('cluster-leak'), execution_count: 5, run: 3 };
+    model.add(leak);
+    await settle();
+    await view.giveBack();
+    expect(
+      view.node.querySelector('.memdiag-Workers-result')?.textContent
+    ).toMatch(/^Gave back /);
+    model.startSegment();
+    model.add(makeReport({ execution_count: 1 }));
+    await settle();
+    expect(view.present).toBe(false);
+    expect(view.parent).toBeNull();
+    // Picked from the table: shown, as the earlier kernel's, without the live workers' give-back answer.
+    selection.report = leak;
+    await settle();
+    expect(view.present).toBe(true);
+    expect(view.hasClass('memdiag-mod-stale')).toBe(true);
+    expect(
+      view.node.querySelector<HTMLElement>('.memdiag-Workers-result')?.hidden ??
+        true
+    ).toBe(true);
+    // The trial: a new cluster in the new kernel gave memory back, then an old row was picked; the answer, about
+    // the live workers, was shown under the earlier kernel's.
+    selection.report = null;
+    model.add({ ...loadExample('cluster-leak'), execution_count: 3, run: 1 });
+    await settle();
+    await view.giveBack();
+    const result = () =>
+      view.node.querySelector<HTMLElement>('.memdiag-Workers-result');
+    expect(result()?.hidden).toBe(false);
+    selection.report = leak;
+    await settle();
+    expect(view.hasClass('memdiag-mod-stale')).toBe(true);
+    expect(result()?.hidden ?? true).toBe(true);
+    selection.report = null;
+    await settle();
+    expect(result()?.hidden).toBe(false);
+    view.dispose();
+  });
+
   it('renders worker names, reasons, lost workers and globals as text', async () => {
     const { model, view } = setup(() => Promise.resolve(RESULT));
     const workers = loadExample('cluster-workers');

@@ -692,6 +692,28 @@ describe('the summary: probes that did not run, and figures that agree with the 
     ]);
   });
 
+  it("says the workers' verdict beside an ok kernel's, and a traced run's duration as traced", () => {
+    // The trial: a leak on the workers opened with "ok  Nothing above the thresholds." and nothing else.
+    const cluster = render(loadExample('cluster-leak'));
+    const line = cluster.querySelector(
+      '.memdiag-Detail-summary .memdiag-Detail-clusterVerdict'
+    )!;
+    const pill = line.querySelector<HTMLElement>('.memdiag-ClusterPill')!;
+    expect(pill.dataset.cluster).toBe('leak');
+    expect(pill.textContent).toMatch(/^workers \+\d+(\.\d+)? MB\/run$/);
+    expect(line.querySelector('.memdiag-Detail-reason')!.textContent).toBe(
+      loadExample('cluster-leak').cluster!.verdict!.reason
+    );
+    expect(
+      render(makeReport()).querySelector('.memdiag-Detail-clusterVerdict')
+    ).toBeNull();
+    // %%memdiag ran 37 times slower under tracemalloc in the trial: its duration says it was traced.
+    expect(facts(render(deep))['Duration (traced, slower)']).toBeDefined();
+    expect(
+      facts(render(makeReport({ mode: 'default' })))['Duration']
+    ).toBeDefined();
+  });
+
   it('has no "Not measured" list when every probe ran', () => {
     const host = render(
       makeReport({

@@ -186,6 +186,16 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
       return cellName(cell.model.id, positions) ?? trans.__('this cell');
     };
 
+    /** Select a command's result in the memory sidebar (when the sidebar plugin is there). */
+    const showInSidebar = (report: IReport): void => {
+      if (report.cell_id && commands.hasCommand('memdiag:show-execution')) {
+        void commands.execute('memdiag:show-execution', {
+          cellId: report.cell_id,
+          executionCount: report.execution_count
+        });
+      }
+    };
+
     commands.addCommand(CommandIDs.openSidebar, {
       describedBy: NO_ARGS,
       label: trans.__('Show Memory Sidebar'),
@@ -221,7 +231,11 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
         }
         try {
           await memory.bridge.request('deep_next', { cell_id: cell.model.id });
-          await runCell(memory, cell);
+          const run = await runCell(memory, cell);
+          const report = await reportOf(memory, cell.model.id, run.count);
+          if (report) {
+            showInSidebar(report);
+          }
         } catch (reason) {
           await showErrorMessage(
             trans.__('memdiag could not diagnose the cell'),
@@ -279,6 +293,10 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
             'Leak check: the cell ran %1 times but memdiag sent no report (are snapshots off?).',
             runs
           );
+        const last = reports[reports.length - 1];
+        if (last) {
+          showInSidebar(last);
+        }
         if (summary?.leak) {
           Notification.warning(text, { autoClose: false });
         } else {

@@ -68,6 +68,35 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         sidebar.openWhy(selectedName(tracker));
       }
     });
+    // For the commands that run a cell (a leak check, a diagnosis): their result is shown in the sidebar.
+    app.commands.addCommand('memdiag:show-execution', {
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            cellId: {
+              type: 'string',
+              description: 'The cell the report is of'
+            },
+            executionCount: {
+              type: 'number',
+              description: "The report's execution count"
+            }
+          },
+          required: ['cellId', 'executionCount']
+        }
+      },
+      label: trans.__('Show an Execution in the Memory Sidebar'),
+      execute: args => {
+        const { cellId, executionCount } = args;
+        const report = tracker.current?.model
+          .forCell(typeof cellId === 'string' ? cellId : '')
+          .find(r => r.execution_count === executionCount);
+        if (report) {
+          sidebar.showReport(report);
+        }
+      }
+    });
     restorer?.add(sidebar, sidebar.id);
     void settingRegistry?.load(PLUGIN_ID).then(settings => {
       sidebar.settings = settings;

@@ -71,8 +71,13 @@ export class MemorySidebar extends SidePanel {
     }
     // Not added here: the section adds itself while the notebook has Dask workers to show.
     this._workers = new WorkersView({ trans, selection, host: this });
-    this._workers.presentChanged.connect(() => {
-      if (this._sized) {
+    this._workers.presentChanged.connect((_, present) => {
+      // Room for the section when it comes; a section the user folded means the user arranges them.
+      const content = this.content;
+      const folded =
+        content instanceof AccordionPanel &&
+        content.widgets.some(w => w !== this._workers && w.isHidden);
+      if (present && this._sized && !folded) {
         requestAnimationFrame(() => this._size());
       }
     });
@@ -80,6 +85,13 @@ export class MemorySidebar extends SidePanel {
     this._tracker = options.tracker;
     this._tracker.currentChanged.connect(this._follow, this);
     this._follow();
+  }
+
+  /** Select an execution of the current notebook: its row comes on screen and the details show it. */
+  showReport(report: IReport): void {
+    if (this._tracker.current?.model.executions.includes(report)) {
+      this._selection.report = report;
+    }
   }
 
   /** Open "Why is … alive?" in the details, where its answer stays; `name` is filled in when given. */
@@ -98,7 +110,7 @@ export class MemorySidebar extends SidePanel {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    // Once, so a size the user dragged stays; again only when the Workers section comes or goes.
+    // Once, so a size the user dragged stays; again only when the Workers section comes.
     if (!this._sized) {
       this._sized = true;
       requestAnimationFrame(() => this._size());

@@ -4,6 +4,7 @@
  * Δ RSS; a row selects its execution and reveals its cell.
  */
 import { cycleObjects, rssDelta } from '../badge';
+import { clusterBadgeFor } from '../clusterview';
 import { formatBytes, formatCount, formatDelta } from '../format';
 import { executionLabel } from '../labels';
 import { IReport } from '../protocol';
@@ -136,6 +137,16 @@ export class ExecutionTable extends MemoryView {
       previous = report;
     }
     this._body.replaceChildren(...rows);
+    // A selection made elsewhere (the result of a leak check or a diagnosis) is brought on screen, once.
+    const selected = this.selection.report;
+    if (selected !== this._scrolledTo) {
+      this._scrolledTo = selected;
+      for (const [row, report] of this._rows) {
+        if (report === selected) {
+          row.scrollIntoView({ block: 'nearest' });
+        }
+      }
+    }
     this._empty.hidden = this._rows.size > 0;
     this._more.hidden = executions.length <= MAX_ROWS;
     this._more.textContent = this.trans.__(
@@ -186,7 +197,20 @@ export class ExecutionTable extends MemoryView {
     chip.className = 'memdiag-ExecutionTable-chip';
     chip.dataset.verdict = report.verdict.kind;
     chip.textContent = report.verdict.kind;
-    tr.insertCell().appendChild(chip);
+    const verdictCell = tr.insertCell();
+    verdictCell.appendChild(chip);
+    // The workers' verdict under the kernel's, as on the cell's badge: a leak on the workers is not "ok".
+    const cluster = clusterBadgeFor(report);
+    if (cluster) {
+      const pill = document.createElement('span');
+      pill.className = 'memdiag-ClusterPill memdiag-ExecutionTable-cluster';
+      pill.dataset.cluster = cluster.kind;
+      pill.textContent = trans.__('workers');
+      pill.title = cluster.title
+        ? `${cluster.text}: ${cluster.title}`
+        : cluster.text;
+      verdictCell.appendChild(pill);
+    }
     const cycles = cycleObjects(report);
     const cells = [
       label,
@@ -210,14 +234,16 @@ export class ExecutionTable extends MemoryView {
     }
     const count =
       report.execution_count === null ? '' : ` [${report.execution_count}]`;
+    const workers = cluster ? `\n${cluster.text}: ${cluster.title}` : '';
     tr.title = stale
-      ? `${label}${count}: ${trans.__('before the restart')}\n${report.verdict.reason}`
-      : `${label}${count}\n${report.verdict.reason}`;
+      ? `${label}${count}: ${trans.__('before the restart')}\n${report.verdict.reason}${workers}`
+      : `${label}${count}\n${report.verdict.reason}${workers}`;
     this._rows.set(tr, report);
     return tr;
   }
 
   private _onPick: (report: IReport) => void;
+  private _scrolledTo: IReport | null = null;
   private _sort: SortKey = 'time';
   private _sortHeaders = new Map<SortKey, HTMLTableCellElement>();
   private _rows = new Map<HTMLTableRowElement, IReport>();

@@ -98,7 +98,16 @@ export class WorkersView extends MemoryView {
   protected render(): void {
     const memory = this.memory;
     const executions = memory?.model.executions ?? [];
-    this._setPresent(executions.some(report => report.cluster !== undefined));
+    const model = memory?.model;
+    const selected = this.selection.report;
+    // While the live kernel has read workers, or an execution that did is selected: after a restart into a
+    // kernel without a cluster, the old kernel's workers are not shown unasked.
+    this._setPresent(
+      (!!selected?.cluster && executions.includes(selected)) ||
+        executions.some(
+          report => report.cluster !== undefined && !model?.isStale(report)
+        )
+    );
     // An answer stands until the next cell runs or another notebook is shown.
     if (
       this._answer &&
@@ -106,7 +115,6 @@ export class WorkersView extends MemoryView {
     ) {
       this._answer = null;
     }
-    const selected = this.selection.report;
     const report =
       selected?.cluster && executions.includes(selected)
         ? selected
@@ -117,7 +125,8 @@ export class WorkersView extends MemoryView {
     this._body.replaceChildren(
       ...(report ? this._describe(report, stale) : [])
     );
-    this._renderAnswer();
+    // What "Give memory back" brought is about the live workers: never under an earlier kernel's.
+    this._renderAnswer(stale ? null : this._answer);
     this._button.disabled =
       this._pending || !memory || memory.bridge.status !== 'ready';
     this._button.textContent = this._pending
@@ -186,9 +195,8 @@ export class WorkersView extends MemoryView {
     return node;
   }
 
-  private _renderAnswer(): void {
+  private _renderAnswer(answer: Private.IAnswer | null): void {
     const node = this._result;
-    const answer = this._answer;
     node.hidden = !answer;
     node.classList.toggle(
       'memdiag-mod-failed',

@@ -166,6 +166,10 @@ test.describe('commands', () => {
     await dialog.locator('.jp-mod-reject').click();
     await expect(dialog).toHaveCount(0);
     await expect(cell(page, 0).locator('.memdiag-report')).toHaveCount(0);
+    // A plain run first, its row selected: the diagnosis then selects its own run, on screen in the table.
+    await page.notebook.runCell(0, true);
+    const rows = page.locator(`${SIDEBAR} .memdiag-ExecutionTable-row`);
+    await rows.filter({ hasText: 'cell 1 · run 1' }).click();
     await page.evaluate(() => {
       void (window as any).jupyterapp.commands.execute('memdiag:diagnose-cell');
     });
@@ -181,6 +185,10 @@ test.describe('commands', () => {
     await expect(
       report.getByRole('button', { name: /cell line 1/ })
     ).toBeVisible();
+    const selected = rows.and(page.locator('[aria-selected="true"]'));
+    await expect(selected).toHaveCount(1);
+    await expect(selected).toContainText('cell 1 · run 2');
+    await expect(selected).toBeInViewport();
   });
 
   test('"Check This Cell for Leaks" ends with a one-line summary over its runs', async ({

@@ -189,6 +189,26 @@ test.describe('Dask workers', () => {
       workers.locator('.memdiag-Workers-verdict .memdiag-ClusterPill')
     ).toHaveText(/^workers \+\d+(\.\d+)? MB\/run$/);
 
+    // The row and the details carry it too: a leak on the workers is not an "ok" row (the trial's table and
+    // details said only ok).
+    const leakRow = page
+      .locator(`${SIDEBAR} .memdiag-ExecutionTable-row`, {
+        hasText: 'cell 2 · run 4'
+      })
+      .first();
+    await expect(leakRow.locator('.memdiag-ClusterPill')).toHaveAttribute(
+      'data-cluster',
+      'leak'
+    );
+    await expect(leakRow.locator('.memdiag-ClusterPill')).toHaveText('workers');
+    await page.screenshot({ path: 'test-results/cluster-table.png' });
+    // The details show the newest execution, this one.
+    await expect(
+      page.locator(
+        `${SIDEBAR} .memdiag-Detail-clusterVerdict .memdiag-ClusterPill`
+      )
+    ).toHaveText(/^workers \+\d+(\.\d+)? MB\/run$/);
+
     // The badge carries the cluster's verdict; the kernel's own stays about the kernel.
     const pill = cell(page, 1).locator(
       '.memdiag-CellBadge .memdiag-ClusterPill'
@@ -207,9 +227,11 @@ test.describe('Dask workers', () => {
     // The Workers section takes its room from the details, not the executions: the trial's table showed two
     // rows of nineteen once the section had come.
     const table = page.locator(`${SIDEBAR} .memdiag-ExecutionTable`);
+    // (A row of one line: the leak's rows carry the workers' pill under their chip.)
     const rowHeight = await page
-      .locator(`${SIDEBAR} .memdiag-ExecutionTable-row`)
-      .first()
+      .locator(`${SIDEBAR} .memdiag-ExecutionTable-row`, {
+        hasText: 'cell 1 · run 1'
+      })
       .evaluate(row => row.getBoundingClientRect().height);
     await expect
       .poll(async () =>
@@ -354,10 +376,11 @@ test.describe('Dask workers', () => {
       'data-memdiag-status',
       'ready'
     );
-    // The Executions section was folded for the README's picture above: opened again to pick the row.
+    // The Executions section was folded for the README's picture above: opened again to pick the row (from the
+    // keyboard: with the Workers section gone, its title sits under the status bar's edge).
     await page
       .locator(`${SIDEBAR} .jp-AccordionPanel-title`, { hasText: 'Executions' })
-      .click();
+      .press('Enter');
     await page
       .locator(`${SIDEBAR} .memdiag-ExecutionTable-row`, {
         hasText: 'cell 2 · run 4'
