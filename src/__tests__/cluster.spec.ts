@@ -100,12 +100,15 @@ describe('workerBars', () => {
     );
   });
 
-  it('reads the real leak example: two workers, unmanaged only, far below their 12.6 GB', () => {
+  it('reads the real leak example: two workers, unmanaged memory, far below their 12.6 GB', () => {
     const report = loadExample('cluster-leak');
     const bars = workerBars(report.cluster!);
     expect(bars.map(b => b.name)).toEqual(['0', '1']);
     for (const bar of bars) {
-      expect(bar.segments.map(s => s.part)).toEqual(['unmanaged']);
+      // Read from a real cluster: a task's result may still be held, managed, as the workers are read (84 B of
+      // three ints in one clean-clone run); the leak is unmanaged.
+      expect(bar.segments[bar.segments.length - 1].part).toBe('unmanaged');
+      expect(bar.managed).toBeLessThan(1024);
       expect(bar.level).toBe('ok');
       expect(bar.delta).toBeGreaterThan(15 * MB);
       const read = report.cluster!.workers.find(w => w.name === bar.name)!;
@@ -116,7 +119,7 @@ describe('workerBars', () => {
     expect(totals.limit).toBe(
       report.cluster!.workers.reduce((sum, w) => sum + (w.memory_limit ?? 0), 0)
     );
-    expect(totals.managed).toBe(0);
+    expect(totals.managed).toBeLessThan(2048);
   });
 
   it('sums no limit when a worker has none', () => {
@@ -261,8 +264,12 @@ describe('withWorkersPanel', () => {
       'rgb(7, 8, 9)'
     ]);
     expect(panel.encoding.stroke.scale.range[1]).toBe('rgb(1, 2, 3)');
-    const rows = drawn.datasets.workers;
-    // The plain execution read no workers; the leak's two workers hold only unmanaged memory.
+    // The plain execution read no workers; the leak's two workers hold unmanaged memory (and at most a few
+    // bytes of a task's result, managed, when the example was read before Dask released it).
+    const rows = drawn.datasets.workers.filter(
+      (row: { part: string; bytes: number }) =>
+        row.part !== DEFAULT_WORKERS_TEXT.managed || row.bytes >= 1024
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       index: 1,
