@@ -101,9 +101,11 @@ class Progress:
             self._send()
 
     def announce(self, name, text):
-        """Say it now, whatever the time (a traced run starts: the cell itself runs slower)."""
+        """Say it now, whatever the time (a traced run starts: the cell itself runs slower); its elapsed_s counts
+        from now (the announcer may have been made a moment before, with the run's other records)."""
         with self._lock:
             self._current = (name, text)
+            self._t0 = time.perf_counter()
         self._send()
 
     def stop(self):
