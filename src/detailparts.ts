@@ -7,6 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { isLeak, keptPerRun, outputCache } from './badge';
 import { chainText } from './charts';
+import { clusterPill } from './clusterbadge';
 import { clusterBadgeFor } from './clusterview';
 import { formatBytes, formatCount, formatDelta, formatSeconds } from './format';
 import { IReport, ITracedSite, IVariable } from './protocol';
@@ -135,9 +136,10 @@ export function summarySection(
       'p',
       'memdiag-Detail-verdict memdiag-Detail-clusterVerdict'
     );
-    const pill = el('span', 'memdiag-ClusterPill', cluster.text);
-    pill.dataset.cluster = cluster.kind;
-    line.append(pill, el('span', 'memdiag-Detail-reason', cluster.title));
+    line.append(
+      clusterPill(cluster),
+      el('span', 'memdiag-Detail-reason', cluster.title)
+    );
     node.appendChild(line);
   }
   const facts: Array<[string, string]> = [

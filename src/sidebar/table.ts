@@ -4,6 +4,7 @@
  * Δ RSS; a row selects its execution and reveals its cell.
  */
 import { cycleObjects, rssDelta } from '../badge';
+import { clusterNote, clusterPill } from '../clusterbadge';
 import { clusterBadgeFor } from '../clusterview';
 import { formatBytes, formatCount, formatDelta } from '../format';
 import { executionLabel } from '../labels';
@@ -202,13 +203,9 @@ export class ExecutionTable extends MemoryView {
     // The workers' verdict under the kernel's, as on the cell's badge: a leak on the workers is not "ok".
     const cluster = clusterBadgeFor(report);
     if (cluster) {
-      const pill = document.createElement('span');
-      pill.className = 'memdiag-ClusterPill memdiag-ExecutionTable-cluster';
-      pill.dataset.cluster = cluster.kind;
-      pill.textContent = trans.__('workers');
-      pill.title = cluster.title
-        ? `${cluster.text}: ${cluster.title}`
-        : cluster.text;
+      const pill = clusterPill(cluster, trans.__('workers'));
+      pill.classList.add('memdiag-ExecutionTable-cluster');
+      pill.title = clusterNote(cluster);
       verdictCell.appendChild(pill);
     }
     const cycles = cycleObjects(report);
@@ -234,7 +231,7 @@ export class ExecutionTable extends MemoryView {
     }
     const count =
       report.execution_count === null ? '' : ` [${report.execution_count}]`;
-    const workers = cluster ? `\n${cluster.text}: ${cluster.title}` : '';
+    const workers = cluster ? `\n${clusterNote(cluster)}` : '';
     tr.title = stale
       ? `${label}${count}: ${trans.__('before the restart')}\n${report.verdict.reason}${workers}`
       : `${label}${count}\n${report.verdict.reason}${workers}`;

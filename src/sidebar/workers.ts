@@ -119,14 +119,15 @@ export class WorkersView extends MemoryView {
       selected?.cluster && executions.includes(selected)
         ? selected
         : findLast(executions, r => r.cluster !== undefined);
-    // Workers read by a kernel that has restarted since: its client and cluster are gone with it.
-    const stale = !!report && !!memory && memory.model.isStale(report);
+    // Workers read by a kernel that has restarted since: its client and cluster are gone with it, and what "Give
+    // memory back" brought is about the live workers, never shown under an earlier kernel's.
+    const stale = !!report && !!model && model.isStale(report);
+    const answer = stale ? null : this._answer;
     this.toggleClass('memdiag-mod-stale', stale);
     this._body.replaceChildren(
-      ...(report ? this._describe(report, stale) : [])
+      ...(report ? this._describe(report, stale, answer?.result ?? null) : [])
     );
-    // What "Give memory back" brought is about the live workers: never under an earlier kernel's.
-    this._renderAnswer(stale ? null : this._answer);
+    this._renderAnswer(answer);
     this._button.disabled =
       this._pending || !memory || memory.bridge.status !== 'ready';
     this._button.textContent = this._pending
@@ -134,10 +135,13 @@ export class WorkersView extends MemoryView {
       : this.trans.__('Give memory back');
   }
 
-  private _describe(report: IReport, stale: boolean): HTMLElement[] {
+  private _describe(
+    report: IReport,
+    stale: boolean,
+    result: IGiveBackResult | null
+  ): HTMLElement[] {
     const trans = this.trans;
     const cluster = report.cluster as ICluster;
-    const result = stale ? null : (this._answer?.result ?? null);
     const bars = result ? giveBackBars(result) : workerBars(cluster);
     const parts: HTMLElement[] = [
       workersSummary(bars, result?.scheduler ?? cluster.scheduler, trans)
@@ -161,7 +165,7 @@ export class WorkersView extends MemoryView {
     if (bars.length) {
       parts.push(
         workersLegend(trans),
-        workerList(bars, trans, bar => this._change(bar))
+        workerList(bars, trans, bar => this._change(bar, result))
       );
       // Only beside workers of the live kernel: with none (a closed Client, a restarted kernel) there is nothing
       // to ask.
@@ -181,10 +185,13 @@ export class WorkersView extends MemoryView {
     return parts;
   }
 
-  /** What changed on a worker: its growth during the cell, or what it gave back. */
-  private _change(bar: IWorkerBar): HTMLElement | null {
+  /** What changed on a worker: its growth during the cell, or what it gave back (`result`, when shown). */
+  private _change(
+    bar: IWorkerBar,
+    result: IGiveBackResult | null
+  ): HTMLElement | null {
     const trans = this.trans;
-    if (!this._answer?.result) {
+    if (!result) {
       return workerDelta(bar, trans);
     }
     const node = el('span', 'memdiag-Worker-delta');

@@ -555,7 +555,7 @@ class _Counted:
             # of each of twenty types) is at the ends, in the youngest generation and promoted first into the oldest.
             starts = list(range(0, len(counted), RARE_CHUNK)) if rare else []
             ends = itertools.chain.from_iterable(zip(starts, reversed(starts), strict=True))
-            for start in list(dict.fromkeys(ends))[:len(starts)]:
+            for start in dict.fromkeys(ends):
                 for obj in itertools.compress(counted[start:start + RARE_CHUNK],
                                               map(rare.__contains__, keys(counted[start:start + RARE_CHUNK]))):
                     group = groups.get(id(type(obj)))
