@@ -382,6 +382,10 @@ export interface IHeap {
    */
   blocks_after?: number | null;
   /**
+   * blocks_before is the count read at the end of the previous cell: the kernel stayed idle since (glibc's in-use bytes and RSS each moved by less than 1 MiB), and reading it again visits every pymalloc pool
+   */
+  blocks_carried?: boolean;
+  /**
    * why the malloc counter cannot be read on this platform or build
    */
   skipped?: string;
@@ -869,6 +873,7 @@ export const REPORT_SCHEMA: ISchema = {
         after: { type: ['integer', 'null'] },
         blocks_before: { type: ['integer', 'null'] },
         blocks_after: { type: ['integer', 'null'] },
+        blocks_carried: { type: 'boolean' },
         skipped: { type: 'string' }
       }
     },

@@ -41,7 +41,7 @@ class CellContext:
         "recorder", "key", "cell_id", "raw_cell", "deep", "trace", "run", "previous_runs", "report", "errors",
         "overhead", "t_start", "gc",
         # rss.py, heap.py: counters read just before the cell starts
-        "rss_before", "peak_marker", "heap_before", "blocks_before",
+        "rss_before", "peak_marker", "heap_before", "blocks_before", "blocks_carried",
         # magics.py (--lines): the highest RSS mark read before the line profiler reset it (bytes)
         "peak_floor",
         # native.py: len(sys.modules) before the cell (what it imported is not its retention)
@@ -91,6 +91,7 @@ class CellContext:
         self.peak_floor = 0
         self.heap_before = None  # glibc's in-use bytes (None where unavailable)
         self.blocks_before = None  # sys.getallocatedblocks()
+        self.blocks_carried = False  # blocks_before is the previous cell's reading (heap.carried_blocks)
         self.modules_before = None
         self.names = None
         self.names_changed = []

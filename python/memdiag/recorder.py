@@ -87,6 +87,8 @@ class Recorder:
         self.config = config
         self.history = History(config.history_limit)
         self.rss_reader = rss.RssReader()
+        # heap.after's readings of the last default run, for the next cell's start (heap.carried_blocks), or None.
+        self.last_heap = None
         self.memory_limit = rss.memory_limit()
         self.cluster_watch = cluster.Watch()
         self.lock = threading.RLock()
@@ -156,6 +158,7 @@ class Recorder:
             self._deep_next.discard(cell_id)
         deep = cellargs.is_deep(raw) or requested
         if not (self.config.enabled or deep) or _only_memdiag_line_magics(raw):
+            self.last_heap = None  # a cell ran unrecorded: the next one reads its own start (heap.carried_blocks)
             return
         with self.lock:
             if self._ctx is not None:  # a nested run_cell: the outer cell owns the measurement

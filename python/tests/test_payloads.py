@@ -182,3 +182,28 @@ def test_classes_are_hashed_only_while_no_metaclass_runs_code():
     del Hostile, Meta, counted
     gc.collect()
     assert census.types_hash_plainly() == before
+
+
+@pytest.mark.parametrize("layout", ["runs", "interleaved", "runs_then_interleaved", "single"])
+def test_census_counts_exactly_by_runs_or_not(layout):
+    """The tally by runs of one type gives a Counter's exact counts, whether a cell's survivors come in long runs (a
+    list of rows), interleaved (a tuple and a list per row: the Counter takes over) or both."""
+    from collections import Counter
+
+    from memdiag.probes import census
+
+    class Row:
+        pass
+
+    rows = {"runs": [[i] for i in range(3_000)] + [{} for _ in range(2_000)] + [Row() for _ in range(5)],
+            "interleaved": [x for i in range(3_000) for x in ((i, []), [i], Row())],
+            "runs_then_interleaved": [[i] for i in range(2_500)] + [x for i in range(2_000) for x in ({}, Row())],
+            "single": [Row()]}[layout]
+    expected = Counter(map(type, rows))
+    assert census._tally_runs(rows) == expected
+    counted = census._Counted(rows)
+    assert counted.counts == {id(tp): n for tp, n in expected.items()}
+    # Each type's sample holds only its own survivors, each once.
+    for tid, group in counted.groups.items():
+        assert {id(type(obj)) for obj in group} == {tid}
+        assert len(set(map(id, group))) == len(group) <= census.PER_TYPE_SAMPLE

@@ -7,14 +7,26 @@ leak) and calloc'd zero pages that are not touched yet (`bytes(5_000_000)`). Two
   mmapped chunks), resident or not: big Python objects (over 512 bytes), numpy buffers and C extensions' mallocs.
   1-4 µs a call, whatever the heap size. Not on musl or macOS, and it misses mimalloc on free-threaded builds.
 - `sys.getallocatedblocks()`: how many memory blocks the interpreter has allocated and not freed. pymalloc's arenas
-  are mmapped directly, so mallinfo2 never sees small objects; their count does (a few µs: it visits the arenas).
+  are mmapped directly, so mallinfo2 never sees small objects; their count does. It visits every pymalloc pool (a 16
+  KiB page of small objects), cache-cold after a cell: about 0.2 ms at 1M live objects, 0.6-1.5 ms at 5M.
 
-The two are read before and after each cell; the verdict turns the block count into bytes with the mean size of the
-cell's own survivors (verdict.block_bytes).
+mallinfo2 is read before and after each cell. The block count is read after each cell, and before it only when the
+kernel did not stay idle since the previous cell: when glibc's in-use bytes and RSS both moved by less than IDLE_BYTES
+since the previous cell's reading (a default run's), that reading is carried over as this cell's `blocks_before`
+(`blocks_carried` in the report). What the kernel does between two cells (IPython's history of the cell, memdiag's
+report on the comm) is then counted with the cell: 100-300 blocks, a few kB, far below any verdict's threshold; and a
+re-run's growth was already measured from one run's start to the next's, across that gap. The verdict turns the
+block count into bytes with the mean size of the cell's own survivors (verdict.block_bytes).
 """
 import ctypes
 import ctypes.util
+import os
 import sys
+
+# What glibc's in-use bytes and RSS may each move between the previous cell's end and this cell's start for the
+# previous cell's block count to stand for this cell's start (bytes). Small objects made between cells come with
+# bigger allocations (the list or dict that holds them grows), which mallinfo2 sees.
+IDLE_BYTES = 1 << 20
 
 
 class _MallInfo2(ctypes.Structure):
@@ -68,19 +80,44 @@ def unavailable():
     return None
 
 
+def carried_blocks(last, heap_now, rss_now):
+    """The previous cell's block count when the kernel stayed idle since: `last` {"pid", "heap", "rss", "blocks"} as
+    after() left it (or None), `heap_now` and `rss_now` this cell's in_use() and RSS (bytes). Returns an int, or None
+    when the count must be read again (another process, no mallinfo2, or either counter moved by IDLE_BYTES or more)."""
+    if not last or last["pid"] != os.getpid() or heap_now is None or last["heap"] is None or rss_now is None:
+        return None
+    if abs(heap_now - last["heap"]) >= IDLE_BYTES or abs(rss_now - last["rss"]) >= IDLE_BYTES:
+        return None
+    return last["blocks"]
+
+
 def before(ctx):
-    """Before the cell: ctx.heap_before = in_use() (bytes, or None), ctx.blocks_before = sys.getallocatedblocks()."""
+    """Before the cell (after rss.before): ctx.heap_before = in_use() (bytes, or None); ctx.blocks_before = the previous
+    cell's sys.getallocatedblocks() when carried_blocks allows it (ctx.blocks_carried = True), else read now."""
     ctx.heap_before = in_use()
-    ctx.blocks_before = sys.getallocatedblocks()
+    carried = carried_blocks(ctx.recorder.last_heap, ctx.heap_before, ctx.rss_before)
+    ctx.blocks_carried = carried is not None
+    ctx.blocks_before = sys.getallocatedblocks() if carried is None else carried
+    ctx.recorder.last_heap = None
 
 
 def after(ctx):
     """After the cell's garbage was freed: report["heap"] = {"before", "after": glibc's in-use bytes (mallinfo2
     uordblks + hblkhd; None where unavailable), "blocks_before", "blocks_after": sys.getallocatedblocks() counts},
-    plus "skipped": why, when mallinfo2 is missing or does not see Python's objects (free-threaded builds)."""
-    section = {"before": ctx.heap_before, "after": in_use(),
-               "blocks_before": ctx.blocks_before, "blocks_after": sys.getallocatedblocks()}
+    plus "blocks_carried": True when blocks_before is the previous cell's reading (see the module's header), and
+    "skipped": why, when mallinfo2 is missing or does not see Python's objects (free-threaded builds).
+
+    A default run leaves its readings for the next cell (ctx.recorder.last_heap); a traced or deep run does not: what
+    it does after this point (tracemalloc's tables freed, memray's merge, the `--lines` report) is no idle kernel."""
+    heap_after, blocks_after = in_use(), sys.getallocatedblocks()
+    section = {"before": ctx.heap_before, "after": heap_after, "blocks_before": ctx.blocks_before,
+               "blocks_after": blocks_after}
+    if ctx.blocks_carried:
+        section["blocks_carried"] = True
     why = unavailable()
     if why:
         section["skipped"] = why
     ctx.report["heap"] = section
+    if not (ctx.trace or ctx.deep):
+        ctx.recorder.last_heap = {"pid": os.getpid(), "heap": heap_after, "blocks": blocks_after,
+                                  "rss": ctx.recorder.rss_reader.rss()}
