@@ -44,6 +44,21 @@ def test_modules_and_types():
     assert machinery.CYCLE_ONLY_NAMES == {"frame", "traceback", "cell", "code", "generator", "coroutine"}
 
 
+def test_user_names_leave_out_ipython_history():
+    """The variables probe reads the user's names, in the namespace's order, without IPython's history names (_i5,
+    _5, In, Out), modules or non-string keys; a name the user chose with an underscore stays theirs, also on a second
+    read (the history names met are remembered)."""
+    from memdiag.probes import variables
+
+    ns = {"In": [], "Out": {}, "_": None, "_i3": "a = 1", "_3": 7, "a": 1, "_private": [2], "np": json, 5: "key",
+          "_ii": "", "__builtins__": {}, "_i": "", "b": {"x": 1}, "_iffy": 3}
+    expected = [("a", 1), ("_private", [2]), ("b", {"x": 1}), ("_iffy", 3)]
+    assert variables._user_names(ns) == expected
+    assert "_i3" in variables._HISTORY_NAMES and "_private" not in variables._HISTORY_NAMES
+    ns["_i3x"] = 4
+    assert variables._user_names(ns) == expected + [("_i3x", 4)]
+
+
 def test_type_module_read_without_user_code():
     class Lying(type):
         def __getattribute__(cls, name):
