@@ -43,6 +43,9 @@ HEAVY_CHUNK = 16_384  # survivors whose referents are read in one call
 REFERENTS_SAMPLED = 256  # referents looked at in one container, at most
 TARGETS_KEPT = 24
 CANDIDATES_PER_TYPE = 48  # sampled survivors of one type sized to pick the targets
+# Of a builtin type (kept only from MIN_TARGET_SIZE bytes): the heavy ones come first (see _survivors), and a light one
+# that holds that much is rare among the thousands a cell makes.
+BUILTIN_CANDIDATES = 16
 MIN_TARGET_SIZE = 4096  # smaller survivors are IPython's bookkeeping far more often than the user's data
 _BASE_DEPTH = 32  # links of .base followed, at most
 
@@ -789,8 +792,9 @@ def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidate
             untracked = list(itertools.filterfalse(gc.is_tracked, gc.get_referents(*light)))
             total += ledger.add_many(untracked, weight, into)
         held[tid] = total
-        if tid not in internal:
-            candidates.extend(group)
+        if tid not in internal:  # the heavy first: keep_targets sizes the first few of a type
+            candidates.extend(heavy_objs)
+            candidates.extend(light)
     return own, held
 
 
@@ -905,11 +909,13 @@ def keep_targets(ctx):
     # Out, tracked since the cell put a list in it: a root, not a target.
     kernel = set(map(id, ctx.untracked_namespaces))
     # A few of each type: sized one by one (sizeof and its payload), ranked.
+    limit = {id(tp): BUILTIN_CANDIDATES if protocol.type_attr(tp, "__module__") == "builtins" else CANDIDATES_PER_TYPE
+             for tp in ctx.census_types}
     per_type = {}
     kept = []
     for obj in candidates:
         tid = id(type(obj))
-        if tid in wanted and id(obj) not in kernel and per_type.get(tid, 0) < CANDIDATES_PER_TYPE:
+        if tid in wanted and id(obj) not in kernel and per_type.get(tid, 0) < limit[tid]:
             per_type[tid] = per_type.get(tid, 0) + 1
             kept.append(obj)
     picked = sorted(((held_size(obj, ctx.sizes), id(obj), obj) for obj in kept), key=_size_and_id,
