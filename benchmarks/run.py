@@ -385,17 +385,19 @@ PERFORMANCE_HEADER = """# Performance
 
 Written by `make bench` (benchmarks/run.py): memdiag side by side with the peers a user would otherwise reach for,
 in one run, on heaps of 100k, 1M and 5M live objects. How memdiag stays cheap: `gc.freeze()` before each cell leaves
-only the cell's own objects to inspect; the census counts them by type at C speed (`Counter(map(...))`) and sizes a
-sample of about a thousand, reading their referents one type at a time with one `gc.get_referents` call; the big
-objects a sample misses are still counted, one by one, when the allocator's growth leaves something unexplained;
-tracemalloc runs only on the next run of a cell already flagged; backref chains come from one batched referrer pass
-per level for all targets. Where the remaining cost goes: `gc.get_objects()` on what the cell left (about 20 ms per
-million objects), counting the cell's survivors by type (about 0.9 ms per 10,000), the census sample (about 0.5 ms),
+only the cell's own objects to inspect; the census counts them exactly by type at C speed, run by run of one type as
+`gc.get_objects()` lists them (a Counter where types interleave), and sizes a sample of about a thousand, reading
+their referents one type at a time with one `gc.get_referents` call; the big objects a sample misses are still
+counted, one by one, when the allocator's growth leaves something unexplained; tracemalloc runs only on the next run
+of a cell already flagged; backref chains come from one batched referrer pass per level for all targets. Where the
+remaining cost goes: `gc.get_objects()` on what the cell left (about 20 ms per million objects), counting the cell's
+survivors by type (about 0.2 ms per 10,000 in long runs, 0.45 ms interleaved), the census sample (about 0.5 ms),
 RSS and the allocators' counters, and for flagged cells the chain search (identity roots first; a heap pass per level
 only on a first run, a leak or a deep run). Of the counters, `sys.getallocatedblocks()` is the one that grows with the
 heap: it visits every pymalloc pool (a 16 KiB page of small objects), cache-cold after a cell, about 0.2 ms per read
-at 1M objects and 0.6-1.5 ms at 5M; it is read before and after each cell, and is what makes memdiag's cost at 5M
-objects higher than at 1M.
+at 1M objects and 0.5-1.5 ms at 5M. It is read once per cell, after it: the reading is carried over as the next
+cell's start while the kernel stays idle in between (probes/heap.py). It is what makes memdiag's cost at 5M objects
+higher than at 1M.
 `%%memdiag --lines` measures lines on RSS and runs each top-level statement whole, with no tracer, so the cell runs at
 its own speed and the added time is the deep report's own work; `--lines --trace` pays for tracemalloc itself, which
 slows an allocation-heavy cell many times over.
