@@ -52,8 +52,8 @@ class CellContext:
         "cache_lens", "out_value", "untracked_namespaces",
         # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
         "untracked",
-        # census.py -> backrefs.py: the biggest survivors' types, the biggest sampled survivors as (bytes, id, obj),
-        # survivors kept as targets, whether to keep any
+        # census.py -> backrefs.py: the biggest survivors' types, the sampled survivors, the candidate targets kept
+        # (ranked by census.rank_targets when the chains are searched), whether to keep any
         "census_types", "candidates", "targets", "interesting",
         # recorder.py: the announcer of long post-cell work (progress.py)
         "progress",

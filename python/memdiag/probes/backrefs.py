@@ -13,7 +13,7 @@ import types
 
 from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base, held_size, referents, retained_size, sizeof
+from .census import array_base, held_size, rank_targets, referents, retained_size, sizeof
 from .cycles import attribute_edge
 from .roots import Roots, frame_locals, label
 
@@ -293,7 +293,7 @@ def _targets(ctx):
         if status != "grown" and leak and picked:
             continue  # a rebound name holds this run's new value, not what the earlier runs leaked
         picked.extend(newest_items(value, max(added, 1)) if status == "grown" else [value])
-    extra, ctx.targets = ctx.targets, []  # a list of ours: it must not be found as a referrer
+    extra = rank_targets(ctx)  # the census's biggest survivors
     picked.extend(extra)
     extra.clear()
     unique, ids = [], set()

@@ -899,8 +899,10 @@ def _size_and_id(candidate):
 
 
 def keep_targets(ctx):
-    """Keep the biggest of the survivors the census sampled as backref targets (ctx.targets, at most TARGETS_KEPT),
-    for cells that may be flagged (after cycles freed garbage); drop the census's sample either way."""
+    """Keep a few of each type of the survivors the census sampled (the heavy first; BUILTIN_CANDIDATES of a builtin
+    type, CANDIDATES_PER_TYPE of the others) as candidate backref targets, ctx.targets, for cells that may be flagged
+    (after cycles freed garbage); drop the census's sample either way. They are sized and ranked only when the chains
+    are searched (rank_targets), after the variables probe has sized the big values the cell bound (one reading)."""
     candidates, ctx.candidates = ctx.candidates, []
     if not ctx.gc.frozen or not ctx.census_types or not ctx.interesting:
         candidates.clear()
@@ -908,7 +910,6 @@ def keep_targets(ctx):
     wanted = {id(tp) for tp in ctx.census_types if not machinery.is_machinery_type(tp)}
     # Out, tracked since the cell put a list in it: a root, not a target.
     kernel = set(map(id, ctx.untracked_namespaces))
-    # A few of each type: sized one by one (sizeof and its payload), ranked.
     limit = {id(tp): BUILTIN_CANDIDATES if protocol.type_attr(tp, "__module__") == "builtins" else CANDIDATES_PER_TYPE
              for tp in ctx.census_types}
     per_type = {}
@@ -918,14 +919,22 @@ def keep_targets(ctx):
         if tid in wanted and id(obj) not in kernel and per_type.get(tid, 0) < limit[tid]:
             per_type[tid] = per_type.get(tid, 0) + 1
             kept.append(obj)
+    candidates.clear()
+    ctx.targets = kept
+
+
+def rank_targets(ctx):
+    """The candidates keep_targets kept, taken from ctx.targets (left empty: the list is ours and must not be found as
+    a referrer), sized one by one (held_size, with the cell's memo ctx.sizes) and ranked: at most TARGETS_KEPT, the
+    biggest first, of at least MIN_TARGET_SIZE bytes unless their type is not a builtin."""
+    kept, ctx.targets = ctx.targets, []
     picked = sorted(((held_size(obj, ctx.sizes), id(obj), obj) for obj in kept), key=_size_and_id,
                     reverse=True)
     kept.clear()
-    candidates.clear()
     # Small survivors are kept too when their type is not a builtin: 8,000 Loggers of 500 B each are the leak.
     # (Filtered before the cut: 24 bigger dicts must not push the Loggers out and then be dropped themselves.)
-    kept = [obj for size, _, obj in picked
-            if size >= MIN_TARGET_SIZE or protocol.type_attr(type(obj), "__module__") != "builtins"]
-    ctx.targets = kept[:TARGETS_KEPT]
-    kept.clear()
+    ranked = [obj for size, _, obj in picked
+              if size >= MIN_TARGET_SIZE or protocol.type_attr(type(obj), "__module__") != "builtins"]
     picked.clear()
+    del ranked[TARGETS_KEPT:]
+    return ranked
