@@ -204,11 +204,32 @@ def bench_memdiag_runs(shell, toolbox, quick):
     tool.enable()
     lines = wall("%%memdiag --lines\n" + python, runs)
     lines_traced = wall("%%memdiag --lines --trace\n" + python, runs)
+    fragmented = bench_fragmented(shell, memdiag, 4 if quick else 12)
     tool.close()
     return {"flagged_s": statistics.median(t for t, _ in flagged) if flagged else None,
             "flagged_modes": sorted({m for _, m in flagged}), "flagged_runs": len(flagged),
             "deep_added_s": deep - bare_leak, "lines_s": lines, "bare_python_s": bare_python,
-            "lines_added": (lines - bare_python) / bare_python, "lines_traced_s": lines_traced}
+            "lines_added": (lines - bare_python) / bare_python, "lines_traced_s": lines_traced,
+            "fragmented": fragmented}
+
+
+def bench_fragmented(shell, memdiag, runs):
+    """The two-line cell's cost to memdiag (its hooks' own clock, median of `runs`) on a glibc heap fragmented the way
+    mid-size objects leave it (100,000 bytearrays of 0.6-3.6 kB, every other one freed): mallinfo2 walks the free
+    chunks, and is read before and after each cell. {"free_chunks": mallinfo2's ordblks, "hooks_s"}, or None without
+    mallinfo2."""
+    from memdiag.probes import heap
+
+    read = heap._mallinfo2()
+    if read is None:
+        return None
+    shell.run_cell("_frag = [bytearray(600 + i % 3000) for i in range(100_000)]\ndel _frag[::2]", store_history=True)
+    chunks = int(read().ordblks)
+    for _ in range(runs + 2):
+        shell.run_cell(SMALL_CELL, store_history=True)
+    hooks = statistics.median(r["overhead_s"] for r in memdiag.history()[-runs:])
+    shell.run_cell("del _frag", store_history=True)
+    return {"free_chunks": chunks, "hooks_s": hooks}
 
 
 def import_child():
@@ -523,6 +544,11 @@ def markdown(result):
                   f"(+{runs['lines_added']:.1f}x: lines on RSS, the deep report's own work), and "
                   f"`%%memdiag --lines --trace` in {ms(runs['lines_traced_s'])} (tracemalloc's own cost on a cell "
                   f"that allocates 800,000 objects)."]
+        frag = runs.get("fragmented")
+        if frag:
+            lines += ["", f"On a glibc heap fragmented into {frag['free_chunks']:,} free chunks (100,000 bytearrays of "
+                      f"0.6-3.6 kB, every other one freed), the two-line cell costs memdiag {ms(frag['hooks_s'])} of "
+                      "its own time: mallinfo2, read before and after each cell, walks glibc's free chunks."]
     imports = result.get("imports")
     if imports:
         lines += ["", f"An import cell (`{IMPORT_CELL}`, {imports['modules']} modules, in a fresh interpreter): "
