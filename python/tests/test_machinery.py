@@ -54,7 +54,7 @@ def test_user_names_leave_out_ipython_history():
           "_ii": "", "__builtins__": {}, "_i": "", "b": {"x": 1}, "_iffy": 3}
     expected = [("a", 1), ("_private", [2]), ("b", {"x": 1}), ("_iffy", 3)]
     assert variables._user_names(ns) == expected
-    assert "_i3" in variables._HISTORY_NAMES and "_private" not in variables._HISTORY_NAMES
+    assert "_i3" in variables._IPYTHON_SEEN and "_private" not in variables._IPYTHON_SEEN
     ns["_i3x"] = 4
     assert variables._user_names(ns) == expected + [("_i3x", 4)]
 

@@ -80,20 +80,19 @@ def newest_items(value, grown):
     return []
 
 
-# IPython's history names met so far (_i5, _5: one or two more per cell, never the user's): skipped by one set lookup,
-# not parsed again on every cell (a namespace of a thousand cells' history).
-_HISTORY_NAMES = set()
+# IPython's names met so far (_i5, _5: one or two more per cell, never the user's): skipped by one set lookup, not
+# parsed again on every cell (a namespace of a thousand cells' history).
+_IPYTHON_SEEN = set()
 
 
 def _user_names(ns):
     """[(name, value)] of the user's names in `ns`, in its order: not IPython's (is_ipython_name), not modules."""
     out = []
     for k, v in list(ns.items()):
-        if type(k) is not str or k in _HISTORY_NAMES:
+        if type(k) is not str or k in _IPYTHON_SEEN:
             continue
         if is_ipython_name(k):
-            if k[:1] == "_" and k not in _IPYTHON_NAMES:
-                _HISTORY_NAMES.add(k)
+            _IPYTHON_SEEN.add(k)
             continue
         if not issubclass(type(v), types.ModuleType):
             out.append((k, v))
