@@ -52,6 +52,9 @@ class CellContext:
         "cache_lens", "out_value", "untracked_namespaces",
         # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
         "untracked",
+        # recorder.py -> census.py: the ExecutionResult IPython passed to post_run_cell (its event's argument tuple is
+        # the kernel's, probes/leftovers.py)
+        "result",
         # census.py -> backrefs.py: the biggest survivors' types, the sampled survivors, the candidate targets kept
         # (ranked by census.rank_targets when the chains are searched), whether to keep any
         "census_types", "candidates", "targets", "interesting",
@@ -99,6 +102,7 @@ class CellContext:
         self.untracked_namespaces = []  # the kernel's containers untracked before the cell (probes/ipcache.py)
         self.out_value = None
         self.untracked = []
+        self.result = None
         self.census_types = []
         self.candidates = []
         self.targets = []
@@ -133,6 +137,7 @@ class CellContext:
         self.names_changed = []
         self.out_value = None
         self.untracked = []
+        self.result = None
         self.census_types = []
         self.candidates = []
         self.targets = []

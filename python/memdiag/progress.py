@@ -46,6 +46,10 @@ class _Watcher:
             if self._armed is not None and self._armed[0] is progress:
                 self._armed = None
 
+    def armed(self):
+        """(progress, deadline) armed now, or None."""
+        return self._armed
+
     def _run(self):
         while True:
             with self._cond:
@@ -113,6 +117,13 @@ class Progress:
         with self._lock:
             self._stopped = True
         _WATCHER.disarm(self)
+
+    def records(self):
+        """The tuples this announcer and the timer keep for it ((stage, text) now and last said, the timer's (progress,
+        deadline)): memdiag's own, never a cell's survivors (probes/leftovers.py)."""
+        armed = _WATCHER.armed()
+        return [r for r in (self._current, self._said, armed if armed is not None and armed[0] is self else None)
+                if r is not None]
 
     def _fire(self):
         self._send()

@@ -212,6 +212,7 @@ class Recorder:
         if ctx is None:
             self._run_pending()
             return
+        ctx.result = result
         ctx.progress.execution_count = _count(getattr(result, "execution_count", None))
         ctx.progress.start()
         try:
@@ -234,7 +235,10 @@ class Recorder:
     def _build(self, ctx, result, t_end):
         report = ctx.report
         try:
-            for name, step in _AFTER_FROZEN:
+            # By index: a tuple's iterator, made after the gc was frozen, would be among the survivors the census counts
+            # (a range's iterator is not tracked by the gc).
+            for i in range(len(_AFTER_FROZEN)):
+                name, step = _AFTER_FROZEN[i]
                 self._stage(ctx, name)
                 ctx.attempt(name, step)
             ctx.interesting = self._interesting(ctx)

@@ -5,6 +5,9 @@ heap size. Counting by type runs at C speed (Counter over map of type ids); size
 heavy survivor (4 kB or more, or a container longer than 512) stands for itself, a rare type is read whole, the rest
 of a type is extrapolated from its light sample, read one type at a time with one gc.get_referents call. When the
 allocators grew by more than the sample explains, the big objects it missed are found and counted (_heavy_payload).
+What the kernel made around the cell and still holds (IPython's event arguments and history records, memdiag's own
+records, a kernel thread's `with` blocks) is taken out where the sample holds every survivor of its type
+(probes/leftovers.py): a two-line cell reports its two objects.
 
 Payload by its own type: a survivor is sized by its own getsizeof, and the untracked objects it holds (bytes,
 bytearray, str, numpy arrays, dicts and tuples of them: never in gc lists) are counted under their own types, with
@@ -26,6 +29,7 @@ from types import CodeType
 
 from .. import machinery, protocol
 from ..gcguard import RAW
+from . import leftovers
 
 MAX_ROWS = 8  # growth rows shown; the rest are summed into one "other" row
 MIN_ROW_SHARE = 0.01  # a row takes or holds at least this share of the total bytes
@@ -713,6 +717,30 @@ def _leave_out(census, own):
                 census.types.pop(tid, None)
 
 
+def _leave_out_held(census, held, own):
+    """Take the kernel's objects `held` ({id: object}, leftovers.held), and the generators and bound methods that run
+    its code (leftovers.runs_machinery), out of the census where it counted them: of a type whose every survivor is in
+    the sample (exact counts, the sample as long as the count), those in it; `own` ({id: object}) was taken out
+    already. A type the sample holds only part of keeps its count: its few kernel objects
+    are lost among the cell's many."""
+    if not census.exact:
+        return
+    for tid, group in list(census.groups.items()):
+        if census.counts.get(tid) != len(group):
+            continue
+        kernel = leftovers.runs_machinery if tid in leftovers.ASSOCIATED else None
+        kept = [obj for obj in group if (id(obj) not in held and not (kernel and kernel(obj))) or id(obj) in own]
+        if len(kept) == len(group):
+            continue
+        if kept:
+            group[:] = kept
+            census.counts[tid] = len(kept)
+        else:
+            del census.groups[tid]
+            census.types.pop(tid, None)
+            census.counts.pop(tid, None)
+
+
 def _named_containers(census, fresh):
     """Put the cell's big named containers (`fresh`, from _bound_values) in the sample: the value of a name the cell
     bound or rebound that is a list, tuple, dict or set longer than REFERENTS_SAMPLED (one list of a million items
@@ -834,7 +862,13 @@ def after(ctx):
         reason = USER_FROZEN if ctx.gc.user_frozen else "the gc was not frozen for this cell"
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
-    objs = RAW.get_objects()
+    _census(ctx, RAW.get_objects())
+
+
+def _census(ctx, objs):
+    """after's work on the survivors `objs` (gc.get_objects(), the gc frozen). Kept apart from `after`, which has no
+    closure: the cells a function's comprehensions and lambdas share (3.10, 3.11) are made when it is called, and would
+    be counted among the survivors had they been made before gc.get_objects()."""
     # An old container the gc did not track (Out holding only arrays and numbers) is tracked from the moment the cell
     # puts a list in it, and then looks new: it is the kernel's, not a survivor of this cell.
     became = {id(c) for c in ctx.untracked_namespaces if gc.is_tracked(c)}
@@ -842,7 +876,16 @@ def after(ctx):
         objs = [o for o in objs if id(o) not in became]
     census = _Counted(objs)
     del objs
-    _leave_out(census, _own_sections(ctx))
+    own = _own_sections(ctx)
+    _leave_out(census, own)
+    # What the kernel holds right now (IPython's event arguments and history records, memdiag's progress records) is
+    # not the cell's either: found from where it is held (probes/leftovers.py).
+    roots = ctx.progress.records() if ctx.progress is not None else []
+    if census.exact and len(census.objs) <= leftovers.EVENT_SCAN_MAX and ctx.result is not None:
+        events = getattr(ctx.recorder.shell, "events", None)
+        callbacks = getattr(events, "callbacks", None)
+        roots += leftovers.event_call(ctx.result, callbacks.get("post_run_cell") if type(callbacks) is dict else None)
+    _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots), own)
     old, bound, fresh = _bound_values(ctx)
     _named_containers(census, fresh)
     fresh.clear()
@@ -938,3 +981,4 @@ def rank_targets(ctx):
     picked.clear()
     del ranked[TARGETS_KEPT:]
     return ranked
+

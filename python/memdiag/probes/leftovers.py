@@ -1,0 +1,104 @@
+"""The kernel's own survivors of a cell: what IPython, ipykernel and memdiag hold at the census's moment, by identity.
+
+From before the cell until the census the gc is frozen, so every tracked object made in between is a survivor, the
+kernel's as much as the user's: a two-line cell `x = [1, 2, 3]; y = {'a': x}` left 25 of them where the user made
+two. The census (_leave_out_held) takes out those found here:
+
+- IPython's records of the cell: its linecache entry (the cell's lines, for tracebacks) and the history manager's
+  input and output caches (held);
+- memdiag's progress records (Progress.records);
+- IPython's call of the post_run_cell hooks: the event's argument tuple, the copy of the callback list it iterates and
+  that copy's iterator (event_call, for a census of EVENT_SCAN_MAX survivors at most);
+- generators and coroutines that run the machinery's code, and methods bound to the machinery's objects
+  (runs_machinery): the `with` blocks and waits of the kernel's threads.
+
+From the roots, held() goes down through tuples, lists, dicts, sets and their iterators only, LEVELS deep: an instance
+or a bound method is not looked into (its __self__ may be the user's). Still counted: a kernel thread caught halfway
+through its work (IPython's history thread inserting the cell into its database, ipykernel's IOPub thread sending a
+message), whose objects only its running frames hold: a few, a few hundred bytes.
+"""
+import gc
+import itertools
+import linecache
+import operator
+import types
+
+from .. import machinery
+
+LEVELS = 3  # containers followed below a root, at most
+LINECACHE_NEWEST = 4  # linecache entries looked at, newest first (one per cell; a traceback adds its files')
+_CONTAINERS = (tuple, list, dict, set, frozenset, type(iter(())), type(iter([])), type(iter({})),
+               type(iter({}.values())), type(iter({}.items())), type(iter(set())))
+_CONTAINER_IDS = frozenset(map(id, _CONTAINERS))
+_LIST_ITERATOR = type(iter([]))
+_CODE_OF = {types.GeneratorType: "gi_code", types.CoroutineType: "cr_code", types.AsyncGeneratorType: "ag_code"}
+_BOUND = (types.MethodType, types.BuiltinMethodType)
+EVENT_SCAN_MAX = 4096  # survivors up to which the event's argument tuple and callback list copy are looked for
+
+
+def event_call(result, callbacks):
+    """[objects] IPython's events.trigger made to call the post_run_cell hooks with `result`: the argument tuple
+    (result,), the copy of the callback list `callbacks` it iterates, and that copy's iterator. From gc.get_referrers,
+    which (the gc frozen) scans the young objects only: the caller calls it for a small census (EVENT_SCAN_MAX)."""
+    firsts = [result]
+    if type(callbacks) is list and callbacks:
+        firsts.append(callbacks[0])
+    found = []
+    for ref in gc.get_referrers(*firsts):
+        if type(ref) is tuple and len(ref) == 1 and ref[0] is result:
+            found.append(ref)
+        elif (type(ref) is list and ref is not callbacks and type(callbacks) is list
+              and len(ref) == len(callbacks) and all(map(operator.is_, ref, callbacks))):
+            found.append(ref)
+    copies = [ref for ref in found if type(ref) is list]
+    if copies:
+        found.extend(ref for ref in gc.get_referrers(*copies) if type(ref) is _LIST_ITERATOR)
+    return found
+
+
+def held(shell, extra=()):
+    """{id: object} of what the kernel holds now (see the module's header): the roots and, through containers only,
+    what they refer to, LEVELS deep. `extra`: more roots (memdiag's own records, the hook's argument tuple)."""
+    roots = []
+    cache = getattr(linecache, "cache", None)
+    if isinstance(cache, dict):
+        for entry in itertools.islice(reversed(cache.values()), LINECACHE_NEWEST):
+            roots.append(entry)
+    history = getattr(shell, "history_manager", None)
+    for name in ("db_input_cache", "db_output_cache"):
+        value = getattr(history, name, None) if history is not None else None
+        if type(value) is list:
+            roots.append(value)
+    roots.extend(extra)
+    found = {id(root): root for root in roots}
+    level = gc.get_referents(*roots)
+    del roots
+    for depth in range(LEVELS + 1):
+        deeper = []
+        for obj in level:
+            if id(obj) in found:
+                continue
+            found[id(obj)] = obj
+            if depth < LEVELS and id(type(obj)) in _CONTAINER_IDS:
+                deeper.append(obj)
+        if not deeper:
+            break
+        level = gc.get_referents(*deeper)
+    return found
+
+
+def runs_machinery(obj):
+    """True for a generator or coroutine running the machinery's code, or a method bound to one of the machinery's
+    objects (a lock's or a context manager's __exit__ waiting on a kernel thread's stack): the kernel's, whoever holds
+    it. Read through the types' own descriptors: no user code runs."""
+    tp = type(obj)
+    attr = _CODE_OF.get(tp)
+    if attr is not None:
+        return machinery.is_machinery_file(getattr(obj, attr).co_filename)
+    if tp is _BOUND[0] or tp is _BOUND[1]:
+        return machinery.is_machinery_type(type(obj.__self__))
+    return False
+
+
+# Types whose objects runs_machinery decides one by one (by id).
+ASSOCIATED = frozenset(map(id, (*_CODE_OF, *_BOUND)))
