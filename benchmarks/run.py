@@ -418,7 +418,10 @@ only on a first run, a leak or a deep run). Of the counters, `sys.getallocatedbl
 heap: it visits every pymalloc pool (a 16 KiB page of small objects), cache-cold after a cell, about 0.2 ms per read
 at 1M objects and 0.5-1.5 ms at 5M. It is read once per cell, after it: the reading is carried over as the next
 cell's start while the kernel stays idle in between (probes/heap.py). It is what makes memdiag's cost at 5M objects
-higher than at 1M.
+higher than at 1M. An O(1) count was built and measured (a C wrapper of the object allocators, the way tracemalloc
+wraps them, counting blocks as they come and go): it took 0.35 ms off the hooks' clock of the 10,000-object cell at 5M
+objects, but added 1.5-2.5 ms (3-4%) to the body of the allocation-heavy cell, more than the walk it saved there, and a
+cost that grows with every long cell. It was not kept.
 `%%memdiag --lines` measures lines on RSS and runs each top-level statement whole, with no tracer, so the cell runs at
 its own speed and the added time is the deep report's own work; `--lines --trace` pays for tracemalloc itself, which
 slows an allocation-heavy cell many times over.
