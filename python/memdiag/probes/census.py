@@ -717,19 +717,18 @@ def _leave_out(census, own):
                 census.types.pop(tid, None)
 
 
-def _leave_out_held(census, held, own):
+def _leave_out_held(census, held):
     """Take the kernel's objects `held` ({id: object}, leftovers.held), and the generators and bound methods that run
     its code (leftovers.runs_machinery), out of the census where it counted them: of a type whose every survivor is in
-    the sample (exact counts, the sample as long as the count), those in it; `own` ({id: object}) was taken out
-    already. A type the sample holds only part of keeps its count: its few kernel objects
-    are lost among the cell's many."""
+    the sample (exact counts, the sample as long as the count), those in it. A type the sample holds only part of keeps
+    its count: its few kernel objects are lost among the cell's many."""
     if not census.exact:
         return
     for tid, group in list(census.groups.items()):
         if census.counts.get(tid) != len(group):
             continue
         kernel = leftovers.runs_machinery if tid in leftovers.ASSOCIATED else None
-        kept = [obj for obj in group if (id(obj) not in held and not (kernel and kernel(obj))) or id(obj) in own]
+        kept = [obj for obj in group if id(obj) not in held and not (kernel and kernel(obj))]
         if len(kept) == len(group):
             continue
         if kept:
@@ -876,8 +875,7 @@ def _census(ctx, objs):
         objs = [o for o in objs if id(o) not in became]
     census = _Counted(objs)
     del objs
-    own = _own_sections(ctx)
-    _leave_out(census, own)
+    _leave_out(census, _own_sections(ctx))
     # What the kernel holds right now (IPython's event arguments and history records, memdiag's progress records) is
     # not the cell's either: found from where it is held (probes/leftovers.py).
     roots = ctx.progress.records() if ctx.progress is not None else []
@@ -885,7 +883,7 @@ def _census(ctx, objs):
         events = getattr(ctx.recorder.shell, "events", None)
         callbacks = getattr(events, "callbacks", None)
         roots += leftovers.event_call(ctx.result, callbacks.get("post_run_cell") if type(callbacks) is dict else None)
-    _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots), own)
+    _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
     old, bound, fresh = _bound_values(ctx)
     _named_containers(census, fresh)
     fresh.clear()
@@ -981,4 +979,3 @@ def rank_targets(ctx):
     picked.clear()
     del ranked[TARGETS_KEPT:]
     return ranked
-
