@@ -724,11 +724,13 @@ def _leave_out_held(census, held):
     its count: its few kernel objects are lost among the cell's many."""
     if not census.exact:
         return
+    kind = machinery.file_kinds()
     for tid, group in list(census.groups.items()):
         if census.counts.get(tid) != len(group):
             continue
-        kernel = leftovers.runs_machinery if tid in leftovers.ASSOCIATED else None
-        kept = [obj for obj in group if id(obj) not in held and not (kernel and kernel(obj))]
+        associated = tid in leftovers.ASSOCIATED
+        kept = [obj for obj in group
+                if id(obj) not in held and not (associated and leftovers.runs_machinery(obj, kind))]
         if len(kept) == len(group):
             continue
         if kept:

@@ -87,14 +87,15 @@ def held(shell, extra=()):
     return found
 
 
-def runs_machinery(obj):
+def runs_machinery(obj, kind=None):
     """True for a generator or coroutine running the machinery's code, or a method bound to one of the machinery's
     objects (a lock's or a context manager's __exit__ waiting on a kernel thread's stack): the kernel's, whoever holds
-    it. Read through the types' own descriptors: no user code runs."""
+    it. Read through the types' own descriptors: no user code runs. `kind`: machinery.file_kinds(), when many are
+    asked in a row."""
     tp = type(obj)
     attr = _CODE_OF.get(tp)
     if attr is not None:
-        return machinery.is_machinery_file(getattr(obj, attr).co_filename)
+        return (kind or machinery.file_kind)(getattr(obj, attr).co_filename) is not None
     if tp is _BOUND[0] or tp is _BOUND[1]:
         return machinery.is_machinery_type(type(obj.__self__))
     return False
