@@ -881,10 +881,14 @@ def _census(ctx, objs):
     # What the kernel holds right now (IPython's event arguments and history records, memdiag's progress records) is
     # not the cell's either: found from where it is held (probes/leftovers.py).
     roots = ctx.progress.records() if ctx.progress is not None else []
-    if census.exact and len(census.objs) <= leftovers.EVENT_SCAN_MAX and ctx.result is not None:
+    if census.exact and ctx.result is not None:
         events = getattr(ctx.recorder.shell, "events", None)
         callbacks = getattr(events, "callbacks", None)
-        roots += leftovers.event_call(ctx.result, callbacks.get("post_run_cell") if type(callbacks) is dict else None)
+        # Among the types' survivors when the sample holds them all (_leave_out_held takes out no others).
+        complete = [census.groups[id(tp)] for tp in leftovers.EVENT_TYPES
+                    if len(census.groups.get(id(tp), ())) == census.counts.get(id(tp))]
+        roots += leftovers.event_call(ctx.result, callbacks.get("post_run_cell") if type(callbacks) is dict else None,
+                                      itertools.chain.from_iterable(complete))
     _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
     old, bound, fresh = _bound_values(ctx)
     _named_containers(census, fresh)

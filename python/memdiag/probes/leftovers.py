@@ -8,7 +8,7 @@ two. The census (_leave_out_held) takes out those found here:
   input and output caches (held);
 - memdiag's progress records (Progress.records);
 - IPython's call of the post_run_cell hooks: the event's argument tuple, the copy of the callback list it iterates and
-  that copy's iterator (event_call, for a census of EVENT_SCAN_MAX survivors at most);
+  that copy's iterator (event_call, among the survivors of those types when the sample holds all of them);
 - generators and coroutines that run the machinery's code, and methods bound to the machinery's objects
   (runs_machinery): the `with` blocks and waits of the kernel's threads.
 
@@ -33,26 +33,28 @@ _CONTAINER_IDS = frozenset(map(id, _CONTAINERS))
 _LIST_ITERATOR = type(iter([]))
 _CODE_OF = {types.GeneratorType: "gi_code", types.CoroutineType: "cr_code", types.AsyncGeneratorType: "ag_code"}
 _BOUND = (types.MethodType, types.BuiltinMethodType)
-EVENT_SCAN_MAX = 4096  # survivors up to which the event's argument tuple and callback list copy are looked for
+# The types of what events.trigger makes to call the hooks: the argument tuple, the callback list's copy, its iterator.
+EVENT_TYPES = (tuple, list, _LIST_ITERATOR)
 
 
-def event_call(result, callbacks):
-    """[objects] IPython's events.trigger made to call the post_run_cell hooks with `result`: the argument tuple
-    (result,), the copy of the callback list `callbacks` it iterates, and that copy's iterator. From gc.get_referrers,
-    which (the gc frozen) scans the young objects only: the caller calls it for a small census (EVENT_SCAN_MAX)."""
-    firsts = [result]
-    if type(callbacks) is list and callbacks:
-        firsts.append(callbacks[0])
-    found = []
-    for ref in gc.get_referrers(*firsts):
-        if type(ref) is tuple and len(ref) == 1 and ref[0] is result:
-            found.append(ref)
-        elif (type(ref) is list and ref is not callbacks and type(callbacks) is list
-              and len(ref) == len(callbacks) and all(map(operator.is_, ref, callbacks))):
-            found.append(ref)
-    copies = [ref for ref in found if type(ref) is list]
-    if copies:
-        found.extend(ref for ref in gc.get_referrers(*copies) if type(ref) is _LIST_ITERATOR)
+def event_call(result, callbacks, survivors):
+    """[objects] among `survivors` that IPython's events.trigger made to call the post_run_cell hooks with `result`: the
+    argument tuple (result,), the copy of the callback list `callbacks` it iterates, and that copy's iterator."""
+    if type(callbacks) is not list:
+        callbacks = None
+    found, iterators = [], []
+    for obj in survivors:
+        tp = type(obj)
+        if tp is tuple and len(obj) == 1 and obj[0] is result:
+            found.append(obj)
+        elif (tp is list and callbacks is not None and obj is not callbacks and len(obj) == len(callbacks)
+              and all(map(operator.is_, obj, callbacks))):
+            found.append(obj)
+        elif tp is _LIST_ITERATOR:
+            iterators.append(obj)
+    copies = {id(obj) for obj in found if type(obj) is list}
+    if copies and iterators:
+        found.extend(it for it in iterators if any(id(seq) in copies for seq in gc.get_referents(it)))
     return found
 
 
