@@ -608,6 +608,11 @@ class _Counted:
         self.counts = counts
         self.types = {tid: type(group[0]) for tid, group in groups.items()}
 
+    def whole(self, tid):
+        """The sample of the type `tid` when it holds every survivor of that type (exact counts), else None."""
+        group = self.groups.get(tid)
+        return group if self.exact and group is not None and len(group) == self.counts.get(tid) else None
+
     def release(self):
         """Drop every survivor held."""
         self.objs = None
@@ -725,8 +730,9 @@ def _leave_out_held(census, held):
     if not census.exact:
         return
     kind = machinery.file_kinds()
-    for tid, group in list(census.groups.items()):
-        if census.counts.get(tid) != len(group):
+    for tid in list(census.groups):
+        group = census.whole(tid)
+        if group is None:
             continue
         associated = tid in leftovers.ASSOCIATED
         kept = [obj for obj in group
@@ -881,14 +887,10 @@ def _census(ctx, objs):
     # What the kernel holds right now (IPython's event arguments and history records, memdiag's progress records) is
     # not the cell's either: found from where it is held (probes/leftovers.py).
     roots = ctx.progress.records() if ctx.progress is not None else []
-    if census.exact and ctx.result is not None:
-        events = getattr(ctx.recorder.shell, "events", None)
-        callbacks = getattr(events, "callbacks", None)
+    if ctx.result is not None:
         # Among the types' survivors when the sample holds them all (_leave_out_held takes out no others).
-        complete = [census.groups[id(tp)] for tp in leftovers.EVENT_TYPES
-                    if len(census.groups.get(id(tp), ())) == census.counts.get(id(tp))]
-        roots += leftovers.event_call(ctx.result, callbacks.get("post_run_cell") if type(callbacks) is dict else None,
-                                      itertools.chain.from_iterable(complete))
+        whole = [census.whole(id(tp)) or () for tp in leftovers.EVENT_TYPES]
+        roots += leftovers.event_call(ctx.recorder.shell, ctx.result, itertools.chain.from_iterable(whole))
     _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
     old, bound, fresh = _bound_values(ctx)
     _named_containers(census, fresh)

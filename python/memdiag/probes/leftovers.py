@@ -37,9 +37,12 @@ _BOUND = (types.MethodType, types.BuiltinMethodType)
 EVENT_TYPES = (tuple, list, _LIST_ITERATOR)
 
 
-def event_call(result, callbacks, survivors):
-    """[objects] among `survivors` that IPython's events.trigger made to call the post_run_cell hooks with `result`: the
-    argument tuple (result,), the copy of the callback list `callbacks` it iterates, and that copy's iterator."""
+def event_call(shell, result, survivors):
+    """[objects] among `survivors` that IPython's events.trigger made to call the post_run_cell hooks of `shell` with
+    `result`: the argument tuple (result,), the copy of the shell's callback list it iterates, and that copy's
+    iterator."""
+    callbacks = getattr(getattr(shell, "events", None), "callbacks", None)
+    callbacks = callbacks.get("post_run_cell") if type(callbacks) is dict else None
     if type(callbacks) is not list:
         callbacks = None
     found, iterators = [], []
