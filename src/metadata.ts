@@ -146,6 +146,13 @@ function summaryReport(report: IReport): IReport {
     cell_id: report.cell_id,
     execution_count: report.execution_count,
     run: report.run,
+    // Which kernel process and when: read back, the report keeps its place and its restart marks.
+    ...(report.kernel_session === undefined
+      ? {}
+      : { kernel_session: report.kernel_session }),
+    ...(report.started_at === undefined
+      ? {}
+      : { started_at: report.started_at }),
     duration_s: report.duration_s,
     overhead_s: report.overhead_s,
     rss: report.rss,

@@ -108,7 +108,7 @@ export class NotebookMemoryModel {
    */
   add(report: IReport): boolean {
     const session = report.kernel_session;
-    if (session !== undefined && !this._keys.has(Private.key(report))) {
+    if (session !== undefined && !this._held(report)) {
       if (this._session !== null && this._session !== session) {
         this.startSegment();
       }
@@ -134,7 +134,7 @@ export class NotebookMemoryModel {
   merge(reports: ReadonlyArray<IReport>): number {
     let added = 0;
     let claimed = 0;
-    const known = reports.map(report => this._keys.get(Private.key(report)));
+    const known = reports.map(report => this._held(report));
     const firstKnown = known.findIndex(report => report !== undefined);
     let previous: number | null =
       firstKnown >= 0
@@ -269,12 +269,24 @@ export class NotebookMemoryModel {
     return Math.max(Date.now(), after);
   }
 
+  /**
+   * The report held for the same execution, if any. A report saved without its kernel process (by an older
+   * memdiag) is the same execution as a live one that says its process and matches the rest.
+   */
+  private _held(report: IReport): IReport | undefined {
+    return (
+      this._keys.get(Private.key(report)) ??
+      (report.kernel_session === undefined
+        ? undefined
+        : this._keys.get(Private.key({ ...report, kernel_session: undefined })))
+    );
+  }
+
   private _insert(report: IReport, at: number, segment: number): boolean {
-    const key = Private.key(report);
-    if (this._keys.has(key)) {
+    if (this._held(report)) {
       return false;
     }
-    this._keys.set(key, report);
+    this._keys.set(Private.key(report), report);
     this._entries.set(report, { at, segment });
     // After every report of the same time: ties keep their arrival order.
     let low = 0;
@@ -359,9 +371,13 @@ namespace Private {
     return typeof at === 'number' && Number.isFinite(at) ? at * 1000 : null;
   }
 
-  /** One execution's identity: a kernel re-sends its history on every reconnection. */
+  /**
+   * One execution's identity: a kernel re-sends its history on every reconnection. The kernel process is part
+   * of it: after a restart the same cell runs again as execution 1, run 1, and may even start at the same RSS.
+   */
   export function key(report: IReport): string {
     return [
+      report.kernel_session ?? '',
       report.cell_id ?? '',
       report.execution_count ?? '',
       report.run,

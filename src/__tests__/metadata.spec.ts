@@ -43,6 +43,25 @@ describe('cell metadata', () => {
     expect(readReports(value).reports.length).toBeGreaterThan(0);
   });
 
+  it('keeps the kernel process and start time of a report cut down to its summary', () => {
+    const huge = makeReport({
+      kernel_session: 'k1',
+      started_at: 1234.5,
+      objects: {
+        new: 1,
+        growth: Array.from({ length: 10 }, (_, i) => ({
+          type: 'x'.repeat(MAX_METADATA_CHARS / 5) + i,
+          count: 1,
+          size: 1
+        }))
+      }
+    });
+    const saved = readReports(appendReport(undefined, huge, 1)).reports[0];
+    expect(saved.objects).toBeUndefined();
+    expect(saved.kernel_session).toBe('k1');
+    expect(saved.started_at).toBe(1234.5);
+  });
+
   it('shortens long lists', () => {
     const report = makeReport({
       backrefs: Array.from({ length: 20 }, () => ({

@@ -233,6 +233,32 @@ describe('NotebookMemoryModel: started_at and kernel_session (issue 15, item 10)
     expect(model.segmentOf(next)).toBe(model.segmentOf(old) + 1);
   });
 
+  it('takes the first run of a cell after a restart as new, even when it starts at the same RSS', () => {
+    const model = new NotebookMemoryModel();
+    // Execution 1, run 1 of the same cell in two kernel processes; a fresh kernel's RSS repeats to the page.
+    const before = makeReport({ cell_id: 'v', kernel_session: 'k1' });
+    const after = makeReport({ cell_id: 'v', kernel_session: 'k2' });
+    expect(model.add(before)).toBe(true);
+    expect(model.add(after)).toBe(true);
+    expect(model.forCell('v')).toEqual([before, after]);
+    expect(model.isStale(before)).toBe(true);
+    // The second process's history re-sent on a reconnection adds nothing.
+    expect(model.merge([{ ...after }])).toBe(0);
+    expect(model.executions).toHaveLength(2);
+  });
+
+  it('lets a live history claim a report saved without its kernel process', () => {
+    const model = new NotebookMemoryModel();
+    const live = makeReport({ execution_count: 4, kernel_session: 'k1' });
+    const saved = { ...live };
+    delete saved.kernel_session;
+    model.restore([{ report: saved, at: 10 }]);
+    expect(model.isStale(saved)).toBe(true);
+    expect(model.merge([live])).toBe(0);
+    expect(model.executions).toEqual([saved]);
+    expect(model.isStale(saved)).toBe(false);
+  });
+
   it('places a re-sent history by its start times', () => {
     const model = new NotebookMemoryModel();
     const late = makeReport({ execution_count: 3, started_at: 3 });
