@@ -12,6 +12,8 @@ import threading
 import time
 
 DELAY_S = 0.3  # post-cell work shorter than this is never announced
+POLL_S = DELAY_S  # while cells keep coming, the timer thread looks this often (seconds)
+LINGER_S = 5.0  # and goes on looking this long after the last cell (seconds), then sleeps until woken
 STAGES = ("tracing", "backrefs", "leak-check", "lines", "native", "workers", "other")
 
 
@@ -23,22 +25,36 @@ def message(cell_id, execution_count, stage, text, elapsed_s):
 
 
 class _Watcher:
-    """One daemon thread for every cell's timer: arming it per cell costs a lock and a notify, not a thread start
-    (~0.3 ms, and more on a loaded machine)."""
+    """One daemon thread for every cell's timer: arming it per cell costs a lock, not a thread start (~0.3 ms, and
+    more on a loaded machine), and most often not a wake-up either.
+
+    Waking the thread (notify) costs the cell about 0.3 ms: the woken thread takes the GIL from the cell's own thread
+    in the middle of memdiag's post-cell work (measured: `make bench`'s allocation-heavy cell at 1M and 5M objects).
+    So while cells keep coming the thread does not sleep until woken: it looks every POLL_S seconds, and an arm is
+    only noted, to be seen at the next look, which comes before the arm's deadline. LINGER_S seconds after the last
+    arm it sleeps until woken again: an idle kernel has no thread waking up.
+    """
 
     def __init__(self):
         self._cond = threading.Condition()
         self._armed = None  # (progress, deadline on perf_counter)
         self._thread = None
+        # When the thread's present sleep ends (perf_counter seconds), None while it sleeps until woken. An arm
+        # whose deadline is not before it needs no wake-up.
+        self._wakes_at = None
+        self._last_arm = 0.0
 
     def arm(self, progress, deadline):
         """Call progress._fire() at `deadline` (perf_counter seconds) unless disarmed before."""
         with self._cond:
             self._armed = (progress, deadline)
+            self._last_arm = time.perf_counter()
             if self._thread is None or not self._thread.is_alive():
+                self._wakes_at = None
                 self._thread = threading.Thread(target=self._run, name="memdiag-progress", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._wakes_at is None or self._wakes_at > deadline:
+                self._cond.notify()
 
     def disarm(self, progress):
         """Forget `progress` if it is the one armed."""
@@ -50,17 +66,24 @@ class _Watcher:
         """(progress, deadline) armed now, or None."""
         return self._armed
 
+    def _sleep(self, seconds):
+        """Under the lock: sleep `seconds` (None: until notified), saying until when."""
+        self._wakes_at = None if seconds is None else time.perf_counter() + seconds
+        self._cond.wait(seconds)
+
     def _run(self):
         while True:
             with self._cond:
-                while self._armed is None:
-                    self._cond.wait()
+                now = time.perf_counter()
+                if self._armed is None:
+                    self._sleep(POLL_S if now - self._last_arm < LINGER_S else None)
+                    continue
                 progress, deadline = self._armed
-                remaining = deadline - time.perf_counter()
-                if remaining > 0:
-                    self._cond.wait(remaining)
+                if deadline > now:
+                    self._sleep(deadline - now)
                     continue  # re-read: disarmed, re-armed or due
                 self._armed = None
+                self._wakes_at = now  # awake: an arm while it fires is seen when it loops
             progress._fire()
 
 

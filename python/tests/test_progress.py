@@ -94,3 +94,48 @@ def test_the_timer_says_the_current_stage_once_due_and_nothing_after_stop():
     quiet.start()
     quiet.stop()  # disarmed before it was due: a quick cell says nothing
     assert all(m["cell_id"] == "cell-a" for m in sent)
+
+
+def test_the_timer_thread_looks_while_cells_come_and_sleeps_until_woken_when_idle(monkeypatch):
+    """While cells keep coming the timer thread looks every POLL_S: arming it wakes nobody (a wake-up takes the GIL
+    from the cell's thread, ~0.13 ms of memdiag's time per cell), yet it fires when due. LINGER_S after the last arm
+    it sleeps until woken, and the next arm wakes it."""
+    import threading
+    import time
+
+    from memdiag import progress
+
+    monkeypatch.setattr(progress, "POLL_S", 0.05)
+    monkeypatch.setattr(progress, "LINGER_S", 0.5)
+    watcher = progress._Watcher()
+    notifies = []
+    real_notify = watcher._cond.notify
+    monkeypatch.setattr(watcher._cond, "notify", lambda n=1: (notifies.append(n), real_notify(n)))
+
+    class Cell:
+        def __init__(self):
+            self.fired = threading.Event()
+
+        def _fire(self):
+            self.fired.set()
+
+    first = Cell()
+    watcher.arm(first, time.perf_counter() + 0.01)  # starts the thread
+    assert first.fired.wait(10)
+    second = Cell()
+    watcher.arm(second, time.perf_counter() + 0.1)  # the thread is looking every 0.05 s: no wake-up needed
+    assert second.fired.wait(10), "an arm while the thread looks must still fire"
+    assert notifies == []
+    quiet = Cell()
+    watcher.arm(quiet, time.perf_counter() + 5)
+    watcher.disarm(quiet)
+    for _ in range(200):  # LINGER_S after the last arm: asleep until woken
+        if watcher._wakes_at is None:
+            break
+        time.sleep(0.05)
+    assert watcher._wakes_at is None, "an idle timer thread must not keep waking up"
+    assert not quiet.fired.is_set()
+    third = Cell()
+    watcher.arm(third, time.perf_counter() + 0.01)
+    assert notifies == [1]
+    assert third.fired.wait(10)
