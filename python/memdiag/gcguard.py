@@ -103,28 +103,26 @@ def unwrap_user_calls():
             setattr(gc, name, getattr(RAW, name))
 
 
-class _Counter:
-    """gc.callbacks hook: what automatic collections freed while the cell ran (cheap, no heap walk)."""
+def collected():
+    """Objects the collector has freed since the interpreter started, every generation and every collection, automatic
+    or asked for (int, from gc.get_stats(): a few µs, no heap walk). Read before and after a cell, the difference is
+    what collections during the cell freed.
 
-    def __init__(self):
-        self.collected = 0
-        self.uncollectable = 0
-
-    def __call__(self, phase, info):
-        if phase == "stop":
-            self.collected += info.get("collected", 0)
-            self.uncollectable += info.get("uncollectable", 0)
+    Not a gc.callbacks hook: CPython then builds an info dict and calls Python twice per collection, and an
+    allocation-heavy cell collects generation 0 hundreds of times (282 times, 0.7 ms more, for `make bench`'s
+    200,000-row cell)."""
+    return sum(stats["collected"] for stats in gc.get_stats())
 
 
 def enter(ctx):
-    """Before the cell: note the gc's state, count automatic collections, freeze what exists (unless the user froze
-    it, or the cell runs heap-wide magics) and, for a deep cell, hold automatic collections off."""
+    """Before the cell: note the gc's state and what the collector has freed so far (collected()), freeze what exists
+    (unless the user froze it, or the cell runs heap-wide magics) and, for a deep cell, hold automatic collections
+    off."""
     state = ctx.gc
     state.enabled = gc.isenabled()
     state.debug = gc.get_debug()
     state.user_frozen = user_frozen()
-    state.counter = _Counter()
-    gc.callbacks.append(state.counter)
+    state.collected_before = collected()
     state.frozen = False
     if state.may_freeze and not state.user_frozen:
         # The report's sections as they are now: those the after-probes write later are memdiag's own survivors.
@@ -147,10 +145,7 @@ def thaw(ctx):
 def restore(ctx):
     """Give the gc back as the user left it. Idempotent; runs in a finally."""
     state = ctx.gc
-    counter, state.counter = state.counter, None
-    if counter is not None:
-        while counter in gc.callbacks:
-            gc.callbacks.remove(counter)
+    state.collected_before = None
     if state.frozen:
         # Still ours: a user's gc.freeze()/unfreeze() during the cell would have thawed it first (wrappers above).
         state.frozen = False

@@ -13,7 +13,7 @@ import types
 from collections import Counter
 
 from .. import machinery, protocol
-from ..gcguard import RAW
+from ..gcguard import RAW, collected
 from .census import USER_FROZEN, sizeof, untracked_size
 
 INCREMENTAL_GC = sys.implementation.name == "cpython" and (3, 14, 0) <= sys.version_info[:3] < (3, 14, 5)
@@ -33,8 +33,7 @@ def after(ctx):
     frozen for the cell, or the user disabled it or set debug flags.
     """
     state = ctx.gc
-    counter = state.counter
-    during = counter.collected if counter is not None else 0
+    during = collected() - state.collected_before if state.collected_before is not None else 0
     section = {"collected": during, "during": during, "cycles": []}
     ctx.report["gc"] = section
     if not state.frozen:
