@@ -112,14 +112,15 @@ def _batch_size(objs, counted, depth):
         counted.update(unique)
     objs = list(unique.values())
     unique.clear()
-    plain = list(map(_PLAIN.__contains__, map(id, map(type, objs))))
-    total = sum(map(sys.getsizeof, itertools.compress(objs, plain)))
+    kinds = list(map(type, objs))
+    plain = list(map(_PLAIN.__contains__, map(id, kinds)))
+    total = _total_size(list(itertools.compress(objs, plain)), list(itertools.compress(kinds, plain)))
     if all(plain):
         return total
     rest = list(itertools.compress(objs, map(operator.not_, plain)))
     is_tuple = list(map(operator.is_, map(type, rest), itertools.repeat(tuple)))
     tuples = list(itertools.compress(rest, is_tuple))
-    total += sum(map(sys.getsizeof, tuples))
+    total += sum(sizes_of(tuples, tuple))
     inner = []
     if depth and tuples:
         small = list(map(REFERENTS_SAMPLED.__ge__, map(len, tuples)))
@@ -200,8 +201,9 @@ def sizeof(obj):
     (getsizeof leaves it out); 0 when the object's own __sizeof__ raises. An array over memory numpy does not own
     (np.frombuffer of a bytearray) is its header only here: the bytearray has its own name more often than not, and
     the names probe would count it twice (retained_size, for `why`, and the census add it, once)."""
-    if id(type(obj)) in _BUILTIN:  # an int, a str, a tuple: getsizeof is all of it (most calls; no pandas look)
-        return sys.getsizeof(obj)
+    parts = _GETSIZEOF.get(id(type(obj)))
+    if parts is not None:  # an int, a str, a tuple: getsizeof is all of it (most calls; no pandas look)
+        return parts[0](obj) + parts[1]
     try:
         size = _pandas_size(obj)
         if size is None:
@@ -310,6 +312,63 @@ _SIZED = frozenset(map(id, (list, tuple, dict, set, frozenset)))
 _BUILTIN = _PLAIN | _SIZED  # exact builtin types: getsizeof is their whole own size
 
 
+def _getsizeof_parts():
+    """{id(type): (its own __sizeof__, the bytes getsizeof adds to it)} for the exact builtin types of _BUILTIN.
+
+    sys.getsizeof costs about 115 ns a call (3.11: it parses keyword arguments and looks __sizeof__ up on each call);
+    the type's own __sizeof__ through map() about 17 ns. getsizeof adds the gc header for container types: a constant
+    per builtin type (none of them has a per-object tp_is_gc), read here from one instance of each."""
+    samples = (10**30, 0.5, 1j, "é", b"x", bytearray(b"x"), True, range(3), slice(1), None, _getsizeof_parts.__code__,
+               [1], (1,), {1: 1}, {1}, frozenset({1}))
+    parts = {}
+    for sample in samples:
+        own = type(sample).__sizeof__
+        parts[id(type(sample))] = (own, sys.getsizeof(sample) - own(sample))
+    assert parts.keys() == _BUILTIN
+    return parts
+
+
+_GETSIZEOF = _getsizeof_parts()
+
+
+def sizes_of(objs, tp):
+    """[sys.getsizeof(obj) for obj in objs], every one of the exact builtin type `tp` (its id in _BUILTIN), in bytes, at
+    C speed (_getsizeof_parts)."""
+    own, header = _GETSIZEOF[id(tp)]
+    return list(map(header.__add__, map(own, objs))) if header else list(map(own, objs))
+
+
+def _own_sizer(tp):
+    """A function of one object of the exact builtin type `tp` that returns what sys.getsizeof would (bytes)."""
+    own, header = _GETSIZEOF[id(tp)]
+    if not header:
+        return own
+
+    def with_header(obj):
+        return own(obj) + header
+
+    return with_header
+
+
+# By the type itself: only builtin types are looked up, whose hashing runs no user code.
+_SIZERS = {tp: _own_sizer(tp) for tp in (int, float, complex, str, bytes, bytearray, bool, range, slice, type(None),
+                                         CodeType, list, tuple, dict, set, frozenset)}
+_call = getattr(operator, "call", None)  # 3.11+
+
+
+def _total_size(objs, kinds):
+    """sum(map(sys.getsizeof, objs)) for objects of exact builtin types (`kinds`: their types, in order), bytes: one
+    pass through each object's own sizer (about 2.5x faster on a mix of ints, strs and floats; 6x on one type)."""
+    if not objs:
+        return 0
+    if kinds.count(kinds[0]) == len(kinds):  # one type (the ints of 10,000 small lists)
+        own, header = _GETSIZEOF[id(kinds[0])]
+        return sum(map(own, objs)) + header * len(objs)
+    if _call is None:
+        return sum(map(sys.getsizeof, objs))
+    return sum(map(_call, map(_SIZERS.__getitem__, kinds), objs))
+
+
 class _Ledger:
     """Untracked objects counted under their own types, each once (by id): {id(type): [type, count, bytes]} per sink.
 
@@ -393,9 +452,9 @@ class _Ledger:
             if issubclass(tp, type):
                 continue  # a static type held as a value (`{"kind": int}`): the interpreter's, not payload
             if id(tp) in _PLAIN:
-                sizes = list(map(sys.getsizeof, group))
+                sizes = sizes_of(group, tp)
             elif (tp is tuple or tp is dict) and depth > 0:
-                sizes = list(map(sys.getsizeof, group))
+                sizes = sizes_of(group, tp)
                 # An untracked dict or tuple holds only untracked values: one level down, in one batch.
                 inner = gc.get_referents(*group) if len(group) < 4096 else list(
                     itertools.chain.from_iterable(map(gc.get_referents, group)))
@@ -784,8 +843,11 @@ def _unexplained(report, own, held, bound_size):
 def _own_sizes(group):
     """getsizeof of each survivor of one type, at C speed; own_size one by one when a __sizeof__ raises, returns a
     non-int, or the type is pandas' (whose __sizeof__ walks every string)."""
+    tp = type(group[0])
+    if id(tp) in _BUILTIN:
+        return sizes_of(group, tp)
     kinds = _pandas_types()
-    if kinds is None or not issubclass(type(group[0]), kinds):
+    if kinds is None or not issubclass(tp, kinds):
         try:
             return list(map(sys.getsizeof, group))
         except Exception:  # noqa: BLE001 - a user __sizeof__
