@@ -278,7 +278,7 @@ export class NotebookMemoryModel {
       this._keys.get(Private.key(report)) ??
       (report.kernel_session === undefined
         ? undefined
-        : this._keys.get(Private.key({ ...report, kernel_session: undefined })))
+        : this._keys.get(Private.key(report, '')))
     );
   }
 
@@ -374,10 +374,14 @@ namespace Private {
   /**
    * One execution's identity: a kernel re-sends its history on every reconnection. The kernel process is part
    * of it: after a restart the same cell runs again as execution 1, run 1, and may even start at the same RSS.
+   * `session` '' gives the identity the report would have had if saved without its process.
    */
-  export function key(report: IReport): string {
+  export function key(
+    report: IReport,
+    session = report.kernel_session ?? ''
+  ): string {
     return [
-      report.kernel_session ?? '',
+      session,
       report.cell_id ?? '',
       report.execution_count ?? '',
       report.run,

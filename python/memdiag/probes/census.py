@@ -312,16 +312,19 @@ _SIZED = frozenset(map(id, (list, tuple, dict, set, frozenset)))
 _BUILTIN = _PLAIN | _SIZED  # exact builtin types: getsizeof is their whole own size
 
 
+# One instance of each exact builtin type of _BUILTIN.
+_BUILTIN_SAMPLES = (10**30, 0.5, 1j, "é", b"x", bytearray(b"x"), True, range(3), slice(1), None,
+                    compile("", "", "exec"), [1], (1,), {1: 1}, {1}, frozenset({1}))
+
+
 def _getsizeof_parts():
     """{id(type): (its own __sizeof__, the bytes getsizeof adds to it)} for the exact builtin types of _BUILTIN.
 
     sys.getsizeof costs about 115 ns a call (3.11: it parses keyword arguments and looks __sizeof__ up on each call);
     the type's own __sizeof__ through map() about 17 ns. getsizeof adds the gc header for container types: a constant
     per builtin type (none of them has a per-object tp_is_gc), read here from one instance of each."""
-    samples = (10**30, 0.5, 1j, "é", b"x", bytearray(b"x"), True, range(3), slice(1), None, _getsizeof_parts.__code__,
-               [1], (1,), {1: 1}, {1}, frozenset({1}))
     parts = {}
-    for sample in samples:
+    for sample in _BUILTIN_SAMPLES:
         own = type(sample).__sizeof__
         parts[id(type(sample))] = (own, sys.getsizeof(sample) - own(sample))
     assert parts.keys() == _BUILTIN
@@ -351,8 +354,7 @@ def _own_sizer(tp):
 
 
 # By the type itself: only builtin types are looked up, whose hashing runs no user code.
-_SIZERS = {tp: _own_sizer(tp) for tp in (int, float, complex, str, bytes, bytearray, bool, range, slice, type(None),
-                                         CodeType, list, tuple, dict, set, frozenset)}
+_SIZERS = {type(sample): _own_sizer(type(sample)) for sample in _BUILTIN_SAMPLES}
 _call = getattr(operator, "call", None)  # 3.11+
 
 
