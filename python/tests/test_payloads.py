@@ -225,13 +225,65 @@ def test_sizes_through_each_type_s_own_sizeof_are_getsizeof():
     for obj in objs:
         assert census.sizeof(obj) == sys.getsizeof(obj), obj
         assert census.sizes_of([obj, obj], type(obj)) == [sys.getsizeof(obj)] * 2, obj
-    plain = [obj for obj in objs if id(type(obj)) in census._PLAIN]
-    assert census._total_size(plain, list(map(type, plain))) == sum(map(sys.getsizeof, plain))
-    ints = list(range(1000, 1100))
-    assert census._total_size(ints, list(map(type, ints))) == sum(map(sys.getsizeof, ints))
     # A subclass is not a builtin type: sized by getsizeof itself, through its own __sizeof__.
     assert census.sizeof(Sub("abc")) == sys.getsizeof(Sub("abc"))
+    # A batch of payload, types mixed, some objects twice: each once, grouped by type, every row getsizeof's.
+    plain = [obj for obj in objs if id(type(obj)) in census._PLAIN] + list(range(1000, 1100)) + [Sub("abc")]
+    unique = {id(obj): obj for obj in plain + plain[:5]}
+    into = {}
+    assert census._Ledger().add_many(plain + plain[:5], 1, into) == sum(map(sys.getsizeof, unique.values()))
+    assert {tid: (n, size) for tid, (_, n, size) in into.items()} == {
+        id(tp): (sum(type(o) is tp for o in unique.values()), sum(sys.getsizeof(o) for o in unique.values()
+                                                                    if type(o) is tp))
+        for tp in {type(o) for o in unique.values()}}
     # Tuples of numbers and strings one level down, each object once (small ints are shared), as a list of rows is.
     rows = [(i, str(i), i * 0.5) for i in range(3_000)]
     unique = {id(obj): obj for obj in rows + [x for row in rows for x in row]}
-    assert census._batch_size(rows, set(), 1) == sum(map(sys.getsizeof, unique.values()))
+    assert census._Ledger().add_many(rows, 1, {}) == sum(map(sys.getsizeof, unique.values()))
+
+
+def test_by_type_groups_in_order_without_running_a_metaclass():
+    """_by_type groups a batch by exact type, in the batch's order, by identity: a class whose metaclass defines ==
+    or hash (or raises from them) is grouped without either running, and beyond _GROUP_PASSES types too."""
+    from memdiag.probes import census
+
+    class Loud(type):
+        def __eq__(cls, other):
+            raise AssertionError("a metaclass's == ran")
+
+        def __hash__(cls):
+            raise AssertionError("a metaclass's hash ran")
+
+    kinds = [Loud(f"T{i}", (), {}) for i in range(census._GROUP_PASSES + 3)]
+    objs = [1, "a", 2.0] + [kind() for kind in kinds] + [3, "b"] + [kind() for kind in kinds[::-1]]
+    groups = census._by_type(objs)
+    assert sorted(map(len, groups), reverse=True) == [2] * (len(kinds) + 2) + [1]
+    for group in groups:
+        assert all(type(obj) is type(group[0]) for obj in group)
+        assert [objs.index(obj) for obj in group] == sorted(objs.index(obj) for obj in group)
+    assert census._by_type([]) == [] and census._by_type([1, 2]) == [[1, 2]]
+
+
+def test_a_bound_list_is_read_once_and_sized_alike_everywhere(k):
+    """The big list a cell binds is a heavy survivor: the census reads its payload and leaves its size in the cell's
+    held_size memo, so the variables probe does not read it again. Its size there is what held_size reads afresh, and
+    what `%memdiag why` reads. A list whose items another survivor held first is read by the variables probe itself:
+    the census's ledger counted those items under the first holder."""
+    k.execute("from memdiag.probes import census as _census\n_reads = []\n_payload = _census._Ledger.payload\n"
+              "def _counting(self, obj, *args, _reads=_reads, **kwargs):\n"
+              "    _reads.append(len(obj) if type(obj) is list else -1)\n"
+              "    return _payload(self, obj, *args, **kwargs)\n", cell_id=new_id())
+    cell = new_id()
+    try:
+        k.execute("_census._Ledger.payload = _counting\n"
+                  "rows = [(i, str(i), i * 0.5) for i in range(200_000)]\n"
+                  "again = [rows[i % 300] for i in range(1_000)]", cell_id=cell)
+    finally:
+        k.execute("_census._Ledger.payload = _payload", cell_id=new_id())
+    report = next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
+    sizes = {row["name"]: row["size"] for row in report["variables"]}
+    reads = k.value("[_reads.count(200_000), _reads.count(1_000)]")
+    fresh = k.value("[_census.held_size(rows), _census.held_size(again), _census.retained_size(rows)]")
+    assert reads == [1, 2], reads  # `again` holds tuples `rows` held first: read by the census and by the variables
+    assert sizes["rows"] == fresh[0] == fresh[2] > 10 * MB, (sizes, fresh)
+    assert sizes["again"] == fresh[1], (sizes, fresh)

@@ -13,7 +13,7 @@ import types
 
 from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base, held_size, rank_targets, referents, retained_size, sizeof
+from .census import array_base, biggest_untracked, held_size, rank_targets, referents, retained_size
 from .cycles import attribute_edge
 from .roots import Roots, frame_locals, label
 
@@ -57,13 +57,7 @@ def _payload(target, size):
     if id(type(target)) not in _NAMED_PAYLOAD:
         return None
     refs, _ = referents(target, PAYLOAD_REFERENTS)  # a list of 1M items is not copied to look at 256 of them
-    best, best_size = None, 0
-    for ref in refs:
-        if gc.is_tracked(ref) or issubclass(type(ref), type):
-            continue
-        ref_size = sizeof(ref)
-        if ref_size > best_size:
-            best, best_size = ref, ref_size
+    best, best_size = biggest_untracked(refs)
     if best is None or best_size < max(MIN_CHAIN_BYTES, size // 2):
         return None
     edge = _edge(target, best)

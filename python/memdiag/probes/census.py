@@ -73,21 +73,23 @@ def referents(obj, limit=REFERENTS_SAMPLED):
 
 
 def untracked_size(obj):
-    """getsizeof of obj's direct untracked referents (the payload of containers: bytes, arrays, strings), in bytes.
+    """Bytes of obj's direct untracked referents (the payload of containers: bytes, arrays, strings) and of theirs one
+    level down in untracked dicts and tuples, counted as the census counts a heavy survivor's (_Ledger.payload), each
+    once.
 
-    Each referent is counted once. A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the
-    cost stays bounded. The plain types and small tuples are sized in batches at C speed (a list of 200,000 tuples
-    of numbers and strings: 512 tuples and their items, about 0.1 ms).
+    A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the cost stays bounded. The plain
+    types and small tuples are sized in batches at C speed (a list of 200,000 tuples of numbers and strings: 256
+    tuples and their items, about 0.15 ms).
     """
-    refs, stride = referents(obj)
     # A frame refers to a local from its fast locals and again from its (untracked) f_locals dict: counted once.
-    return _batch_size(list(itertools.filterfalse(gc.is_tracked, refs)), set(), 1) * stride
+    return int(_Ledger().payload(obj, 1, {}))
 
 
 def held_size(obj, memo=None):
     """sizeof(obj) + untracked_size(obj): bytes obj takes with the untracked payload it holds directly. `memo`, one
     cell's {id(obj): (obj, bytes)}, answers a second asker without reading again (the variables probe, keep_targets
-    and the chains all size the big list a cell bound); it keeps the objects alive while it lives."""
+    and the chains all size the big list a cell bound; the census leaves there what it read of its heavy survivors);
+    it keeps the objects alive while it lives."""
     if memo is not None:
         hit = memo.get(id(obj))
         if hit is not None and hit[0] is obj:
@@ -98,61 +100,19 @@ def held_size(obj, memo=None):
     return size
 
 
-def _batch_size(objs, counted, depth):
-    """Sum of sizeof over the untracked `objs` not in `counted` (ids; updated), classes left out; with depth, the
-    values of the untracked dicts and tuples among them one level down (an untracked dict or tuple holds only
-    untracked values: no census lists them; a 3.10 instance's __dict__ of one 5 MB bytes)."""
-    if not objs:
-        return 0
-    unique = dict(zip(map(id, objs), objs, strict=True))
-    if counted:
-        for oid in unique.keys() & counted:
-            del unique[oid]
-    if depth:  # the last level's ids are looked up no more
-        counted.update(unique)
-    objs = list(unique.values())
-    unique.clear()
-    kinds = list(map(type, objs))
-    plain = list(map(_PLAIN.__contains__, map(id, kinds)))
-    total = _total_size(list(itertools.compress(objs, plain)), list(itertools.compress(kinds, plain)))
-    if all(plain):
-        return total
-    rest = list(itertools.compress(objs, map(operator.not_, plain)))
-    is_tuple = list(map(operator.is_, map(type, rest), itertools.repeat(tuple)))
-    tuples = list(itertools.compress(rest, is_tuple))
-    total += sum(sizes_of(tuples, tuple))
-    inner = []
-    if depth and tuples:
-        small = list(map(REFERENTS_SAMPLED.__ge__, map(len, tuples)))
-        inner.extend(itertools.chain.from_iterable(itertools.compress(tuples, small)))
-        total += sum(_values_size(t, counted) for t in itertools.compress(tuples, map(operator.not_, small)))
-    for obj in itertools.compress(rest, map(operator.not_, is_tuple)):
-        tp = type(obj)
+def biggest_untracked(objs):
+    """(obj, bytes) of the biggest of `objs` the gc does not track, by sizeof, classes left out; (None, 0) when there
+    is none. Sized a type at a time: the builtin ones through map() (a list's 256 sampled tuples in a few µs)."""
+    best, best_size = None, 0
+    for group in _by_type(list(itertools.filterfalse(gc.is_tracked, objs))):
+        tp = type(group[0])
         if issubclass(tp, type):
             continue
-        total += sizeof(obj)
-        if depth and tp is dict:
-            if len(obj) > REFERENTS_SAMPLED:
-                total += _values_size(obj, counted)
-            else:
-                inner.extend(dict.values(obj))
-    if inner:
-        total += _batch_size(inner, counted, depth - 1)
-    return total
-
-
-def _values_size(container, counted):
-    """getsizeof of the values of a dict or tuple not in `counted` (ids; sampled when big), never through user code
-    (exact types only)."""
-    values = dict.values(container) if type(container) is dict else container
-    n = len(container)
-    stride = max(1, n // REFERENTS_SAMPLED)
-    total = 0
-    for value in itertools.islice(values, 0, None, stride):
-        if id(value) not in counted:
-            counted.add(id(value))
-            total += sizeof(value)
-    return total * stride
+        sizes = sizes_of(group, tp) if id(tp) in _BUILTIN else list(map(sizeof, group))
+        top = max(sizes)
+        if top > best_size:
+            best, best_size = group[sizes.index(top)], top
+    return best, best_size
 
 
 def _pandas_types():
@@ -341,67 +301,45 @@ def sizes_of(objs, tp):
     return list(map(header.__add__, map(own, objs))) if header else list(map(own, objs))
 
 
-def _own_sizer(tp):
-    """A function of one object of the exact builtin type `tp` that returns what sys.getsizeof would (bytes)."""
-    own, header = _GETSIZEOF[id(tp)]
-    if not header:
-        return own
-
-    def with_header(obj):
-        return own(obj) + header
-
-    return with_header
-
-
-# By the type itself: only builtin types are looked up, whose hashing runs no user code.
-_SIZERS = {type(sample): _own_sizer(type(sample)) for sample in _BUILTIN_SAMPLES}
-_call = getattr(operator, "call", None)  # 3.11+
-
-
-def _total_size(objs, kinds):
-    """sum(map(sys.getsizeof, objs)) for objects of exact builtin types (`kinds`: their types, in order), bytes: one
-    pass through each object's own sizer (about 2.5x faster on a mix of ints, strs and floats; 6x on one type)."""
-    if not objs:
-        return 0
-    if kinds.count(kinds[0]) == len(kinds):  # one type (the ints of 10,000 small lists)
-        own, header = _GETSIZEOF[id(kinds[0])]
-        return sum(map(own, objs)) + header * len(objs)
-    if _call is None:
-        return sum(map(sys.getsizeof, objs))
-    return sum(map(_call, map(_SIZERS.__getitem__, kinds), objs))
-
-
 class _Ledger:
     """Untracked objects counted under their own types, each once (by id): {id(type): [type, count, bytes]} per sink.
 
     Counts and bytes are weighted (a sampled holder stands for `weight` of its kind). `old`: ids never counted (values
     the user's names kept through the cell). `tracked_owners`: count a buffer's owner even when the gc tracks it (the
-    census leaves those to the survivors' own sizes: new ones are survivors, the others are not the cell's)."""
+    census leaves those to the survivors' own sizes: new ones are survivors, the others are not the cell's).
+    `skipped`: how many objects were not counted because `old` held them or they had been counted already: while it
+    stays put, what one holder's payload added is what a fresh ledger would count for it (untracked_size)."""
 
     def __init__(self, old=frozenset(), tracked_owners=False):
         self.old = old
         self.seen = set()
         self.holders = set()  # ids of survivors whose holdings were counted one by one
         self.tracked_owners = tracked_owners
+        self.skipped = 0
 
     def holdings(self, obj, weight, into, limit=REFERENTS_SAMPLED):
-        """Count what obj holds that no gc list shows: its untracked referents (sampled) and the buffer it views;
-        returns their weighted bytes."""
+        """Count what obj holds that no gc list shows: the buffer it views and its payload; returns their weighted
+        bytes."""
         total = 0
         owner = buffer_owner(obj)
         if owner is not None:
             total += self.add_owner(owner[0], owner[1], weight, into)
+        return total + self.payload(obj, weight, into, limit)
+
+    def payload(self, obj, weight, into, limit=REFERENTS_SAMPLED):
+        """Count obj's untracked referents (`limit` of them, evenly spaced, standing for the rest) and, in untracked
+        dicts and tuples among them, theirs; returns their weighted bytes."""
         refs, stride = referents(obj, limit)
-        # In one batch (a list of 200,000 tuples: 512 of them and their items at C speed); an item the sample met
+        # In one batch (a list of 200,000 tuples: 256 of them and their items at C speed); an item the sample met
         # several times is one object, counted once.
-        return total + self.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * stride, into,
-                                     big_alone=False)
+        return self.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * stride, into, big_alone=False)
 
     def add(self, obj, weight, into, depth=1):
         """Count one untracked object (its own size), the buffer it views and, for an untracked dict or tuple, its
         values one level down; returns the weighted bytes added (0 when already counted)."""
         oid = id(obj)
         if oid in self.seen or oid in self.old:
+            self.skipped += 1
             return 0
         self.seen.add(oid)
         tp = type(obj)
@@ -434,22 +372,12 @@ class _Ledger:
             if counted:
                 for oid in unique.keys() & counted:
                     del unique[oid]
+                    self.skipped += 1
         self.seen.update(unique)
         values = list(unique.values())
         unique.clear()
-        kinds = list(map(type, values))
-        if not kinds or all(map(operator.is_, kinds, itertools.repeat(kinds[0]))):
-            # One type (the ints of 10,000 small lists): no loop in Python.
-            by_type = {id(kinds[0]): values} if kinds else {}
-        else:
-            by_type = {}
-            for obj, tp in zip(values, kinds, strict=True):
-                group = by_type.get(id(tp))
-                if group is None:
-                    group = by_type[id(tp)] = []
-                group.append(obj)
         total = 0
-        for group in by_type.values():
+        for group in _by_type(values):
             tp = type(group[0])
             if issubclass(tp, type):
                 continue  # a static type held as a value (`{"kind": int}`): the interpreter's, not payload
@@ -486,10 +414,45 @@ class _Ledger:
 
     def add_owner(self, owner, nbytes, weight, into):
         oid = id(owner)
-        if oid in self.seen or oid in self.old or (not self.tracked_owners and gc.is_tracked(owner)):
+        if oid in self.seen or oid in self.old:
+            self.skipped += 1
+            return 0
+        if not self.tracked_owners and gc.is_tracked(owner):
             return 0
         self.seen.add(oid)
         return _put(into, type(owner), weight, nbytes)
+
+
+# A batch of more types than this is grouped in one Python loop, not one C-speed pass per type.
+_GROUP_PASSES = 8
+
+
+def _by_type(objs):
+    """objs grouped by exact type, each group in objs' order: [[obj, ...], ...]. A few types (the ints, strs and floats
+    of a list of rows) in one C-speed pass per type (a filter on type identity: no metaclass's == or hash runs); the
+    types beyond _GROUP_PASSES in one Python loop."""
+    if not objs:
+        return []
+    kinds = list(map(type, objs))
+    groups, done, grouped = [], set(), 0
+    tp = kinds[0]
+    while tp is not None and len(groups) < _GROUP_PASSES:
+        groups.append(list(itertools.compress(objs, map(operator.is_, kinds, itertools.repeat(tp)))))
+        grouped += len(groups[-1])
+        if grouped == len(objs):
+            return groups
+        done.add(id(tp))
+        # The next type not grouped yet: lazily, so a mix that alternates finds it within a few items.
+        tp = next(itertools.compress(kinds, map(operator.not_, map(done.__contains__, map(id, kinds)))), None)
+    by_id = {}
+    for obj, kind in zip(objs, kinds, strict=True):
+        if id(kind) not in done:
+            group = by_id.get(id(kind))
+            if group is None:
+                group = by_id[id(kind)] = []
+            group.append(obj)
+    groups.extend(by_id.values())
+    return groups
 
 
 def _put(into, tp, weight, size):
@@ -857,7 +820,7 @@ def _own_sizes(group):
     return list(map(own_size, group))
 
 
-def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidates):
+def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidates, memo):
     """Own bytes and the payload the sampled survivors hold, extrapolated per type: ({id(type): own bytes},
     {id(type): payload bytes its survivors hold}); the payload goes to rows (machinery_rows for the kernel's).
 
@@ -865,7 +828,9 @@ def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidate
     REFERENTS_SAMPLED) stands for itself and is looked at one by one (its referents sampled); the light ones stand for
     the rest of their type, their referents read in one gc.get_referents call and counted by Ledger.add_many.
     Memoryviews and array subclasses are looked at one by one too (the buffer they view). `candidates` gets the sampled
-    user survivors, for keep_targets; `ledger.holders` the ids of the heavy ones."""
+    user survivors, for keep_targets; `ledger.holders` the ids of the heavy ones; `memo` (the cell's held_size memo)
+    the size of a heavy builtin container whose payload no other survivor shared, which is its held_size: the
+    variables probe and the chains then do not read the big list a cell bound a second time."""
     own, held = {}, {}
     ndarray = _ndarray_type()
     for tid, group in groups.items():
@@ -882,9 +847,14 @@ def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidate
         own[tid] = sum(itertools.compress(sizes, heavy)) + weight * sum(
             itertools.compress(sizes, map(operator.not_, heavy)))
         total = 0
-        for obj in heavy_objs:
+        builtin = id(tp) in _BUILTIN  # its own size is sizeof's
+        for obj, size in zip(heavy_objs, itertools.compress(sizes, heavy), strict=True):
             ledger.holders.add(id(obj))
-            total += ledger.holdings(obj, 1, into)
+            skipped = ledger.skipped
+            kept = ledger.holdings(obj, 1, into)
+            total += kept
+            if builtin and ledger.skipped == skipped:  # nothing it holds was counted before: held_size's reading
+                memo[id(obj)] = (obj, size + int(kept))
         if tp is memoryview or (ndarray is not None and _is_a(tp, ndarray)):
             total += sum(ledger.holdings(obj, weight, into) for obj in light)
         elif light:
@@ -966,7 +936,7 @@ def _census(ctx, objs):
     ledger = _Ledger(old)
     payload, kernel_payload = {}, {}
     candidates = ctx.candidates
-    own, held = _survivors(census.groups, counts, internal, ledger, payload, kernel_payload, candidates)
+    own, held = _survivors(census.groups, counts, internal, ledger, payload, kernel_payload, candidates, ctx.sizes)
     bound_size = bound_count = 0
     for value, weight in bound:
         added = ledger.add(value, weight, payload)
