@@ -68,9 +68,12 @@ def _collect_saved(generation, section):
         if hidden.get("groups"):
             section["machinery"] = hidden
     finally:
+        saved = bool(garbage)
         garbage.clear()
-        # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects count.
-        RAW.collect(min(generation + 1, 2))
+        if saved:
+            # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects
+            # count. (Nothing saved: nothing to free, no second collection.)
+            RAW.collect(min(generation + 1, 2))
     return found
 
 

@@ -121,5 +121,7 @@ def after(ctx):
         section["skipped"] = why
     ctx.report["heap"] = section
     if not (ctx.trace or ctx.deep):
+        # RSS as rss.after read it, just before: what the probes did since is the kernel's work between cells too.
+        rss_after = (ctx.report.get("rss") or {}).get("after")
         ctx.recorder.last_heap = {"pid": os.getpid(), "heap": heap_after, "blocks": blocks_after,
-                                  "rss": ctx.recorder.rss_reader.rss()}
+                                  "rss": rss_after if rss_after is not None else ctx.recorder.rss_reader.rss()}
