@@ -68,12 +68,12 @@ def _collect_saved(generation, section):
         if hidden.get("groups"):
             section["machinery"] = hidden
     finally:
-        saved = bool(garbage)
         garbage.clear()
-        if saved:
-            # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects
-            # count. (Nothing saved: nothing to free, no second collection.)
-            RAW.collect(min(generation + 1, 2))
+        # SAVEALL moved the garbage to an older generation, still cyclic: free it now, while only young objects count.
+        # Even with nothing saved, this collection pays for itself: it moves the cell's survivors out of the young
+        # generations, and the collections memdiag's own allocations set off afterwards no longer walk them (a cell
+        # leaving 10,000 lists at 5M objects: 0.15 ms less of memdiag's time with it than without).
+        RAW.collect(min(generation + 1, 2))
     return found
 
 
