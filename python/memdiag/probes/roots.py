@@ -14,7 +14,7 @@ import types
 from .. import protocol
 from ..machinery import is_machinery_module
 from ..verdict import format_bytes
-from .census import sizeof, untracked_size
+from .census import held_size
 from .variables import is_ipython_name
 
 DESCEND_ITEMS = 100_000
@@ -57,7 +57,7 @@ def _frame_label(frame):
     for name, value in ([] if _internal_frame(frame) else frame_locals(frame)):
         if issubclass(type(value), (type, types.ModuleType, types.FunctionType)):
             continue
-        size = sizeof(value) + untracked_size(value)
+        size = held_size(value)
         if size >= FRAME_LOCAL_MIN:
             held.append((size, name))
     held.sort(reverse=True)

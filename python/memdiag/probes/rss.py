@@ -41,6 +41,14 @@ def _libc_io():
 
 
 _LIBC_IO = _libc_io()
+
+
+def _checked(result):
+    """A libc call's result (bytes read or written), or OSError from its errno when it is negative."""
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+    return result
 _READ_BYTES = 4096  # /proc/self/status is about 1.5 kB, statm under 100 bytes
 
 
@@ -63,20 +71,15 @@ class RssReader:
         if _LIBC_IO is None:
             return os.pread(fd, size, 0)
         with self._io_lock:
-            n = _LIBC_IO[0](fd, self._buffer, min(size, _READ_BYTES), 0)
-            if n < 0:
-                errno = ctypes.get_errno()
-                raise OSError(errno, os.strerror(errno))
-            return self._buffer.raw[:n]
+            n = _checked(_LIBC_IO[0](fd, self._buffer, min(size, _READ_BYTES), 0))
+            return self._buffer.raw[:n]  # read after the call: `.raw` is a copy
 
     def _write_5(self, fd):
         """Write b"5" at the start of `fd` (/proc/self/clear_refs); OSError as os.pwrite raises it."""
         if _LIBC_IO is None:
             os.pwrite(fd, b"5", 0)
             return
-        if _LIBC_IO[1](fd, b"5", 1, 0) < 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, os.strerror(errno))
+        _checked(_LIBC_IO[1](fd, b"5", 1, 0))
 
     def _open(self):
         self.close()
