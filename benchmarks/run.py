@@ -164,8 +164,10 @@ def child(size, quick, backrefs):
         result["hooks_clock_s"] = result["hooks_clock"].get("small")
         result["cells"] = {}
         for name, cell in CELLS.items():
-            result["cells"][name] = measure(tool, cell, block=2 if quick else 4, blocks=2,
-                                            cap_s=2 if quick else 5)
+            # Six blocks of four a side: the allocation-heavy cell swings by a fifth run by run on its own, and with
+            # eight runs a side its slowdown moved by 2-3% between runs of the same code.
+            result["cells"][name] = measure(tool, cell, block=2 if quick else 4, blocks=2 if quick else 6,
+                                            cap_s=2 if quick else 10)
         tool.close()
         result["elapsed_s"] = now() - t0
         row["tools"][tool.name] = result
@@ -435,6 +437,8 @@ cost that grows with every long cell. It was not kept.
 `%%memdiag --lines` measures lines on RSS and runs each top-level statement whole, with no tracer, so the cell runs at
 its own speed and the added time is the deep report's own work; `--lines --trace` pays for tracemalloc itself, which
 slows an allocation-heavy cell many times over.
+Figures in milliseconds are this machine's: they scale with its speed (the bare cells' times, in brackets below, tell
+one machine from another); the slowdowns and the ratios against the peers carry over.
 
 """
 
