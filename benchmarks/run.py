@@ -9,7 +9,8 @@ small live objects built by a cell, then every tool of benchmarks/tools.py switc
   %%memit; memray's %%memray_flamegraph.
 For each tool: the time it adds to a small cell, and the slowdown of three real cells (allocation-heavy pure Python,
 numpy, pandas). Measurements alternate blocks with and without the tool (the baseline is re-measured next to every
-tool), and report medians of pairs of runs: the machine is shared and noisy, and some cells alternate between two costs.
+tool): a bare cell's time is the median of pairs of runs (some cells alternate between two costs), the time a tool adds
+the median of the differences between neighbouring blocks (the machine is shared, and its speed drifts).
 At 1M objects: backref chains for 100 objects, memdiag's batched search against objgraph.find_backref_chain.
 Then, through real ipykernel kernels (jupyter_client, one cell id per cell, the comm open as in JupyterLab): memdiag's
 own memory after 1,000 cells, as kernel RSS growth against the same cells in a kernel without memdiag.
@@ -67,6 +68,14 @@ def paired_median(blocks):
     return statistics.median(means)
 
 
+def block_difference(with_tool, without):
+    """The median, over blocks, of (mean of a block's runs with the tool) - (mean of the next block's runs without
+    it) (seconds). Each difference is taken over about a second: a machine whose speed drifts over seconds (measured
+    here: the bare allocation-heavy cell at 65 ms for eight runs, then at 125 ms) moves both sides of it alike,
+    where the two sides' own medians can each land on another phase of the drift."""
+    return statistics.median(sum(w) / len(w) - sum(o) / len(o) for w, o in zip(with_tool, without, strict=True))
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # one heap size, in a child interpreter
 # --------------------------------------------------------------------------------------------------------------------
@@ -95,7 +104,9 @@ def child(size, quick, backrefs):
         return now() - start
 
     def measure(tool, cell, block, blocks, cap_s):
-        """Alternating blocks: the tool on for `block` runs, then off for `block` runs of the bare cell.
+        """Alternating blocks: the tool on for `block` runs, then off for `block` runs of the bare cell. The time
+        without the tool is the median of pairs of runs (paired_median); the time the tool adds is the median of the
+        differences between a block with it and the block without it that follows (block_difference).
 
         A cell that rebinds a big result alternates between two costs run by run, with or without any tool (measured:
         the allocation-heavy cell takes 50 and 60 ms on alternate runs, as its old and new rows trade places in
@@ -137,9 +148,10 @@ def child(size, quick, backrefs):
             without.append([timed(none, cell) for _ in range(len(with_tool[-1]))])
             if capped():
                 break
-        med_with, med_without = paired_median(with_tool), paired_median(without)
-        return {"with_s": med_with, "without_s": med_without, "added_s": med_with - med_without,
-                "slowdown": med_with / med_without, "first_s": first, "second_s": with_tool[0][0],
+        med_without = paired_median(without)
+        added = block_difference(with_tool, without)
+        return {"with_s": med_without + added, "without_s": med_without, "added_s": added,
+                "slowdown": (med_without + added) / med_without, "first_s": first, "second_s": with_tool[0][0],
                 "runs": sum(map(len, with_tool)), "hooks_clock_s": statistics.median(clocks) if clocks else None}
 
     tools = toolbox.all_tools(shell, workdir)
@@ -164,10 +176,11 @@ def child(size, quick, backrefs):
         result["hooks_clock_s"] = result["hooks_clock"].get("small")
         result["cells"] = {}
         for name, cell in CELLS.items():
-            # Six blocks of four a side: the allocation-heavy cell swings by a fifth run by run on its own, and with
-            # eight runs a side its slowdown moved by 2-3% between runs of the same code.
-            result["cells"][name] = measure(tool, cell, block=2 if quick else 4, blocks=2 if quick else 6,
-                                            cap_s=2 if quick else 10)
+            # Sixteen blocks of two a side: the allocation-heavy cell swings by a fifth run by run on its own and the
+            # machine's speed drifts over seconds; with eight runs a side its slowdown moved by 2-3% between runs of
+            # the same code, and by 8% on a machine that drifts.
+            result["cells"][name] = measure(tool, cell, block=2, blocks=2 if quick else 16,
+                                            cap_s=2 if quick else 12)
         tool.close()
         result["elapsed_s"] = now() - t0
         row["tools"][tool.name] = result
@@ -520,8 +533,9 @@ def markdown(result):
     names = [n for n in rows[0]["tools"]]
     labels = {n: rows[0]["tools"][n]["label"] for n in names}
     lines = [f"Measured {result['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
-             f"Python {m['python']}, IPython {m['versions']['ipython']} (medians of pairs of alternating runs with and "
-             f"without each tool, the first run after each switch not counted; the machine is shared). `make bench` "
+             f"Python {m['python']}, IPython {m['versions']['ipython']} (alternating blocks of runs with and without "
+             f"each tool: bare times are medians of pairs of runs, added times medians of the differences between "
+             f"neighbouring blocks; the first run after each switch not counted; the machine is shared). `make bench` "
              f"took {result['elapsed_s'] / 60:.1f} min.", ""]
     for key, label in ADDED_LABELS.items():
         lines += [f"Added time per cell, {label} (naive = `gc.collect()` + `objgraph.growth()` after it):", "",
