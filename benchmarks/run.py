@@ -69,11 +69,12 @@ def paired_median(blocks):
 
 
 def block_difference(with_tool, without):
-    """The median, over blocks, of (mean of a block's runs with the tool) - (mean of the next block's runs without
-    it) (seconds). Each difference is taken over about a second: a machine whose speed drifts over seconds (measured
-    here: the bare allocation-heavy cell at 65 ms for eight runs, then at 125 ms) moves both sides of it alike,
-    where the two sides' own medians can each land on another phase of the drift."""
-    return statistics.median(sum(w) / len(w) - sum(o) / len(o) for w, o in zip(with_tool, without, strict=True))
+    """The median, over blocks, of (a block's runs with the tool) - (the next block's runs without it) (seconds),
+    each block read as paired_median reads it (a collection of the whole heap that lands in one run of eight is left
+    out). Each difference is taken over about a second: a machine whose speed drifts over seconds (measured here: the
+    bare allocation-heavy cell at 65 ms for eight runs, then at 125 ms) moves both sides of it alike, where the two
+    sides' own medians can each land on another phase of the drift."""
+    return statistics.median(paired_median([w]) - paired_median([o]) for w, o in zip(with_tool, without, strict=True))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def child(size, quick, backrefs):
         result = {"label": tool.label, "added": {}, "hooks_clock": {}}
         for key, cell in ADDED_CELLS.items():
             big = key == "objects_1m"
-            result["added"][key] = measure(tool, cell, block=2 if big or quick else 8, blocks=2 if quick else 4,
+            result["added"][key] = measure(tool, cell, block=2 if big or quick else 8, blocks=2 if quick else 6,
                                            cap_s=3 if quick else 8)
             if isinstance(tool, toolbox.Memdiag):
                 result["hooks_clock"][key] = result["added"][key]["hooks_clock_s"]
