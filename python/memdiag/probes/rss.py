@@ -41,6 +41,7 @@ def _libc_io():
 
 
 _LIBC_IO = _libc_io()
+_READ_BYTES = 4096  # /proc/self/status is about 1.5 kB, statm under 100 bytes
 
 
 def _checked(result):
@@ -49,7 +50,6 @@ def _checked(result):
         errno = ctypes.get_errno()
         raise OSError(errno, os.strerror(errno))
     return result
-_READ_BYTES = 4096  # /proc/self/status is about 1.5 kB, statm under 100 bytes
 
 
 class RssReader:
