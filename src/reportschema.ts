@@ -243,6 +243,10 @@ export interface INative {
    */
   trimmed?: number | null;
   /**
+   * bytes of this run's RSS growth that were pages the previous cell's malloc_trim gave back, touched again (allocator retention, not held by the cell; only when this run did not trim)
+   */
+  refaulted?: number;
+  /**
    * %%memdiag --native (memray): what the cell allocated and still held at its end, biggest first
    */
   allocations?: INativeAllocation[];
@@ -746,6 +750,7 @@ export const REPORT_SCHEMA: ISchema = {
         skipped: { type: 'string' },
         explained: { type: ['integer', 'null'] },
         trimmed: { type: ['integer', 'null'] },
+        refaulted: { type: 'integer', minimum: 1 },
         allocations: {
           type: 'array',
           items: {

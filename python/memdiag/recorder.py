@@ -89,6 +89,8 @@ class Recorder:
         self.rss_reader = rss.RssReader()
         # heap.after's readings of the last default run, for the next cell's start (heap.carried_blocks), or None.
         self.last_heap = None
+        # {"pid", "bytes"}: what the last recorded cell's malloc_trim gave back, for the next cell (native.after).
+        self.last_trim = None
         self.memory_limit = rss.memory_limit()
         self.cluster_watch = cluster.Watch()
         self.lock = threading.RLock()
@@ -158,7 +160,9 @@ class Recorder:
             self._deep_next.discard(cell_id)
         deep = cellargs.is_deep(raw) or requested
         if not (self.config.enabled or deep) or _only_memdiag_line_magics(raw):
-            self.last_heap = None  # a cell ran unrecorded: the next one reads its own start (heap.carried_blocks)
+            # A cell ran unrecorded: the next one reads its own start (heap.carried_blocks), and any pages the last
+            # trim gave back were this cell's to touch again.
+            self.last_heap = self.last_trim = None
             return
         with self.lock:
             if self._ctx is not None:  # a nested run_cell: the outer cell owns the measurement

@@ -55,11 +55,13 @@ _UNITS = ("B", "kB", "MB", "GB", "TB")
 # -- the measures of one run -------------------------------------------------------------------------------------
 def run_growth(report, trimmed=True):
     """RSS this run added (bytes), less tracemalloc's own tables on a traced run (they were resident when RSS was
-    read) and, when asked, less what malloc_trim gave back right after the cell (free memory the allocator kept)."""
+    read) and, when asked, less what malloc_trim gave back right after the cell and the pages the previous cell's
+    trim gave back that this one touched again (free memory the allocator kept, either way: native.after)."""
     rss = report["rss"]
     growth = rss["after"] - rss["before"] - (report.get("traced", {}).get("overhead") or 0)
     if trimmed:
-        growth -= report.get("native", {}).get("trimmed") or 0
+        native = report.get("native", {})
+        growth -= (native.get("trimmed") or 0) + (native.get("refaulted") or 0)
     return growth
 
 

@@ -9,6 +9,7 @@ imports, never as a leak. On free-threaded builds objects live in mimalloc, whic
 """
 import ctypes
 import ctypes.util
+import os
 import re
 import sys
 from collections import Counter
@@ -57,9 +58,11 @@ def after(ctx):
     """After the cell, gc given back: report["native"] = {"unexplained": bytes of RSS growth that Python-level memory
     (verdict.python_gross plus IPython's history of this run) does not explain, less what malloc_trim gave back; None
     when it cannot be judged here, "explained": those Python-level bytes, "trimmed": bytes malloc_trim(0) gave back,
-    None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes)), "skipped": why,
-    when it cannot be judged}. report["imports"] = {"count", "modules": the first 20 names, "packages": [{"name": a
-    top-level package, "modules": how many of its modules}] the MAX_PACKAGES with the most} when the cell imported."""
+    None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes)), "refaulted":
+    bytes of the growth that were pages the previous cell's trim gave back, touched again (refaulted_bytes; only when
+    this run did not trim, and not 0), "skipped": why, when it cannot be judged}. report["imports"] = {"count",
+    "modules": the first 20 names, "packages": [{"name": a top-level package, "modules": how many of its modules}]
+    the MAX_PACKAGES with the most} when the cell imported."""
     report = ctx.report
     added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
     # What the kernel imports for itself while running a cell (IPython.core.logger on the first one) is not the cell's
@@ -77,17 +80,27 @@ def after(ctx):
     # bytearray's repr is a 40 MB string, copied again into the message) when RSS is read.
     explained = python_gross(report) + ((report.get("ipython") or {}).get("history") or 0)
     growth = run_growth(report, trimmed=False)
-    section = {"unexplained": max(growth - explained, 0), "explained": explained, "trimmed": None}
-    cfg = ctx.recorder.config
+    recorder, cfg = ctx.recorder, ctx.recorder.config
+    refaulted = refaulted_bytes(recorder.last_trim, growth - explained)
+    recorder.last_trim = None
+    section = {"unexplained": max(growth - explained - refaulted, 0), "explained": explained, "trimmed": None}
+    if refaulted:
+        section["refaulted"] = refaulted
     # Growth that Python does not explain, big enough to matter (a leak step, or native), is checked against the
     # allocator first: what malloc_trim gives back was free memory glibc kept (e.g. after its mmap threshold moved),
     # not memory the cell holds. Growth Python explains is never trimmed: giving a re-run's arrays back to the OS
-    # makes the next run fault every page in again (a 50 ms numpy cell ran 1.5x slower).
-    if growth - explained >= min(cfg.leak_bytes_per_run, cfg.native_bytes) and malloc_trim():
+    # makes the next run fault every page in again (a 50 ms numpy cell ran 1.5x slower). Nor are the pages the last
+    # trim gave back when this cell touched them again: trimming them once more, every run, cost a 150 ms pandas cell
+    # 1.7 ms of trim and its body the page faults of 15 MB.
+    if growth - explained - refaulted >= min(cfg.leak_bytes_per_run, cfg.native_bytes) and malloc_trim():
         already = report["traced"].get("overhead") or 0  # tracemalloc's tables, trimmed and discounted already
-        given_back = max(rss["after"] - already - ctx.recorder.rss_reader.rss(), 0)
+        given_back = max(rss["after"] - already - recorder.rss_reader.rss(), 0)
+        # The trim's own reading is the whole truth: the pages it gave back include any touched again.
+        section.pop("refaulted", None)
         section["trimmed"] = given_back
         section["unexplained"] = max(growth - given_back - explained, 0)
+        if given_back:
+            recorder.last_trim = {"pid": os.getpid(), "bytes": given_back}
     why = cannot_judge()
     if why:
         # Without a working malloc_trim, memory the allocator keeps looks exactly like a native leak: say so, and
@@ -95,6 +108,16 @@ def after(ctx):
         section["skipped"] = why
         section["unexplained"] = None
     report["native"] = section
+
+
+def refaulted_bytes(last_trim, unexplained):
+    """Bytes of this run's RSS growth that Python does not explain (`unexplained`) which are pages the previous
+    recorded cell's malloc_trim gave back (`last_trim`: {"pid", "bytes"} or None), touched again: free memory glibc
+    had kept resident before memdiag trimmed it, not memory this cell holds. At most what that trim gave back, once; 0
+    in another process (a fork) or when nothing was trimmed."""
+    if not last_trim or last_trim["pid"] != os.getpid() or unexplained <= 0:
+        return 0
+    return min(last_trim["bytes"], unexplained)
 
 
 def cannot_judge():

@@ -11,7 +11,7 @@ import itertools
 import types
 
 from .. import protocol
-from .census import held_size, limit_rows
+from .census import held_size, limit_rows, pandas_size
 
 TOP_N = 20
 NEW_ITEMS_SIZED = 1000
@@ -53,18 +53,10 @@ def length(value):
 
 
 def cheap_size(value, memo=None):
-    """Bytes: pandas memory_usage (shallow), otherwise census.held_size (getsizeof; a numpy view with its base buffer;
-    plus the untracked payload; `memo`: the cell's, see held_size)."""
-    tp = type(value)
-    module = protocol.type_attr(tp, "__module__") or ""
-    try:
-        if module.startswith("pandas.") and tp.__name__ == "DataFrame":
-            return int(value.memory_usage(index=True, deep=False).sum())
-        if module.startswith("pandas.") and tp.__name__ == "Series":
-            return int(value.memory_usage(index=True, deep=False))
-    except Exception:  # noqa: BLE001
-        pass
-    return held_size(value, memo)
+    """Bytes: a pandas object's shallow memory_usage, otherwise census.held_size (getsizeof; a numpy view with its base
+    buffer; plus the untracked payload; `memo`: the cell's, see held_size)."""
+    size = pandas_size(value)
+    return size if size is not None else held_size(value, memo)
 
 
 def newest_items(value, grown):
