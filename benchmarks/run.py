@@ -450,7 +450,10 @@ cell's start while the kernel stays idle in between (probes/heap.py). It is what
 higher than at 1M. An O(1) count was built and measured (a C wrapper of the object allocators, the way tracemalloc
 wraps them, counting blocks as they come and go): it took 0.35 ms off the hooks' clock of the 10,000-object cell at 5M
 objects, but added 1.5-2.5 ms (3-4%) to the body of the allocation-heavy cell, more than the walk it saved there, and a
-cost that grows with every long cell. It was not kept.
+cost that grows with every long cell. It was not kept. Two costs that were the tool's own doing are gone: a re-run
+whose RSS grew only by the pages the previous run's `malloc_trim` gave back was trimmed again on every run (the
+pandas cell: 1.7 ms of trim, and 15 MB of page faults in its next run), and a DataFrame's shallow `memory_usage` is
+read off its columns' arrays (pandas' own call builds a Series per column: 0.5-1.3 ms a frame).
 `%%memdiag --lines` measures lines on RSS and runs each top-level statement whole, with no tracer, so the cell runs at
 its own speed and the added time is the deep report's own work; `--lines --trace` pays for tracemalloc itself, which
 slows an allocation-heavy cell many times over.
