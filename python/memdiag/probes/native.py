@@ -117,7 +117,7 @@ def refaulted_bytes(last_trim, unexplained):
     in another process (a fork) or when nothing was trimmed."""
     if not last_trim or last_trim["pid"] != os.getpid() or unexplained <= 0:
         return 0
-    return min(last_trim["bytes"], unexplained)
+    return int(min(last_trim["bytes"], unexplained))
 
 
 def cannot_judge():
