@@ -180,7 +180,7 @@ def child(size, quick, backrefs):
         # machine's speed drifts over seconds; with eight runs a side its slowdown moved by 2-3% between runs of the
         # same code, and by 8% on a machine that drifts. memdiag's default mode, whose target is a slowdown within
         # 10% of every cell, gets twice as many: one cell in nine, each read within about 4%, landed past 1.10x
-        # while memdiag's own clock was 4-6% of every cell (session 10).
+        # while memdiag's own clock was 4-6% of every cell.
         default = tool.name == "memdiag"
         for name, cell in CELLS.items():
             result["cells"][name] = measure(tool, cell, block=2, blocks=2 if quick else (32 if default else 16),
