@@ -28,18 +28,20 @@ def test_refaulted_is_at_most_the_last_trim_once():
     assert refaulted_bytes({"pid": here + 1, "bytes": 15 * MB}, 20 * MB) == 0  # a forked child
 
 
-def _runs(kernel, code, n):
+def _runs(kernel, validate, code, n):
+    """The reports of `n` runs of `code` as one cell, each checked against the schema."""
+    kernel.execute("%load_ext memdiag")
     cell = new_id()
     for _ in range(n):
         kernel.execute(code, cell_id=cell)
-    return [r for r in kernel.reports() if r["cell_id"] == cell]
+    reports = [r for r in kernel.reports() if r["cell_id"] == cell]
+    for report in reports:
+        validate(report)
+    return reports
 
 
 def test_pages_a_trim_gave_back_are_not_trimmed_again_every_run(kernel, report_validator):
-    kernel.execute("%load_ext memdiag")
-    reports = _runs(kernel, HOLES, 6)
-    for report in reports:
-        report_validator(report)
+    reports = _runs(kernel, report_validator, HOLES, 6)
     sections = [r["native"] for r in reports]
     assert sections[0]["trimmed"] >= 10 * MB, sections  # the holes' pages: free memory glibc kept
     # Before: every run faulted the holes in again, and was trimmed again (1.7 ms of trim, and the page faults).
@@ -50,11 +52,7 @@ def test_pages_a_trim_gave_back_are_not_trimmed_again_every_run(kernel, report_v
 
 
 def test_a_native_leak_beside_refaulted_pages_is_still_unexplained(kernel, report_validator):
-    kernel.execute("%load_ext memdiag")
-    reports = _runs(kernel, NATIVE, 4)
-    for report in reports:
-        report_validator(report)
-    sections = [r["native"] for r in reports]
+    sections = [r["native"] for r in _runs(kernel, report_validator, NATIVE, 4)]
     # The credit for the pages given back covers them only: the 10 MB the C code keeps each run is still more than
     # Python explains, so every run is trimmed, and what stays is called unexplained.
     assert all(s["trimmed"] is not None and "refaulted" not in s for s in sections), sections
