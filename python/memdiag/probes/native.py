@@ -84,8 +84,6 @@ def after(ctx):
     refaulted = refaulted_bytes(recorder.last_trim, growth - explained)
     recorder.last_trim = None
     section = {"unexplained": max(growth - explained - refaulted, 0), "explained": explained, "trimmed": None}
-    if refaulted:
-        section["refaulted"] = refaulted
     # Growth that Python does not explain, big enough to matter (a leak step, or native), is checked against the
     # allocator first: what malloc_trim gives back was free memory glibc kept (e.g. after its mmap threshold moved),
     # not memory the cell holds. Growth Python explains is never trimmed: giving a re-run's arrays back to the OS
@@ -96,11 +94,12 @@ def after(ctx):
         already = report["traced"].get("overhead") or 0  # tracemalloc's tables, trimmed and discounted already
         given_back = max(rss["after"] - already - recorder.rss_reader.rss(), 0)
         # The trim's own reading is the whole truth: the pages it gave back include any touched again.
-        section.pop("refaulted", None)
         section["trimmed"] = given_back
         section["unexplained"] = max(growth - given_back - explained, 0)
         if given_back:
             recorder.last_trim = {"pid": os.getpid(), "bytes": given_back}
+    elif refaulted:
+        section["refaulted"] = refaulted
     why = cannot_judge()
     if why:
         # Without a working malloc_trim, memory the allocator keeps looks exactly like a native leak: say so, and
