@@ -13,6 +13,10 @@ has two measures, both in bytes:
   rebinding frees (yesterday's DataFrame, released when today's is bound).
 What a re-run kept is the smaller of the two, never negative: memory Python accounts for that also stayed. The first
 run of a cell builds its state and never counts toward a slope. RSS confirms, and alone decides only `native`.
+
+`native` is growth no Python object holds, on a traced run (tracemalloc saw every Python allocation), after malloc_trim
+gave back what the allocator kept: native_bytes in one run, or leak_bytes_per_run on each of leak_runs re-runs, as a
+leak is judged, where glibc's in-use bytes grew by as much beyond what Python accounts for (native_kept).
 """
 from collections import namedtuple
 
@@ -26,8 +30,12 @@ MIN_BLOCK_SAMPLE = 1000  # survivors needed before their mean size stands for th
 # A leak that was seen stays a leak while each re-run keeps at least this share of the threshold: noise near the
 # threshold must not flip it (DESIGN: a verdict is stable).
 HOLD_SHARE = 0.5
+# A re-run that left this many more small objects (the interpreter's block count, start to next start) piled up Python
+# objects: what it kept beyond Python's accounting is theirs (a figure left open holds its canvas: 3,000-16,000
+# blocks a run). Between two cells the kernel itself adds 100-300.
+NATIVE_MAX_BLOCKS = 1000
 Outcome = namedtuple("Outcome", "verdict suspect record")
-Step = namedtuple("Step", "gross net churn basis")
+Step = namedtuple("Step", "gross net churn basis unexplained blocks")
 
 
 def format_bytes(n):
@@ -192,23 +200,29 @@ def _seen_cycles(report):
 def run_record(report):
     """What the history keeps of a run for the verdicts of later runs: numbers only, no user objects.
 
-    {"gross": python_gross (bytes), "block_bytes": block_bytes, "after": marks_after, "churn": churn (bytes or None)}.
+    {"gross": python_gross (bytes), "block_bytes": block_bytes, "after": marks_after, "churn": churn (bytes or None),
+    "unexplained": native.unexplained (bytes or None)}.
     """
     keys = (report.get("ipython") or {}).get("keys") or []
     return {"gross": python_gross(report), "block_bytes": block_bytes(report), "after": marks_after(report),
-            "churn": churn(report), "out_keys": [k for k in keys if type(k) is int][:8],
-            "raised": bool(report.get("raised"))}
+            "churn": churn(report), "unexplained": (report.get("native") or {}).get("unexplained"),
+            "out_keys": [k for k in keys if type(k) is int][:8], "raised": bool(report.get("raised"))}
 
 
-def _step(gross, start, end, per_block, moved):
+def _step(gross, start, end, per_block, moved, unexplained):
     net, basis = net_growth(start, end, per_block)
-    return Step(gross, net, moved, basis)
+    blocks = None
+    if end is not None and None not in (start.get("blocks"), end.get("blocks")):
+        blocks = end["blocks"] - start["blocks"]
+    return Step(gross, net, moved, basis, unexplained, blocks)
 
 
 def rerun_steps(report, previous_runs):
     """Steps of each re-run of the cell, oldest first; the current run's own (from its start to its end) comes last.
-    Each is Step(gross, net, churn, basis): bytes, bytes (None when not measured), bytes (None without an exact
-    peak), "heap" or "rss" (net_growth's).
+    Each is Step(gross, net, churn, basis, unexplained, blocks): bytes, bytes (None when not measured), bytes (None
+    without an exact peak), "heap" or "rss" (net_growth's), bytes of the run's RSS growth Python did not explain after
+    malloc_trim (native.unexplained; None when it could not be judged), how many more blocks the interpreter had
+    allocated (None when not read).
 
     A completed re-run is measured from its start to the next run's start when the next run followed it directly
     (its end still includes output in flight); else from its start to its end."""
@@ -217,10 +231,10 @@ def rerun_steps(report, previous_runs):
         if rec.get("run", 1) < 2 or "gross" not in rec or "start" not in rec or rec.get("raised"):
             continue  # a run that raised is no step: the next error replaces what its error keeps
         steps.append(_step(rec["gross"], rec["start"], rec.get("next") or rec.get("after"), rec["block_bytes"],
-                           rec.get("churn")))
+                           rec.get("churn"), rec.get("unexplained")))
     if report.get("run", 1) >= 2 and not report.get("raised"):
         steps.append(_step(python_gross(report), marks_before(report), marks_after(report), block_bytes(report),
-                           churn(report)))
+                           churn(report), (report.get("native") or {}).get("unexplained")))
     return steps
 
 
@@ -229,6 +243,21 @@ def kept(step):
     if step.net is None:
         return 0
     return max(0, min(step.gross, step.net))
+
+
+def native_kept(step):
+    """Bytes a re-run kept that no Python object holds, as both measures say it: the RSS growth Python did not explain
+    after malloc_trim (native.unexplained), and, where the allocators' in-use bytes were read, their growth beyond
+    what Python accounts for (net - gross). RSS alone moves with pages a library maps once; glibc's in-use bytes do
+    not, but miss what a C library allocates with its own allocator (jemalloc, mmap): those are left to the one-run
+    threshold (native_bytes). 0 when not measured, and when the interpreter's objects grew too (NATIVE_MAX_BLOCKS or
+    more): Python objects piling up that own C-level memory (pyplot's open figures, each with its canvas's pixels)
+    are Python's leak, whose bytes Python cannot see, not a C extension's. Never negative."""
+    if step.unexplained is None or step.net is None or step.blocks is None or step.blocks >= NATIVE_MAX_BLOCKS:
+        return 0
+    if step.basis == "heap":
+        return max(0, min(step.unexplained, step.net - step.gross))
+    return max(0, step.unexplained)
 
 
 def _is_step(step, threshold):
@@ -272,12 +301,24 @@ def decide(report, previous_runs, cfg):
 
     native = report.get("native", {}).get("unexplained") or 0
     traced = report.get("traced", {}).get("enabled", False)
-    native_suspect = native >= cfg["native_bytes"] and not report.get("imports")
+    # Native growth below native_bytes a run is a leak too when every re-run of the window repeats it, as the leak's
+    # own threshold and window judge what Python keeps (a C library keeping 10 MB a run: ok on every run before).
+    per_run_native = [native_kept(s) for s in window]
+    was_native = previous.get("kind") == "native"
+    steady = not leak and (len(window) >= cfg["leak_runs"] and all(n >= threshold for n in per_run_native) or (
+        was_native and current is not None and native_kept(current) >= threshold * HOLD_SHARE))
+    native_per_run = int(sum(per_run_native) / len(per_run_native)) if steady else None
+    native_suspect = (native >= cfg["native_bytes"] or steady) and not report.get("imports")
     if native_suspect and traced:
         flags.append("native")
-        reasons["native"] = (f"{format_bytes(native)} of RSS growth is not held by any Python object (tracemalloc "
-                             "saw every Python allocation) and malloc_trim did not give it back: likely a leak in "
-                             "native code (a C extension)")
+        if native >= cfg["native_bytes"]:
+            grown = f"{format_bytes(native)} of RSS growth is not held by any Python object"
+        else:  # the badge says the figure the reason does
+            native = native_per_run
+            grown = (f"each re-run of this cell keeps about {format_bytes(native)} more that no Python object holds, "
+                     f"{len(window)} consecutive re-runs")
+        reasons["native"] = (f"{grown} (tracemalloc saw every Python allocation) and malloc_trim did not give it "
+                             "back: likely a leak in native code (a C extension)")
 
     objects, size, cycle_mean = cyclic_garbage(report, previous_runs)
     if objects >= cfg["cycle_objects"] or size >= cfg["cycle_bytes"]:

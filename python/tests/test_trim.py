@@ -1,5 +1,6 @@
 """malloc_trim after a cell (probes/native.py), through a real kernel: the pages one run's trim gave back and the
-next run touched again are not trimmed again on every run, and a native leak is still found beside them."""
+next run touched again are not trimmed again on every run, and a native leak is still found beside them, and called
+native when every re-run repeats it though each keeps less than native_bytes."""
 import os
 
 import pytest
@@ -57,3 +58,15 @@ def test_a_native_leak_beside_refaulted_pages_is_still_unexplained(kernel, repor
     # Python explains, so every run is trimmed, and what stays is called unexplained.
     assert all(s["trimmed"] is not None and "refaulted" not in s for s in sections), sections
     assert all(7 * MB <= s["unexplained"] <= 12 * MB for s in sections), sections
+
+
+def test_a_steady_native_leak_under_native_bytes_is_called_native(kernel, report_validator):
+    # 10 MB a run, half of native_bytes: before, `ok` on every run (only 20 MiB in one run was native).
+    reports = _runs(kernel, report_validator, NATIVE, 5)
+    kinds = [r["verdict"]["kind"] for r in reports]
+    assert "native" not in kinds[:2], kinds  # the first run builds state; one re-run is no trend
+    assert kinds[-2:] == ["native", "native"], [r["verdict"]["reason"] for r in reports]
+    last = reports[-1]
+    assert last["traced"]["enabled"], last["traced"]  # tracemalloc saw every Python allocation of the run called so
+    assert 6 * MB <= last["verdict"]["bytes"] <= 12 * MB, last["verdict"]
+    assert "consecutive re-runs" in last["verdict"]["reason"], last["verdict"]

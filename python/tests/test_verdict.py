@@ -26,16 +26,18 @@ def grown(delta):
     return [{"name": "cache", "status": "grown", "type": "list", "size": delta, "delta": delta}]
 
 
-def history(steps, gross, rss_steps=None, kind="ok"):
-    """Records of consecutive runs 1..len(steps)+1 whose heap grew by steps[i] from run i's start to run i+1's."""
+def history(steps, gross, rss_steps=None, kind="ok", unexplained=None, blocks=0):
+    """Records of consecutive runs 1..len(steps)+1 whose heap grew by steps[i] from run i's start to run i+1's (each
+    with native.unexplained = `unexplained`, and `blocks` more allocated blocks a run)."""
     records, heap, rss = [], 50 * MB, 100 * MB
     rss_steps = rss_steps or steps
     for n, (step, rstep) in enumerate(zip(steps, rss_steps, strict=False)):
-        start = {"rss": rss, "heap": heap, "blocks": 1000}
+        start = {"rss": rss, "heap": heap, "blocks": 1000 + n * blocks}
         heap, rss = heap + step, rss + rstep
-        records.append({"run": n + 1, "start": start, "next": {"rss": rss, "heap": heap, "blocks": 1000},
+        end = {"rss": rss, "heap": heap, "blocks": start["blocks"] + blocks}
+        records.append({"run": n + 1, "start": start, "next": end,
                         "gross": gross, "block_bytes": 64, "churn": None, "kind": kind, "flags": [],
-                        "bytes_per_run": None})
+                        "bytes_per_run": None, "unexplained": unexplained})
     return records, heap, rss
 
 
@@ -185,6 +187,49 @@ def test_held_by_ipythons_output_cache_is_python_not_native():
     assert steps[0].gross == 12 * MB  # retained_all, everything Python holds, cache included
     verdict = decide(r, [], DEFAULTS).verdict
     assert verdict["kind"] == "retains" and f"still holds {format_bytes(verdict['bytes'])}" in verdict["reason"]
+
+
+def test_a_steady_native_leak_below_native_bytes_is_native():
+    """A C library keeping 10 MB a run: RSS (after malloc_trim) and glibc's in-use bytes both grow by it, Python holds
+    2 MB of what the run made. Under native_bytes on every run, called native once leak_runs re-runs repeat it and
+    tracemalloc has seen every Python allocation (before: ok on every run)."""
+    records, heap, rss = history([10 * MB, 10 * MB], 2 * MB, unexplained=8 * MB)
+    now = dict(heap=(heap, heap + 10 * MB), rss=(rss, rss + 10 * MB), unexplained=8 * MB)
+    untraced = decide(report(run=3, **now), records, DEFAULTS)
+    assert untraced.verdict["kind"] == "ok" and untraced.suspect
+    assert "next run is traced" in untraced.verdict["reason"]
+    out = decide(report(run=3, traced=2 * MB, **now), records, DEFAULTS)
+    assert out.verdict["kind"] == "native" and out.verdict["bytes"] == 8 * MB and out.suspect
+    reason = out.verdict["reason"]
+    assert reason.startswith("Each re-run of this cell keeps about 8 MB more") and "2 consecutive" in reason
+    # One re-run is no trend.
+    assert decide(report(run=2, traced=2 * MB, **now), records[:1], DEFAULTS).verdict["kind"] == "ok"
+
+
+def test_rss_growth_the_allocators_do_not_hold_is_not_a_steady_native_leak():
+    """RSS grows 8 MB a run that Python does not explain (pages a library maps, allocator drift), but glibc's in-use
+    bytes do not: the two measures disagree, nothing is called native."""
+    records, heap, rss = history([0, 0], 0, rss_steps=[8 * MB, 8 * MB], unexplained=8 * MB)
+    out = decide(report(run=3, heap=(heap, heap), rss=(rss, rss + 8 * MB), traced=0, unexplained=8 * MB), records,
+                 DEFAULTS)
+    assert out.verdict["kind"] == "ok" and "native" not in out.verdict["flags"]
+
+
+def test_python_objects_piling_up_with_c_memory_are_not_native():
+    """pyplot's open figures: each re-run leaves 5,000 more small objects and a 6 MB canvas that Python cannot size.
+    The objects pile up: Python's leak (plt.close), not a C extension's."""
+    records, heap, rss = history([6 * MB, 6 * MB], 300_000, unexplained=6 * MB, blocks=5000)
+    out = decide(report(run=3, heap=(heap, heap + 6 * MB), rss=(rss, rss + 6 * MB), blocks=(11_000, 16_000),
+                        traced=300_000, unexplained=6 * MB), records, DEFAULTS)
+    assert "native" not in out.verdict["flags"]
+
+
+def test_a_steady_native_leak_holds_near_the_threshold_then_ends():
+    records, heap, rss = history([10 * MB, 10 * MB], 0, unexplained=10 * MB, kind="native")
+    near = dict(heap=(heap, heap + int(1.2 * MB)), rss=(rss, rss + int(1.2 * MB)), traced=0, unexplained=int(1.2 * MB))
+    assert decide(report(run=3, **near), records, DEFAULTS).verdict["kind"] == "native"  # 1.2 MB: over half of 2 MiB
+    gone = dict(heap=(heap, heap), rss=(rss, rss), traced=0, unexplained=0)
+    assert decide(report(run=3, **gone), records, DEFAULTS).verdict["kind"] == "ok"
 
 
 def test_format_bytes():
