@@ -228,6 +228,24 @@ def test_census_samples_a_loop_s_period_without_aliasing(iterations):
         assert id(tp) in counted.groups, tp  # sized: a sample of it is read
 
 
+def test_a_big_container_s_items_are_sampled_in_both_phases():
+    """A list of alternating names and values (204,800 items, 256 read): a stride of 800 read only one phase, and the
+    payload was all strings or all floats. In blocks, each is about half, with its own bytes."""
+    import sys
+
+    from memdiag.probes import census
+
+    pairs = 102_400
+    flat = [x for i in range(pairs) for x in (f"name-{i}", float(i))]
+    for container in (flat, dict(zip(range(len(flat)), flat, strict=True))):
+        rows = {}
+        census._Ledger().payload(container, 1, rows)
+        by_type = {tp: (n, size) for tp, n, size in rows.values()}
+        assert abs(by_type.get(float, (0, 0))[0] - pairs) <= 0.02 * pairs, by_type
+        assert abs(by_type.get(str, (0, 0))[0] - pairs) <= 0.02 * pairs, by_type
+        assert abs(by_type[float][1] - pairs * sys.getsizeof(1.5)) <= 0.02 * pairs * sys.getsizeof(1.5), by_type
+
+
 def test_sizes_through_each_type_s_own_sizeof_are_getsizeof():
     """The census sizes builtin objects through their type's own __sizeof__ (6x faster than sys.getsizeof on one type,
     2.5x on a mix), adding the gc header getsizeof adds to containers: every figure is getsizeof's, on every Python."""

@@ -44,6 +44,7 @@ SIZE_SAMPLE = 1_024  # survivors sized (with what they hold), whatever the cell 
 # reads neighbours in memory (allocation order): fewer cache and TLB misses than a stride.
 COUNT_BLOCK = 64
 SIZE_BLOCK = 16
+REFERENTS_BLOCK = 16  # a container's items read in blocks of this many (referents)
 PER_TYPE_SAMPLE = 128  # of one type, at most
 RARE_SCAN_BYTES = 1 << 20  # allocator growth the sample leaves unexplained before every big payload is looked for
 MIN_BLOCK_BYTES = 32  # a pymalloc block holds an object of at least this many bytes (an int: 28)
@@ -61,21 +62,28 @@ _BASE_DEPTH = 32  # links of .base followed, at most
 
 
 def referents(obj, limit=REFERENTS_SAMPLED):
-    """(referents, stride): obj's direct referents, `limit` evenly spaced ones when obj holds more (a list or tuple is
-    sliced, a dict's values read through dict's own view: no copy of every referent, no user code)."""
+    """(referents, weight): a list of obj's direct referents, about `limit` of them in blocks spread evenly when obj
+    holds more (_blocks: a list of alternating names and values is read in both phases), and how many referents each
+    stands for (float, 1.0 when all are read). A list or tuple is sliced, a dict's values read through dict's own
+    view: no copy of every referent, no user code."""
     tp = type(obj)
     if tp is list or tp is tuple:
-        stride = max(1, len(obj) // limit)
-        return obj[::stride], stride
-    if tp is dict and len(obj) > limit:
-        stride = len(obj) // limit
-        return list(itertools.islice(dict.values(obj), 0, None, stride)), stride
-    try:
-        refs = gc.get_referents(obj)
-    except Exception:  # noqa: BLE001
-        return [], 1
-    stride = max(1, len(refs) // limit)
-    return refs[::stride], stride
+        refs = obj
+    elif tp is dict:
+        if len(obj) <= limit:
+            return list(dict.values(obj)), 1.0
+        # Blocks picked at C speed as the values go by: a dict of 1M values is not copied to read 256 of them.
+        span = len(obj) * REFERENTS_BLOCK // limit
+        blocks = itertools.cycle((True,) * REFERENTS_BLOCK + (False,) * (span - REFERENTS_BLOCK))
+        refs = list(itertools.compress(dict.values(obj), blocks))
+        return refs, len(obj) / len(refs)
+    else:
+        try:
+            refs = gc.get_referents(obj)
+        except Exception:  # noqa: BLE001
+            return [], 1.0
+    sample = _blocks(refs, limit, REFERENTS_BLOCK)
+    return list(sample), len(refs) / len(sample) if sample else 1.0
 
 
 def untracked_size(obj):
@@ -83,9 +91,9 @@ def untracked_size(obj):
     level down in untracked dicts and tuples, counted as the census counts a heavy survivor's (_Ledger.payload), each
     once.
 
-    A big container is sampled (REFERENTS_SAMPLED evenly spaced items, scaled up): the cost stays bounded. The plain
-    types and small tuples are sized in batches at C speed (a list of 200,000 tuples of numbers and strings: 256
-    tuples and their items, about 0.15 ms).
+    A big container is sampled (about REFERENTS_SAMPLED items in blocks spread evenly, scaled up): the cost stays
+    bounded. The plain types and small tuples are sized in batches at C speed (a list of 200,000 tuples of numbers
+    and strings: 256 tuples and their items, about 0.15 ms).
     """
     # A frame refers to a local from its fast locals and again from its (untracked) f_locals dict: counted once.
     return int(_Ledger().payload(obj, 1, {}))
@@ -349,12 +357,12 @@ class _Ledger:
         return total + self.payload(obj, weight, into, limit)
 
     def payload(self, obj, weight, into, limit=REFERENTS_SAMPLED):
-        """Count obj's untracked referents (`limit` of them, evenly spaced, standing for the rest) and, in untracked
-        dicts and tuples among them, theirs; returns their weighted bytes."""
-        refs, stride = referents(obj, limit)
+        """Count obj's untracked referents (about `limit` of them in blocks spread evenly, standing for the rest) and,
+        in untracked dicts and tuples among them, theirs; returns their weighted bytes."""
+        refs, each = referents(obj, limit)
         # In one batch (a list of 200,000 tuples: 256 of them and their items at C speed); an item the sample met
         # several times is one object, counted once.
-        return self.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * stride, into, big_alone=False)
+        return self.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * each, into, big_alone=False)
 
     def add(self, obj, weight, into, depth=1):
         """Count one untracked object (its own size), the buffer it views and, for an untracked dict or tuple, its
@@ -371,10 +379,9 @@ class _Ledger:
             total += self.add_owner(owner[0], owner[1], weight, into)
         if depth > 0 and (tp is dict or tp is tuple):
             # An untracked dict or tuple holds only untracked values (a 3.10 instance's __dict__ of one 5 MB bytes).
-            values = dict.values(obj) if tp is dict else obj
-            stride = max(1, len(obj) // REFERENTS_SAMPLED)
-            for value in itertools.islice(values, 0, None, stride):
-                total += self.add(value, weight * stride, into, depth - 1)
+            values, each = referents(obj)
+            for value in values:
+                total += self.add(value, weight * each, into, depth - 1)
         return total
 
     def add_many(self, objs, weight, into, depth=1, big_alone=True):
@@ -382,7 +389,8 @@ class _Ledger:
         for the plain types: dedup by id, grouping by type and sizing through map(). An object several of the group
         refer to is shared, and one of BIG_PAYLOAD bytes or more stands for itself: each counts once, not `weight`
         times. Returns the weighted bytes added. `big_alone=False`: the group is an even sample of one container's items
-        (its stride is in `weight`), so a big item stands for its unsampled neighbours as much as a small one does."""
+        (what each item stands for is in `weight`), so a big item stands for its unsampled neighbours as much as a
+        small one does."""
         if not objs:
             return 0
         ids = list(map(id, objs))
@@ -811,7 +819,7 @@ def _leave_out_held(census, held):
 def _named_containers(census, fresh):
     """Put the cell's big named containers (`fresh`, from _bound_values) in the sample: the value of a name the cell
     bound or rebound that is a list, tuple, dict or set longer than REFERENTS_SAMPLED (one list of a million items
-    among a million small ones is what a stride misses, and what a re-run that rebinds it frees as much as it makes,
+    among a million small ones is what a sample misses, and what a re-run that rebinds it frees as much as it makes,
     so the allocators show nothing unexplained). Only survivors of this cell: an old object bound to a new name is
     not the cell's."""
     for value in fresh:
