@@ -212,8 +212,8 @@ def test_census_counts_exactly_by_runs_or_not(layout):
 @pytest.mark.parametrize("iterations", [1_024, 30_000, 250_000])
 def test_census_samples_a_loop_s_period_without_aliasing(iterations):
     """A loop that makes four survivors an iteration (two lists, a tuple, a dict) lists them in a period of four. A
-    stride of 2, 4 or 20 saw one phase of it: counts 11% and 22% off, a type left unsized. In blocks, each type's
-    count is within 2% and each type is sized."""
+    stride of 2, 4 or 20 saw one phase of it: counts 11% and 22% off, a type left unsized. Now each type's count is
+    within 2% and each type is sized."""
     from collections import Counter
 
     from memdiag.probes import census
@@ -230,7 +230,7 @@ def test_census_samples_a_loop_s_period_without_aliasing(iterations):
 
 def test_a_big_container_s_items_are_sampled_in_both_phases():
     """A list of alternating names and values (204,800 items, 256 read): a stride of 800 read only one phase, and the
-    payload was all strings or all floats. In blocks, each is about half, with its own bytes."""
+    payload was all strings or all floats. Jittered, each is about half (within 15%: 256 read), with its own bytes."""
     import sys
 
     from memdiag.probes import census
@@ -241,9 +241,9 @@ def test_a_big_container_s_items_are_sampled_in_both_phases():
         rows = {}
         census._Ledger().payload(container, 1, rows)
         by_type = {tp: (n, size) for tp, n, size in rows.values()}
-        assert abs(by_type.get(float, (0, 0))[0] - pairs) <= 0.02 * pairs, by_type
-        assert abs(by_type.get(str, (0, 0))[0] - pairs) <= 0.02 * pairs, by_type
-        assert abs(by_type[float][1] - pairs * sys.getsizeof(1.5)) <= 0.02 * pairs * sys.getsizeof(1.5), by_type
+        floats, strings = by_type.get(float, (0, 0)), by_type.get(str, (0, 0))
+        assert abs(floats[0] - pairs) <= 0.15 * pairs and abs(strings[0] - pairs) <= 0.15 * pairs, by_type
+        assert floats[1] == floats[0] * sys.getsizeof(1.5), by_type
 
 
 def test_sizes_through_each_type_s_own_sizeof_are_getsizeof():
@@ -312,9 +312,12 @@ def test_a_bound_list_is_read_once_and_sized_alike_everywhere(k):
               "    return _payload(self, obj, *args, **kwargs)\n", cell_id=new_id())
     cell = new_id()
     try:
+        # Every other row is one of the 300 tuples `again` holds: the sample of either list meets some of them.
         k.execute("_census._Ledger.payload = _counting\n"
-                  "rows = [(i, str(i), i * 0.5) for i in range(200_000)]\n"
-                  "again = [rows[i % 300] for i in range(1_000)]", cell_id=cell)
+                  "shared = [(i, str(i), i * 0.5) for i in range(300)]\n"
+                  "rows = [(i, str(i), i * 0.5) if i % 2 else shared[i % 300] for i in range(200_000)]\n"
+                  "again = [shared[i % 300] for i in range(1_000)]\n"
+                  "del shared", cell_id=cell)
     finally:
         k.execute("_census._Ledger.payload = _payload", cell_id=new_id())
     report = next(r for r in reversed(k.reports()) if r["cell_id"] == cell)

@@ -22,7 +22,9 @@ No object is kept: the cycle probe's collection must still be able to free the c
 """
 import gc
 import itertools
+import math
 import operator
+import random
 import sys
 from collections import Counter
 from types import CodeType
@@ -36,15 +38,14 @@ MIN_ROW_SHARE = 0.01  # a row takes or holds at least this share of the total by
 OTHER = "other"
 USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their "
                "own, so they are off until gc.unfreeze()")
-COUNT_SAMPLE = 50_000  # survivors counted by type exactly up to this many; beyond, a sample in blocks is scaled up
+COUNT_SAMPLE = 50_000  # survivors counted by type exactly up to twice this many; beyond, a strided sample scaled up
 SIZE_SAMPLE = 1_024  # survivors sized (with what they hold), whatever the cell made
-# Samples are taken in blocks of consecutive survivors, spread evenly: a loop that makes four objects an iteration
-# lists them in a period of four, which a stride of 2, 4 or 20 aliases (one type counted twice, another missed: 22%
-# off on a list comprehension of dicts holding tuples). A block sees every phase of a period up to its length, and
-# reads neighbours in memory (allocation order): fewer cache and TLB misses than a stride.
-COUNT_BLOCK = 64
-SIZE_BLOCK = 16
-REFERENTS_BLOCK = 16  # a container's items read in blocks of this many (referents)
+# A loop that makes four objects an iteration lists them in a period of four, which a stride of 2, 4 or 20 aliases:
+# one type counted 1,000,000 times and three not at all, or a type left unsized. The count's stride is made coprime
+# with 2, 3, 5 and 7 (_coprime_stride: a period made of those is read in every phase), and the samples for sizes and
+# a container's items take one item at a random offset in each stride (_spread), whatever the period.
+_SMALL_PRIMES = 2 * 3 * 5 * 7
+_OFFSETS = tuple(map(random.Random(1983).randrange, itertools.repeat(1 << 30, 2 * SIZE_SAMPLE)))
 PER_TYPE_SAMPLE = 128  # of one type, at most
 RARE_SCAN_BYTES = 1 << 20  # allocator growth the sample leaves unexplained before every big payload is looked for
 MIN_BLOCK_BYTES = 32  # a pymalloc block holds an object of at least this many bytes (an int: 28)
@@ -62,28 +63,28 @@ _BASE_DEPTH = 32  # links of .base followed, at most
 
 
 def referents(obj, limit=REFERENTS_SAMPLED):
-    """(referents, weight): a list of obj's direct referents, about `limit` of them in blocks spread evenly when obj
-    holds more (_blocks: a list of alternating names and values is read in both phases), and how many referents each
-    stands for (float, 1.0 when all are read). A list or tuple is sliced, a dict's values read through dict's own
+    """(referents, weight): a list of obj's direct referents, `limit` to 2 * `limit` of them spread evenly when obj
+    holds more (_spread: a list of alternating names and values is read in both phases), and how many referents each
+    stands for (float, 1.0 when all are read). A list or tuple is indexed, a dict's values read through dict's own
     view: no copy of every referent, no user code."""
     tp = type(obj)
-    if tp is list or tp is tuple:
-        refs = obj
-    elif tp is dict:
-        if len(obj) <= limit:
+    if tp is dict:
+        stride = len(obj) // limit
+        if stride < 2:
             return list(dict.values(obj)), 1.0
-        # Blocks picked at C speed as the values go by: a dict of 1M values is not copied to read 256 of them.
-        span = len(obj) * REFERENTS_BLOCK // limit
-        blocks = itertools.cycle((True,) * REFERENTS_BLOCK + (False,) * (span - REFERENTS_BLOCK))
-        refs = list(itertools.compress(dict.values(obj), blocks))
+        # Picked at C speed as the values go by: a dict of 1M values is not copied to read 256 of them.
+        wanted = bytearray(len(obj))
+        for position in _positions(len(obj), stride):
+            wanted[position] = 1
+        refs = list(itertools.compress(dict.values(obj), wanted))
         return refs, len(obj) / len(refs)
-    else:
+    if tp is not list and tp is not tuple:
         try:
-            refs = gc.get_referents(obj)
+            obj = gc.get_referents(obj)
         except Exception:  # noqa: BLE001
             return [], 1.0
-    sample = _blocks(refs, limit, REFERENTS_BLOCK)
-    return list(sample), len(refs) / len(sample) if sample else 1.0
+    sample = _spread(obj, limit)
+    return list(sample), len(obj) / len(sample) if sample else 1.0
 
 
 def untracked_size(obj):
@@ -596,28 +597,46 @@ def _tally_runs(objs):
     return counts
 
 
-def _blocks(seq, total, block):
-    """`seq` itself when it has at most `total` items, else a new list of about `total` of them: runs of `block`
-    consecutive items whose starts are spread evenly over `seq`, the first at 0."""
-    if len(seq) <= total:
+def _positions(length, stride):
+    """One index in each whole stride of range(length), at a fixed pseudo-random offset within it (at most
+    len(_OFFSETS) of them): an iterator, computed at C speed."""
+    offsets = map(operator.mod, _OFFSETS, itertools.repeat(stride))
+    return map(operator.add, range(0, length - stride + 1, stride), offsets)
+
+
+def _spread(seq, total):
+    """`seq` itself when it has fewer than 2 * `total` items, else a new list of `total` to 2 * `total` of them
+    (total <= SIZE_SAMPLE): one in each stride, at a random offset within it. A jittered systematic sample: it covers
+    `seq` as evenly as a stride does, and no period in `seq` aliases it."""
+    stride = len(seq) // total
+    if stride < 2:
         return seq
-    span = max(block, len(seq) * block // total)
-    return list(itertools.chain.from_iterable(seq[start:start + block] for start in range(0, len(seq), span)))
+    return list(map(seq.__getitem__, _positions(len(seq), stride)))
+
+
+def _coprime_stride(step):
+    """The smallest stride >= `step` that shares no factor with 2, 3, 5 and 7 (11, 13, 17, 19, 23, ...), for step >=
+    2: a strided sample then reads every phase of a period made of those (a loop making 2, 4 or 6 objects a turn)."""
+    while math.gcd(step, _SMALL_PRIMES) != 1:
+        step += 1
+    return step
 
 
 class _Counted:
     """The survivors counted by type at C speed, and a sample of each type for sizes.
 
-    counts: {id(type): survivors}, exact up to COUNT_SAMPLE survivors, beyond that a sample in blocks (_blocks)
-    scaled up to the exact total. Keyed by id: hashing a class runs its metaclass's __hash__ (user code; a
-    metaclass's __eq__ without __hash__ makes its classes unhashable). groups: {id(type): [sampled survivors]}, about
-    SIZE_SAMPLE survivors in blocks, PER_TYPE_SAMPLE of a type at most, every survivor of a type that has no more;
-    types: {id(type): type} of the sampled ones. Beyond COUNT_SAMPLE survivors a type too rare to fall in the count's
-    blocks is not counted (what it holds is found by _heavy_payload when the allocators' growth says so)."""
+    counts: {id(type): survivors}, exact below 2 * COUNT_SAMPLE survivors, beyond that a strided sample
+    (_coprime_stride) scaled up to the exact total. Keyed by id: hashing a class runs its metaclass's __hash__ (user
+    code; a metaclass's __eq__ without __hash__ makes its classes unhashable). groups: {id(type): [sampled
+    survivors]}, a jittered sample of SIZE_SAMPLE to 2 * SIZE_SAMPLE survivors (_spread), PER_TYPE_SAMPLE of a type at
+    most, every survivor of a type that has no more; types: {id(type): type} of the sampled ones. Beyond 2 *
+    COUNT_SAMPLE survivors a type too rare to fall in the count's stride is not counted (what it holds is found by
+    _heavy_payload when the allocators' growth says so)."""
 
     def __init__(self, objs):
         self.objs = objs
-        counted = _blocks(objs, COUNT_SAMPLE, COUNT_BLOCK)
+        step = len(objs) // COUNT_SAMPLE
+        counted = objs if step < 2 else objs[::_coprime_stride(step)]
         # Tallied by the type itself when no class hashes through user code (no int made per survivor: about twice
         # as fast), else by id; {id(type): n} either way.
         hashed = len(counted) >= _HASHED_FROM and types_hash_plainly()
@@ -627,7 +646,7 @@ class _Counted:
         tally = _tally_runs(counted) if hashed else Counter(keys(counted))
         counts = {id(tp): n for tp, n in tally.items()} if hashed else tally
         self.groups = groups = {}
-        sample = _blocks(counted, SIZE_SAMPLE, SIZE_BLOCK)
+        sample = _spread(counted, SIZE_SAMPLE)
         if hashed:  # the sample in runs of one type, as _tally_runs counts them (compares classes)
             for tp, run in itertools.groupby(sample, type):
                 group = groups.setdefault(id(tp), [])
