@@ -92,9 +92,9 @@ def untracked_size(obj):
     level down in untracked dicts and tuples, counted as the census counts a heavy survivor's (_Ledger.payload), each
     once.
 
-    A big container is sampled (about REFERENTS_SAMPLED items in blocks spread evenly, scaled up): the cost stays
-    bounded. The plain types and small tuples are sized in batches at C speed (a list of 200,000 tuples of numbers
-    and strings: 256 tuples and their items, about 0.15 ms).
+    A big container is sampled (REFERENTS_SAMPLED to twice as many items, one in each stride: referents), scaled up:
+    the cost stays bounded. The plain types and small tuples are sized in batches at C speed (a list of 200,000
+    tuples of numbers and strings: 256 tuples and their items, about 0.15 ms).
     """
     # A frame refers to a local from its fast locals and again from its (untracked) f_locals dict: counted once.
     return int(_Ledger().payload(obj, 1, {}))
@@ -358,8 +358,8 @@ class _Ledger:
         return total + self.payload(obj, weight, into, limit)
 
     def payload(self, obj, weight, into, limit=REFERENTS_SAMPLED):
-        """Count obj's untracked referents (about `limit` of them in blocks spread evenly, standing for the rest) and,
-        in untracked dicts and tuples among them, theirs; returns their weighted bytes."""
+        """Count obj's untracked referents (`limit` to twice as many, spread evenly, standing for the rest: referents)
+        and, in untracked dicts and tuples among them, theirs; returns their weighted bytes."""
         refs, each = referents(obj, limit)
         # In one batch (a list of 200,000 tuples: 256 of them and their items at C speed); an item the sample met
         # several times is one object, counted once.
