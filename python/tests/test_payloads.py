@@ -211,9 +211,9 @@ def test_census_counts_exactly_by_runs_or_not(layout):
 
 @pytest.mark.parametrize("iterations", [1_024, 30_000, 250_000])
 def test_census_samples_a_loop_s_period_without_aliasing(iterations):
-    """A loop that makes four survivors an iteration (two lists, a tuple, a dict) lists them in a period of four. A
-    stride of 2, 4 or 20 saw one phase of it: counts 11% and 22% off, a type left unsized. Now each type's count is
-    within 2% and each type is sized."""
+    """A loop that makes four survivors an iteration (a list, an instance, a tuple, a dict) lists them in a period of
+    four. A stride of 2, 4 or 20 saw one phase of it: a type counted 0 or 4 times over, or left unsized. Now each
+    type's count is within 2% and each type is sized."""
     from collections import Counter
 
     from memdiag.probes import census
