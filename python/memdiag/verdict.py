@@ -115,6 +115,12 @@ def net_growth(start, end, per_block=BLOCK_BYTES):
     return end["rss"] - start["rss"], "rss"
 
 
+def native_unexplained(report):
+    """Bytes of the run's RSS growth Python did not explain after malloc_trim (probes/native.py), or None when it could
+    not be judged."""
+    return (report.get("native") or {}).get("unexplained")
+
+
 def _named(report):
     return sum(max(v.get("delta", 0), 0) for v in report.get("variables", []))
 
@@ -205,7 +211,7 @@ def run_record(report):
     """
     keys = (report.get("ipython") or {}).get("keys") or []
     return {"gross": python_gross(report), "block_bytes": block_bytes(report), "after": marks_after(report),
-            "churn": churn(report), "unexplained": (report.get("native") or {}).get("unexplained"),
+            "churn": churn(report), "unexplained": native_unexplained(report),
             "out_keys": [k for k in keys if type(k) is int][:8], "raised": bool(report.get("raised"))}
 
 
@@ -234,7 +240,7 @@ def rerun_steps(report, previous_runs):
                            rec.get("churn"), rec.get("unexplained")))
     if report.get("run", 1) >= 2 and not report.get("raised"):
         steps.append(_step(python_gross(report), marks_before(report), marks_after(report), block_bytes(report),
-                           churn(report), (report.get("native") or {}).get("unexplained")))
+                           churn(report), native_unexplained(report)))
     return steps
 
 
@@ -258,6 +264,15 @@ def native_kept(step):
     if step.basis == "heap":
         return max(0, min(step.unexplained, step.net - step.gross))
     return max(0, step.unexplained)
+
+
+def _sustained(window, current, runs, is_step, was, holds):
+    """True when the last `runs` re-runs (`window`, Steps) are each a step (`is_step(step)`), or, for a cell flagged
+    so on its previous run (`was`), when this re-run (`current`, or None) still `holds(step)`: noise near the
+    threshold does not flip a verdict either way (DESIGN: a verdict is stable)."""
+    if len(window) >= runs and all(map(is_step, window)):
+        return True
+    return was and current is not None and holds(current)
 
 
 def _is_step(step, threshold):
@@ -288,9 +303,8 @@ def decide(report, previous_runs, cfg):
     bytes_per_run = int(sum(per_run) / len(per_run)) if per_run else None
     current = steps[-1] if steps and report.get("run", 1) >= 2 and not report.get("raised") else None
     hold = max(threshold * HOLD_SHARE, HOLD_SHARE * (previous.get("bytes_per_run") or 0))
-    leak = len(window) >= cfg["leak_runs"] and all(_is_step(s, threshold) for s in window)
-    if not leak and was_leak and current is not None and _is_step(current, hold):
-        leak = True  # still adding about what it added before: noise near the threshold does not flip it
+    leak = _sustained(window, current, cfg["leak_runs"], lambda s: _is_step(s, threshold), was_leak,
+                      lambda s: _is_step(s, hold))
     if not leak:
         # Not a leak: what this re-run kept, as the reason says it (an average of earlier runs would contradict it).
         bytes_per_run = kept(current) if current is not None else None
@@ -299,14 +313,14 @@ def decide(report, previous_runs, cfg):
         reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more that Python "
                            f"holds ({len(window)} consecutive re-runs)")
 
-    native = report.get("native", {}).get("unexplained") or 0
+    native = native_unexplained(report) or 0
     traced = report.get("traced", {}).get("enabled", False)
     # Native growth below native_bytes a run is a leak too when every re-run of the window repeats it, as the leak's
     # own threshold and window judge what Python keeps (a C library keeping 10 MB a run: ok on every run before).
     per_run_native = [native_kept(s) for s in window]
-    was_native = previous.get("kind") == "native"
-    steady = not leak and (len(window) >= cfg["leak_runs"] and all(n >= threshold for n in per_run_native) or (
-        was_native and current is not None and native_kept(current) >= threshold * HOLD_SHARE))
+    steady = not leak and _sustained(window, current, cfg["leak_runs"], lambda s: native_kept(s) >= threshold,
+                                     previous.get("kind") == "native",
+                                     lambda s: native_kept(s) >= threshold * HOLD_SHARE)
     native_per_run = int(sum(per_run_native) / len(per_run_native)) if steady else None
     native_suspect = (native >= cfg["native_bytes"] or steady) and not report.get("imports")
     if native_suspect and traced:
