@@ -6,7 +6,7 @@ import { IReport, VerdictKind } from './protocol';
 
 export interface IBadge {
   kind: VerdictKind;
-  /** The verdict and its own number: "holds 14 MB", "leak +5 MB/run", "cycles 2k", "native +300 MB". */
+  /** The verdict and its own number: "holds 14 MB", "leak +5 MB/run", "cycles 2k", "native +300 MB" or "+8 MB/run". */
   text: string;
   /** The verdict's reason, Δ RSS and the peak, for the tooltip. */
   title: string;
@@ -58,7 +58,7 @@ export function badgeFor(report: IReport): IBadge {
   const figure = kind === 'ok' ? null : verdictBytes(report);
   const text =
     figure !== null
-      ? Private.withFigure(kind, figure)
+      ? Private.withFigure(kind, figure, report.verdict.per_run === true)
       : Private.fallbackText(report);
   const lines = [
     report.verdict.reason,
@@ -73,14 +73,21 @@ export function badgeFor(report: IReport): IBadge {
 }
 
 namespace Private {
-  /** "leak +5.01 MB/run", "holds 40.4 MB", "cycles 292 kB", "native +300 MB": the reason's own figure. */
-  export function withFigure(kind: VerdictKind, bytes: number): string {
+  /**
+   * "leak +5.01 MB/run", "holds 40.4 MB", "cycles 292 kB", "native +300 MB" (one run's growth) or "native +8 MB/run"
+   * (`perRun`: kept by each re-run): the reason's own figure.
+   */
+  export function withFigure(
+    kind: VerdictKind,
+    bytes: number,
+    perRun: boolean
+  ): string {
     switch (kind) {
       case 'leak':
         // "leak ±0 B/run" would contradict the verdict: the reason (tooltip) says what happened.
         return bytes > 0 ? `leak ${formatDelta(bytes)}/run` : 'leak';
       case 'native':
-        return `native ${formatDelta(bytes)}`;
+        return `native ${formatDelta(bytes)}${perRun ? '/run' : ''}`;
       case 'cycles':
         return `cycles ${formatBytes(bytes)}`;
       case 'retains':

@@ -281,6 +281,10 @@ export interface IVerdict {
    * the figure the reason states for the verdict's kind, in bytes: a leak's bytes per re-run, what a retains cell holds, the cyclic garbage seen, the RSS growth Python does not explain; null for ok (absent in older reports)
    */
   bytes?: number | null;
+  /**
+   * true when `bytes` is what each re-run keeps (a leak, a native leak repeated on every re-run) rather than one run's figure (absent in older reports)
+   */
+  per_run?: boolean;
 }
 export interface ILineIncrement {
   line: number;
@@ -777,7 +781,8 @@ export const REPORT_SCHEMA: ISchema = {
         flags: { type: 'array', items: { type: 'string' } },
         bytes_per_run: { type: ['integer', 'null'] },
         reason: { type: 'string' },
-        bytes: { type: ['integer', 'null'] }
+        bytes: { type: ['integer', 'null'] },
+        per_run: { type: 'boolean' }
       }
     },
     errors: { type: 'array', items: { type: 'string' } },

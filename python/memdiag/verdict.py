@@ -288,10 +288,11 @@ def decide(report, previous_runs, cfg):
     (`cfg`: the settings as a dict, Config.as_dict(); thresholds in bytes).
 
     Returns Outcome(verdict, suspect, record): `verdict` is the report's {"kind", "flags", "bytes_per_run",
-    "reason"} (bytes_per_run: bytes each re-run kept, averaged over the last leak_runs re-runs, or None before any
-    re-run); `suspect` asks for the next run of the cell to be traced; `record` is what the history keeps of this
-    run (run_record plus the verdict's kind, flags, bytes_per_run and cycle_object_bytes: the mean size of its cyclic
-    garbage, bytes per object, or None).
+    "reason", "bytes", "per_run"} (bytes_per_run: bytes each re-run kept, averaged over the last leak_runs re-runs, or
+    None before any re-run; bytes: the figure the reason states for the kind; per_run: True when that figure is per
+    re-run, a leak's or a steady native leak's); `suspect` asks for the next run of the cell to be traced; `record` is
+    what the history keeps of this run (run_record plus the verdict's kind, flags, bytes_per_run and
+    cycle_object_bytes: the mean size of its cyclic garbage, bytes per object, or None).
     """
     flags, reasons = [], {}
     previous = previous_runs[-1] if previous_runs else {}
@@ -323,12 +324,13 @@ def decide(report, previous_runs, cfg):
                                      lambda s: native_kept(s) >= threshold * HOLD_SHARE)
     native_per_run = int(sum(per_run_native) / len(per_run_native)) if steady else None
     native_suspect = (native >= cfg["native_bytes"] or steady) and not report.get("imports")
+    native_each_run = False
     if native_suspect and traced:
         flags.append("native")
         if native >= cfg["native_bytes"]:
             grown = f"{format_bytes(native)} of RSS growth is not held by any Python object"
-        else:  # the badge says the figure the reason does
-            native = native_per_run
+        else:  # the badge says the figure the reason does, per re-run
+            native, native_each_run = native_per_run, True
             grown = (f"each re-run of this cell keeps about {format_bytes(native)} more that no Python object holds, "
                      f"{len(window)} consecutive re-runs")
         reasons["native"] = (f"{grown} (tracemalloc saw every Python allocation) and malloc_trim did not give it "
@@ -384,7 +386,8 @@ def decide(report, previous_runs, cfg):
                "retains": retained if retained >= cfg["retain_bytes"] else held}
     figure = figures.get(kind)
     verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason,
-               "bytes": int(figure) if figure is not None else None}
+               "bytes": int(figure) if figure is not None else None,
+               "per_run": kind == "leak" or (kind == "native" and native_each_run)}
     record = dict(run_record(report), kind=kind, flags=sorted_flags, bytes_per_run=bytes_per_run,
                   cycle_object_bytes=cycle_mean)
     return Outcome(verdict, suspect, record)

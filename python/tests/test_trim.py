@@ -69,4 +69,5 @@ def test_a_steady_native_leak_under_native_bytes_is_called_native(kernel, report
     last = reports[-1]
     assert last["traced"]["enabled"], last["traced"]  # tracemalloc saw every Python allocation of the run called so
     assert 6 * MB <= last["verdict"]["bytes"] <= 12 * MB, last["verdict"]
+    assert last["verdict"]["per_run"] is True, last["verdict"]  # the badge says "native +7.94 MB/run"
     assert "consecutive re-runs" in last["verdict"]["reason"], last["verdict"]

@@ -85,7 +85,7 @@ def test_a_steady_leak_stays_a_leak_near_the_threshold():
     records, heap, rss = history([int(2.2 * MB)] * 3, int(2.2 * MB), kind="leak")
     records[-1]["bytes_per_run"] = int(2.2 * MB)
     out = decide(report(run=4, heap=(heap, heap + near), variables=grown(near)), records, DEFAULTS)
-    assert out.verdict["kind"] == "leak", out.verdict
+    assert out.verdict["kind"] == "leak" and out.verdict["per_run"] is True, out.verdict
 
 
 def test_a_leak_that_stops_says_why_and_never_goes_negative():
@@ -116,6 +116,7 @@ def test_native_needs_a_traced_run_and_is_most_severe():
     traced = decide(report(run=3, heap=(heap, heap + 40 * MB), rss=(rss, rss + 40 * MB), traced=40 * MB,
                            unexplained=40 * MB), records, DEFAULTS)
     assert traced.verdict["kind"] == "native" and traced.verdict["flags"] == ["native", "leak", "retains"]
+    assert traced.verdict["bytes"] == 40 * MB and traced.verdict["per_run"] is False  # one run's growth
 
 
 def test_imports_are_not_retention_nor_cycles():
@@ -200,6 +201,7 @@ def test_a_steady_native_leak_below_native_bytes_is_native():
     assert "next run is traced" in untraced.verdict["reason"]
     out = decide(report(run=3, traced=2 * MB, **now), records, DEFAULTS)
     assert out.verdict["kind"] == "native" and out.verdict["bytes"] == 8 * MB and out.suspect
+    assert out.verdict["per_run"] is True and untraced.verdict["per_run"] is False  # the badge: "native +8 MB/run"
     reason = out.verdict["reason"]
     assert reason.startswith("Each re-run of this cell keeps about 8 MB more") and "2 consecutive" in reason
     # One re-run is no trend.

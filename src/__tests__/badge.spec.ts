@@ -110,6 +110,25 @@ describe('badgeFor', () => {
     expect(badgeFor(native).text).toBe('native +300 MB');
   });
 
+  it('says a native leak repeated on every re-run per run', () => {
+    const verdict = (perRun: boolean | undefined) =>
+      makeReport({
+        native: { unexplained: 7_940_000 },
+        verdict: {
+          kind: 'native',
+          flags: ['native'],
+          bytes_per_run: 0,
+          reason: 'Each re-run of this cell keeps about 7.94 MB more',
+          bytes: 7_940_000,
+          per_run: perRun
+        }
+      });
+    expect(badgeFor(verdict(true)).text).toBe('native +7.94 MB/run');
+    expect(badgeFor(verdict(false)).text).toBe('native +7.94 MB');
+    // A report saved before the field: one run's figure, as before.
+    expect(badgeFor(verdict(undefined)).text).toBe('native +7.94 MB');
+  });
+
   it("says the figure the verdict's reason states, when the kernel sends it", () => {
     const verdict = (
       kind: 'retains' | 'leak' | 'cycles' | 'native' | 'ok',
