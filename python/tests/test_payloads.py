@@ -200,7 +200,7 @@ def test_census_counts_exactly_by_runs_or_not(layout):
             "runs_then_interleaved": [[i] for i in range(2_500)] + [x for i in range(2_000) for x in ({}, Row())],
             "single": [Row()]}[layout]
     expected = Counter(map(type, rows))
-    assert census._tally_runs(rows) == expected
+    assert census._tally_runs(list(map(type, rows))) == expected
     counted = census._Counted(rows)
     assert counted.counts == {id(tp): n for tp, n in expected.items()}
     # Each type's sample holds only its own survivors, each once.

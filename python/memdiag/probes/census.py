@@ -50,7 +50,8 @@ PER_TYPE_SAMPLE = 128  # of one type, at most
 RARE_SCAN_BYTES = 1 << 20  # allocator growth the sample leaves unexplained before every big payload is looked for
 MIN_BLOCK_BYTES = 32  # a pymalloc block holds an object of at least this many bytes (an int: 28)
 BIG_PAYLOAD = 4096  # an untracked object this big is counted one by one when the sample leaves growth unexplained
-RARE_CHUNK = 256  # survivors scanned at a time for the types the sample under-sampled
+RARE_CHUNK = 256  # survivors scanned at a time for the types the sample under-sampled, at least
+RARE_CHUNKS = 64  # and in this many chunks at most
 HEAVY_CHUNK = 16_384  # survivors whose referents are read in one call
 REFERENTS_SAMPLED = 256  # referents looked at in one container, at most
 TARGETS_KEPT = 24
@@ -578,20 +579,20 @@ def types_hash_plainly():
     return True
 
 
-def _tally_runs(objs):
-    """{type: how many of `objs` are of it}, exact, counted run by run: gc.get_objects() lists what a cell made in the
-    order it made it, so a cell's thousands of rows are a few long runs of one type, each counted at C speed (one
-    list of its members, ~5 ns each, against ~45 ns per object for a Counter, which makes a new int per increment
-    past 256). Where runs turn out short (types interleaved), the rest is counted by a Counter. Hashes and compares
-    classes: only when types_hash_plainly()."""
+def _tally_runs(kinds):
+    """{type: how many times it is in `kinds`} for the list of the survivors' types, exact, counted run by run:
+    gc.get_objects() lists what a cell made in the order it made it, so a cell's thousands of rows are a few long runs
+    of one type, each counted at C speed (one list of its members, ~5 ns each, against ~45 ns per object for a
+    Counter, which makes a new int per increment past 256). Where runs turn out short (types interleaved), the rest is
+    counted by a Counter. Hashes and compares classes: only when types_hash_plainly()."""
     counts = {}
     done = 0
-    for i, (tp, run) in enumerate(itertools.groupby(map(type, objs))):
+    for i, (tp, run) in enumerate(itertools.groupby(kinds)):
         n = len(list(run))
         counts[tp] = counts.get(tp, 0) + n
         done += n
         if i >= _RUNS_TRIED and done < i * _RUN_MIN:
-            for tp, n in Counter(map(type, objs[done:])).items():
+            for tp, n in Counter(kinds[done:]).items():
                 counts[tp] = counts.get(tp, 0) + n
             break
     return counts
@@ -640,10 +641,10 @@ class _Counted:
         # Tallied by the type itself when no class hashes through user code (no int made per survivor: about twice
         # as fast), else by id; {id(type): n} either way.
         hashed = len(counted) >= _HASHED_FROM and types_hash_plainly()
-        def keys(objs):
-            return map(type, objs) if hashed else map(id, map(type, objs))
-
-        tally = _tally_runs(counted) if hashed else Counter(keys(counted))
+        # Each survivor's type read once (the one pass that touches every survivor, cache-cold after the cell); the
+        # tally and the search for rare types below read this list, not the survivors.
+        kinds = list(map(type, counted)) if hashed else list(map(id, map(type, counted)))
+        tally = _tally_runs(kinds) if hashed else Counter(kinds)
         counts = {id(tp): n for tp, n in tally.items()} if hashed else tally
         self.groups = groups = {}
         sample = _spread(counted, SIZE_SAMPLE)
@@ -668,14 +669,16 @@ class _Counted:
             needed = sum(missing[key] for key in rare)
             # In chunks from both ends, stopping once every one is found: what the kernel made around the cell (a few
             # of each of twenty types) is at the ends, in the youngest generation and promoted first into the oldest.
-            starts = list(range(0, len(counted), RARE_CHUNK)) if rare else []
+            # At most RARE_CHUNKS of them: an import cell's hundreds of rare types are everywhere in it.
+            chunk = max(RARE_CHUNK, -(-len(counted) // RARE_CHUNKS))
+            starts = list(range(0, len(counted), chunk)) if rare else []
             ends = itertools.chain.from_iterable(zip(starts, reversed(starts), strict=True))
             # The rare types' survivors the sample holds already, by id: an import cell has hundreds of rare types,
             # and comparing each survivor found with its group one by one took 24 ms of it.
             sampled = {id(o) for key in rare for o in groups.get(id(key) if hashed else key, ())}
             for start in dict.fromkeys(ends):
-                for obj in itertools.compress(counted[start:start + RARE_CHUNK],
-                                              map(rare.__contains__, keys(counted[start:start + RARE_CHUNK]))):
+                for obj in itertools.compress(counted[start:start + chunk],
+                                              map(rare.__contains__, kinds[start:start + chunk])):
                     if id(obj) in sampled:
                         continue
                     group = groups.get(id(type(obj)))
