@@ -270,20 +270,29 @@ export function sitesSection(
         where = label;
       }
     }
-    return [
-      where,
-      site.code ?? '',
-      formatBytes(site.size),
-      formatCount(site.count)
-    ];
+    return [where, formatBytes(site.size), formatCount(site.count)];
   });
-  node.appendChild(
-    table(
-      trans.__('Allocation sites of what the cell retained'),
-      [trans.__('Site'), trans.__('Code'), trans.__('Size'), trans.__('Count')],
-      rows
-    )
+  const sitesTable = table(
+    trans.__('Allocation sites of what the cell retained'),
+    [trans.__('Site'), trans.__('Size'), trans.__('Count')],
+    rows
   );
+  // Each site's line of code on a row of its own, the table's whole width: beside the figures, in a sidebar's
+  // narrow column, it wrapped a few letters a line.
+  const body = sitesTable.tBodies[0];
+  // From the last site up: a row inserted below site i leaves the rows above it where they were.
+  for (let i = sites.length - 1; i >= 0; i--) {
+    const code = sites[i].code;
+    if (!code) {
+      continue;
+    }
+    body.rows[i].classList.add('memdiag-Detail-siteWithCode');
+    const cell = body.insertRow(i + 1).insertCell();
+    cell.colSpan = 3;
+    cell.className = 'memdiag-Detail-siteCode';
+    cell.textContent = code;
+  }
+  node.appendChild(sitesTable);
   return node;
 }
 

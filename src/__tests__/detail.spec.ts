@@ -318,6 +318,25 @@ describe('renderReport', () => {
     expect(onJumpToLine).toHaveBeenCalledWith(2);
   });
 
+  it("puts each allocation site's code on a row of its own, the table's width", () => {
+    const host = document.createElement('div');
+    renderReport(host, hostileReport(), { renderVega: fakeVega().render });
+    const sites = host.querySelector<HTMLTableElement>(
+      '.memdiag-Detail-sites table'
+    )!;
+    const headers = [...sites.querySelectorAll('th')].map(th => th.textContent);
+    expect(headers).toEqual(['Site', 'Size', 'Count']);
+    const rows = [...sites.querySelectorAll<HTMLTableRowElement>('tbody tr')];
+    // A site, then its code under it: three figures' columns wide, as text.
+    expect(rows.map(r => r.cells.length)).toEqual([3, 1, 3, 1]);
+    const code = rows[1].cells[0];
+    expect(code.colSpan).toBe(3);
+    expect(code.className).toBe('memdiag-Detail-siteCode');
+    expect(code.textContent).toBe(BOTH);
+    expect(code.querySelector('*')).toBeNull();
+    expect(rows[0].cells[1].textContent).toBe('12 MB');
+  });
+
   it('shows the tables when a chart cannot be drawn', async () => {
     const host = document.createElement('div');
     const failing = jest.fn(() => Promise.reject(new Error('chunk failed')));
