@@ -19,7 +19,7 @@ class GcState:
     """How the cell found the gc and what memdiag changed, so that everything is given back as found (gcguard)."""
 
     __slots__ = ("may_freeze", "enabled", "debug", "user_frozen", "collected_before", "frozen", "held_off",
-                 "report_before")
+                 "report_before", "thawed_by")
 
     def __init__(self):
         self.may_freeze = True  # False for a cell whose heap-wide magics must see the whole heap
@@ -30,6 +30,7 @@ class GcState:
         self.frozen = False  # memdiag froze the gc before the cell and has not unfrozen it yet
         self.held_off = False  # deep mode disabled automatic collections during the cell
         self.report_before = {}  # {section: id(value)} of the report when the gc was frozen (census._own_sections)
+        self.thawed_by = None  # what the cell ran that needed the whole heap ("gc.collect()"), when it thawed it
 
 
 class CellContext:

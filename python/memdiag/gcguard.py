@@ -51,9 +51,9 @@ def freeze_state():
 
 def wrap_user_calls(thaw):
     """Replace gc.collect, get_objects, get_referrers, freeze, unfreeze and get_freeze_count with wrappers that call
-    `thaw()` first (the running cell's freeze would hide the heap from them), and gc.enable and gc.disable with ones
-    that end a deep cell's hold on collections. Decides, once, whether the user froze the gc before memdiag loaded
-    (a freeze count above the interpreter's start-up count)."""
+    `thaw(by)` first, by naming the call ("gc.collect()"): the running cell's freeze would hide the heap from them.
+    gc.enable and gc.disable get wrappers that end a deep cell's hold on collections. Decides, once, whether the user
+    froze the gc before memdiag loaded (a freeze count above the interpreter's start-up count)."""
     baseline = RAW.get_freeze_count()
     startup = startup_freeze_count() if baseline > 0 else 0
     _user.update(frozen=baseline > startup, baseline=baseline, startup=startup)
@@ -61,7 +61,7 @@ def wrap_user_calls(thaw):
         original = getattr(RAW, name)
 
         def wrapper(*args, _original=original, _name=name, **kwargs):
-            thaw()
+            thaw(f"gc.{_name}()")
             result = _original(*args, **kwargs)
             if _name == "get_referrers":
                 # The wrapper's own argument tuple refers to every object asked about: not one of the user's holders.
@@ -135,11 +135,32 @@ def enter(ctx):
         _hold["state"] = state
 
 
-def thaw(ctx):
-    """Unfreeze now (a heap-wide magic runs inside the cell); the census of this cell is then skipped."""
+def thaw(ctx, by=None):
+    """Unfreeze now: the cell calls something that needs the whole heap (`by`, as the user wrote it: "gc.collect()",
+    "%memdiag types"); the census of this cell is then skipped, and not_frozen_reason says why."""
     if ctx is not None and ctx.gc.frozen:
         RAW.unfreeze()
         ctx.gc.frozen = False
+        ctx.gc.thawed_by = by
+
+
+USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their "
+               "own, so they are off until gc.unfreeze()")
+
+
+def not_frozen_reason(state):
+    """Why the census and the cycle probe could not run for a cell whose gc memdiag did not keep frozen (a GcState),
+    in words a user reads in the report's `skipped`."""
+    if state.user_frozen:
+        return USER_FROZEN
+    if state.thawed_by:
+        # Called by the cell, or by a thread while it ran.
+        return (f"{state.thawed_by} ran during the cell and looks at the whole heap, so memdiag cannot tell the "
+                "objects this cell made from older ones (its names, RSS and verdict are still measured)")
+    if not state.may_freeze:
+        return ("the cell runs %memdiag commands that look at the whole heap, so memdiag cannot tell the objects "
+                "this cell made from older ones")
+    return "the gc was not frozen for this cell"
 
 
 def restore(ctx):

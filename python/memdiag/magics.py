@@ -77,14 +77,14 @@ class MemdiagMagics(Magics):
             self.settings.update({"trace": args.policy})
             print(f"memdiag: tracing policy {args.policy}")
         elif command == "types":
-            self.recorder.thaw_current()
+            self.recorder.thaw_current(f"%memdiag {command}")
             print(inspect_heap.format_types(inspect_heap.most_common_types(args.n)))
         elif command == "growth":
-            self.recorder.thaw_current()
+            self.recorder.thaw_current(f"%memdiag {command}")
             rows, self._growth_baseline = inspect_heap.growth(self._growth_baseline)
             print(inspect_heap.format_growth(rows))
         elif command == "why":
-            self.recorder.thaw_current()
+            self.recorder.thaw_current(f"%memdiag {command}")
             try:
                 result = inspect_heap.why(self.shell, args.expr)
             except ValueError as exc:
@@ -92,7 +92,7 @@ class MemdiagMagics(Magics):
                 return None
             print(inspect_heap.format_why(result))
         elif command == "cycles":
-            self.recorder.thaw_current()
+            self.recorder.thaw_current(f"%memdiag {command}")
             print(inspect_heap.format_cycles(inspect_heap.cycles_now()))
         elif command == "kernelspec":
             path = inspect_heap.install_malloc_debug_kernelspec(user=args.user, prefix=args.prefix)

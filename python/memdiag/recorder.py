@@ -134,10 +134,10 @@ class Recorder:
         """True while a recorded cell runs (from its pre_run_cell to its post_run_cell)."""
         return self._ctx is not None
 
-    def thaw_current(self):
-        """Unfreeze the gc for the running cell (a heap-wide magic needs the whole heap); its census is then skipped.
-        Nothing outside a recorded cell."""
-        gcguard.thaw(self._ctx)
+    def thaw_current(self, by=None):
+        """Unfreeze the gc for the running cell (a heap-wide magic or gc call needs the whole heap: `by`, as the user
+        wrote it, for the report's reason); its census is then skipped. Nothing outside a recorded cell."""
+        gcguard.thaw(self._ctx, by)
 
     def current(self):
         """The running cell's context, or None: the cell magic adds its sections (lines, valgrind) to its report."""

@@ -81,3 +81,23 @@ def test_user_freeze_before_load_is_kept(kernel):
     assert k.value("__import__('gc').get_freeze_count()") >= 50_000, "memdiag must not undo the user's freeze"
     k.execute("gc.unfreeze()")
     assert _censused(_report(k, CYCLIC))
+
+
+def test_a_cell_that_calls_gc_collect_is_told_in_words(kernel):
+    """`del df; gc.collect()` is the commonest cleanup cell. Its gc.collect() must see the whole heap, so memdiag thaws
+    the cell's freeze and cannot tell its objects from older ones: the report says so in the user's terms (it said
+    "the gc was not frozen for this cell"), and the rest of the report is still measured."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("junk = [[i] for i in range(10_000)]")
+    report = _report(k, "del junk\nimport gc\ngc.collect()")
+    for section in (report["objects"], report["gc"]):
+        assert section["skipped"].startswith("gc.collect() ran during the cell and looks at the whole heap"), section
+    assert report["rss"]["after"] > 0 and report["verdict"]["kind"] == "ok", report["verdict"]
+    # A cell with a heap-wide %memdiag command among its lines says so too.
+    mixed = _report(k, "x = [1]\n%memdiag types -n 3")
+    assert mixed["objects"]["skipped"].startswith("%memdiag types ran during the cell and looks at the whole heap")
+    first = _report(k, "%memdiag types -n 3\ny = [1]")  # never frozen: the magic comes first
+    assert "%memdiag commands that look at the whole heap" in first["objects"]["skipped"], first["objects"]
+    # The next cell is counted again.
+    assert _censused(_report(k, CYCLIC))

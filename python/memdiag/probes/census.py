@@ -29,15 +29,13 @@ import sys
 from collections import Counter
 from types import CodeType
 
-from .. import machinery, protocol
+from .. import gcguard, machinery, protocol
 from ..gcguard import RAW
 from . import leftovers
 
 MAX_ROWS = 8  # growth rows shown; the rest are summed into one "other" row
 MIN_ROW_SHARE = 0.01  # a row takes or holds at least this share of the total bytes
 OTHER = "other"
-USER_FROZEN = ("the gc was frozen by the user (gc.freeze()): the census and the cycle probe need a freeze of their "
-               "own, so they are off until gc.unfreeze()")
 COUNT_SAMPLE = 50_000  # survivors counted by type exactly up to twice this many; beyond, a strided sample scaled up
 SIZE_SAMPLE = 1_024  # survivors sized (with what they hold), whatever the cell made
 # A loop that makes four objects an iteration lists them in a period of four, which a stride of 2, 4 or 20 aliases:
@@ -966,7 +964,7 @@ def after(ctx):
     "skipped": why} when the gc was not frozen for this cell.
     ctx.census_types: the 8 survivor types that take or hold the most, for keep_targets."""
     if not ctx.gc.frozen:
-        reason = USER_FROZEN if ctx.gc.user_frozen else "the gc was not frozen for this cell"
+        reason = gcguard.not_frozen_reason(ctx.gc)
         ctx.report["objects"] = {"new": 0, "growth": [], "skipped": reason}
         return
     _census(ctx, RAW.get_objects())

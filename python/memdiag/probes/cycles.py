@@ -12,9 +12,9 @@ import sys
 import types
 from collections import Counter
 
-from .. import machinery, protocol
+from .. import gcguard, machinery, protocol
 from ..gcguard import RAW, collected
-from .census import USER_FROZEN, held_size
+from .census import held_size
 
 INCREMENTAL_GC = sys.implementation.name == "cpython" and (3, 14, 0) <= sys.version_info[:3] < (3, 14, 5)
 MAX_ANALYSED = 50_000
@@ -38,7 +38,7 @@ def after(ctx):
     ctx.report["gc"] = section
     if not state.frozen:
         # without our freeze a collection would walk the user's whole heap
-        section["skipped"] = USER_FROZEN if state.user_frozen else "the gc was not frozen for this cell"
+        section["skipped"] = gcguard.not_frozen_reason(state)
         return
     if not state.enabled and not state.held_off or state.debug or gc.get_debug():
         # the user turned the gc off or is debugging it: leave their garbage alone
