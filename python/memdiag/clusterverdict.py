@@ -13,7 +13,7 @@ Dask on purpose (`x = df.persist()`, futures it holds): it never makes a leak, o
 
 The kernel's own verdict is not changed: report["verdict"]["flags"] gains "cluster-leak" or "cluster-retains".
 """
-from .verdict import HOLD_SHARE, format_bytes
+from .verdict import HOLD_SHARE, format_bytes, streak
 
 FLAGS = {"leak": "cluster-leak", "retains": "cluster-retains"}
 
@@ -111,6 +111,8 @@ def decide(report, previous_runs, cfg):
         leak = True
     if leak:
         per_run = int(sum(max(t, 0) for t, _ in window) / len(window))
+        # Every re-run in a row that kept so much, as the kernel's leak reason counts them.
+        runs = max(len(window), streak(all_steps, lambda step: step[0] >= _hold(cfg, previous)))
     else:
         window = [current] if current is not None else []
         per_run = max(current[0], 0) if current is not None else None
@@ -132,7 +134,7 @@ def decide(report, previous_runs, cfg):
         kind = "leak"
         who = ", ".join(f"{g['name']} +{format_bytes(g['bytes_per_run'])}" for g in growers[:8]) or "spread out"
         reason = (f"each re-run of this cell leaves the workers' unmanaged memory about {format_bytes(per_run)} "
-                  f"bigger ({len(window)} consecutive re-runs{after_trim}); workers: {who}. Unmanaged memory is not "
+                  f"bigger ({runs} consecutive re-runs{after_trim}); workers: {who}. Unmanaged memory is not "
                   "data Dask holds for the notebook: globals, caches or leaks in the tasks' code")
     elif managed is not None and managed >= cfg["retain_bytes"]:
         kind = "retains"

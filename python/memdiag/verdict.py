@@ -275,6 +275,16 @@ def _sustained(window, current, runs, is_step, was, holds):
     return was and current is not None and holds(current)
 
 
+def streak(steps, counts):
+    """How many of the last re-runs (`steps`, oldest first), in a row up to the newest, `counts(step)` holds for."""
+    n = 0
+    for step in reversed(steps):
+        if not counts(step):
+            break
+        n += 1
+    return n
+
+
 def _is_step(step, threshold):
     if kept(step) < threshold:
         return False
@@ -306,13 +316,15 @@ def decide(report, previous_runs, cfg):
     hold = max(threshold * HOLD_SHARE, HOLD_SHARE * (previous.get("bytes_per_run") or 0))
     leak = _sustained(window, current, cfg["leak_runs"], lambda s: _is_step(s, threshold), was_leak,
                       lambda s: _is_step(s, hold))
+    # The reason counts every re-run in a row that kept so much (4 on a fourth re-run), not only the window's.
+    leak_runs = max(len(window), streak(steps, lambda s: _is_step(s, hold)))
     if not leak:
         # Not a leak: what this re-run kept, as the reason says it (an average of earlier runs would contradict it).
         bytes_per_run = kept(current) if current is not None else None
     if leak:
         flags.append("leak")
         reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more that Python "
-                           f"holds ({len(window)} consecutive re-runs)")
+                           f"holds ({leak_runs} consecutive re-runs)")
 
     native = native_unexplained(report) or 0
     traced = report.get("traced", {}).get("enabled", False)
@@ -323,6 +335,7 @@ def decide(report, previous_runs, cfg):
                                      previous.get("kind") == "native",
                                      lambda s: native_kept(s) >= threshold * HOLD_SHARE)
     native_per_run = int(sum(per_run_native) / len(per_run_native)) if steady else None
+    native_runs = max(len(window), streak(steps, lambda s: native_kept(s) >= threshold * HOLD_SHARE))
     native_suspect = (native >= cfg["native_bytes"] or steady) and not report.get("imports")
     native_each_run = False
     if native_suspect and traced:
@@ -332,7 +345,7 @@ def decide(report, previous_runs, cfg):
         else:  # the badge says the figure the reason does, per re-run
             native, native_each_run = native_per_run, True
             grown = (f"each re-run of this cell keeps about {format_bytes(native)} more that no Python object holds, "
-                     f"{len(window)} consecutive re-runs")
+                     f"{native_runs} consecutive re-runs")
         reasons["native"] = (f"{grown} (tracemalloc saw every Python allocation) and malloc_trim did not give it "
                              "back: likely a leak in native code (a C extension)")
 

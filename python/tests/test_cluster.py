@@ -338,6 +338,10 @@ def test_verdict_needs_consecutive_reruns_and_holds_near_the_threshold():
     verdict, record = clusterverdict.decide({"run": 3, "cluster": section([level], [level + 30 * MB])}, records,
                                             DEFAULTS)
     assert verdict["kind"] == "leak" and verdict["bytes_per_run"] == 30 * MB and record["kind"] == "leak"
+    assert "(2 consecutive re-runs)" in verdict["reason"]
+    records4, level4 = history([30 * MB] * 4)  # the fifth run: every re-run in a row is counted, not the window's 2
+    fifth, _ = clusterverdict.decide({"run": 5, "cluster": section([level4], [level4 + 30 * MB])}, records4, DEFAULTS)
+    assert "(4 consecutive re-runs)" in fifth["reason"], fifth["reason"]
     first, _ = clusterverdict.decide({"run": 2, "cluster": section([level], [level + 30 * MB])}, records[:1],
                                      DEFAULTS)
     assert first["kind"] == "ok"  # the first run builds state: one re-run step is not two

@@ -57,6 +57,19 @@ def test_two_rerun_steps_make_a_leak_with_its_slope():
     assert out.record["kind"] == "leak" and out.record["gross"] == 8 * MB
 
 
+def test_the_reason_counts_every_consecutive_rerun_that_kept_it():
+    """On the fifth run of a 8 MB/run leak, four re-runs in a row kept it: the reason says 4, not the window's 2; a
+    re-run that kept nothing breaks the count."""
+    records, heap, rss = history([8 * MB] * 4, 8 * MB)
+    out = decide(report(run=5, heap=(heap, heap + 8 * MB), rss=(rss, rss + 8 * MB), variables=grown(8 * MB)),
+                 records, DEFAULTS)
+    assert out.verdict["kind"] == "leak" and "(4 consecutive re-runs)" in out.verdict["reason"], out.verdict
+    records, heap, rss = history([8 * MB, 0, 8 * MB, 8 * MB], 8 * MB)
+    out = decide(report(run=5, heap=(heap, heap + 8 * MB), rss=(rss, rss + 8 * MB), variables=grown(8 * MB)),
+                 records, DEFAULTS)
+    assert "(3 consecutive re-runs)" in out.verdict["reason"], out.verdict  # runs 3, 4 and 5; run 2 kept nothing
+
+
 def test_leak_with_no_rss_growth_calloc_or_warm_allocator():
     """bytes(5_000_000) is calloc'd: RSS flat, malloc's in-use bytes +5 MB a run. Python holds it: a leak."""
     records, heap, rss = history([5 * MB, 5 * MB], 5 * MB, rss_steps=[0, 0])
