@@ -148,6 +148,21 @@ def test_one_long_list_among_many_short_ones_is_sized_whole(k):
     assert 0.9 * truth <= report["objects"]["size"] <= 1.25 * truth, (report["objects"]["size"], truth)
 
 
+@pytest.mark.parametrize("entries", [100, 200_000])
+def test_a_dict_s_new_keys_are_its_payload_too(k, entries):
+    """A lookup table keyed by new strings: here its keys are half its memory (12 MB of 24.5 MB at 200,000 entries).
+    They were left out, as only a dict's values were read: 12.5 MB in the names, the chains and the type rows."""
+    report = _report(k, f"index = {{f'id-{{i:08d}}': float(i) for i in range({entries})}}")
+    size = "__import__('sys').getsizeof"
+    truth = k.value(f"{size}(index) + sum(map({size}, index)) + sum(map({size}, index.values()))")
+    named = next(v for v in report["variables"] if v["name"] == "index")
+    assert 0.9 * truth <= named["size"] <= 1.1 * truth, (named, truth)
+    rows = _rows(report)
+    assert 0.9 * entries <= rows["str"]["count"] <= 1.1 * entries, rows
+    assert k.value(f"abs(__import__('memdiag.probes.census', fromlist=['x']).held_size(index) - {truth})") \
+        <= 0.1 * truth
+
+
 def test_a_long_list_of_big_items_is_scaled_from_its_sample(k):
     """A list longer than the sample is read through evenly spaced items: a big item stands for its unsampled
     neighbours as much as a small one (3,000 distinct 5 kB bytes are 15 MB, not the 512 sampled)."""
