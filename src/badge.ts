@@ -19,6 +19,22 @@ export function cycleObjects(report: IReport): number {
   return Math.max(listed, report.gc?.collected ?? 0);
 }
 
+/**
+ * The objects the cell made that survive it: those the gc tracks (lists, dicts, instances) and the values they hold
+ * that it does not (str, int, bytes, arrays), as the type rows count them; null without a census.
+ */
+export function newObjects(report: IReport): number | null {
+  const objects = report.objects;
+  if (!objects) {
+    return null;
+  }
+  const values = objects.growth.reduce(
+    (sum, row) => sum + (row.payload ?? 0),
+    0
+  );
+  return objects.new + values;
+}
+
 export function rssDelta(report: IReport): number {
   return report.rss.after - report.rss.before;
 }

@@ -5,7 +5,7 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { isLeak, keptPerRun, outputCache } from './badge';
+import { isLeak, keptPerRun, newObjects, outputCache } from './badge';
 import { chainText } from './charts';
 import { clusterPill } from './clusterbadge';
 import { clusterBadgeFor } from './clusterview';
@@ -165,8 +165,10 @@ export function summarySection(
       formatBytes(cache)
     ]);
   }
-  if (report.objects && censusRan(report)) {
-    facts.push([trans.__('New objects'), formatCount(report.objects.new)]);
+  const made = censusRan(report) ? newObjects(report) : null;
+  if (made !== null) {
+    // 200,000 new strings in one list are 200k new objects, as the type rows and the allocation sites say.
+    facts.push([trans.__('New objects'), formatCount(made)]);
   }
   // A traced run (%%memdiag, a flagged re-run) is slower than the cell on its own: tracemalloc records every
   // allocation, which can make an allocation-heavy cell many times slower.

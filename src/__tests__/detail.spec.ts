@@ -745,6 +745,23 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(facts(host)['Output cache (Out[n], history)']).toBeUndefined();
   });
 
+  it('counts the values new containers hold among the new objects', () => {
+    // One list of 200,000 new strings: 1 object the gc tracks, 200,000 it does not.
+    const host = render(
+      makeReport({
+        objects: {
+          new: 1,
+          growth: [
+            { type: 'str', count: 200_000, size: 11_000_000, payload: 200_000 },
+            { type: 'list', count: 1, size: 1_600_056, holds: 11_000_000 }
+          ]
+        },
+        heap: { before: 1, after: 2 }
+      })
+    );
+    expect(facts(host)['New objects']).toBe('200k');
+  });
+
   const verdict = (
     kind: VerdictKind,
     flags: string[],

@@ -3,7 +3,7 @@
  * peak, new objects, cycles. Newest first, with a marked row where the kernel restarted, or sorted by
  * Δ RSS; a row selects its execution and reveals its cell.
  */
-import { cycleObjects, rssDelta } from '../badge';
+import { cycleObjects, newObjects, rssDelta } from '../badge';
 import { clusterNote, clusterPill } from '../clusterbadge';
 import { clusterBadgeFor } from '../clusterview';
 import { formatBytes, formatCount, formatDelta } from '../format';
@@ -209,13 +209,12 @@ export class ExecutionTable extends MemoryView {
       verdictCell.appendChild(pill);
     }
     const cycles = cycleObjects(report);
+    const made = censusRan(report) ? newObjects(report) : null;
     const cells = [
       label,
       formatDelta(rssDelta(report)),
       report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
-      report.objects && censusRan(report)
-        ? formatCount(report.objects.new)
-        : '–',
+      made === null ? '–' : formatCount(made),
       cycles ? formatCount(cycles) : '–'
     ];
     for (const text of cells) {
