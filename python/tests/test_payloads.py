@@ -163,6 +163,18 @@ def test_a_dict_s_new_keys_are_its_payload_too(k, entries):
         <= 0.1 * truth
 
 
+def test_a_dict_keyed_by_an_older_list_s_strings_does_not_hold_them(k):
+    """The keys only the dict holds are its payload; the words of an older list are that list's: a table of them
+    (`{w: i for i, w in enumerate(words)}`) is its own table and new values, not the 12 MB of words again."""
+    k.execute("words = [f'word-{i:08d}' for i in range(200_000)]")
+    report = _report(k, "table = {w: float(i) for i, w in enumerate(words)}")
+    size = "__import__('sys').getsizeof"
+    own = k.value(f"{size}(table) + sum(map({size}, table.values()))")
+    named = next(v for v in report["variables"] if v["name"] == "table")
+    assert 0.9 * own <= named["size"] <= 1.1 * own, (named, own)
+    assert "str" not in _rows(report) or _rows(report)["str"]["size"] < 0.05 * own, report["objects"]["growth"]
+
+
 def test_a_long_list_of_big_items_is_scaled_from_its_sample(k):
     """A list longer than the sample is read through evenly spaced items: a big item stands for its unsampled
     neighbours as much as a small one (3,000 distinct 5 kB bytes are 15 MB, not the 512 sampled)."""
