@@ -153,6 +153,9 @@ def not_frozen_reason(state):
     in words a user reads in the report's `skipped`."""
     if state.user_frozen:
         return USER_FROZEN
+    if state.thawed_by in ("gc.freeze()", "gc.unfreeze()"):
+        return (f"{state.thawed_by} ran during the cell: memdiag's own freeze gave way to it, so it cannot tell the "
+                "objects this cell made from older ones (its names, RSS and verdict are still measured)")
     if state.thawed_by:
         # Called by the cell, or by a thread while it ran.
         return (f"{state.thawed_by} ran during the cell and looks at the whole heap, so memdiag cannot tell the "

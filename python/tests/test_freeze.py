@@ -56,7 +56,8 @@ def test_fresh_kernel_is_not_taken_for_a_user_freeze(kernel):
 def test_user_freeze_in_a_cell_is_followed(kernel):
     k = kernel
     k.execute("%load_ext memdiag")
-    k.execute("import gc; gc.freeze()")
+    freezing = _report(k, "import gc; gc.freeze()")
+    assert freezing["objects"]["skipped"].startswith("gc.freeze() ran during the cell: memdiag's own freeze gave way")
     frozen = _report(k, CYCLIC)
     assert "frozen by the user" in frozen["objects"]["skipped"]
     assert "frozen by the user" in frozen["gc"]["skipped"]
