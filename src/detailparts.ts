@@ -377,6 +377,8 @@ export function chainList(
     'aria-label',
     trans.__('Reference chains from a root to a retained object')
   );
+  // A fix is said once, under the first chain it fixes: five Out[n] entries share one (`%reset -f out`).
+  const advised = new Set<string>();
   for (const backref of report.backrefs ?? []) {
     const size =
       typeof backref.size === 'number' ? ` (${formatBytes(backref.size)})` : '';
@@ -385,7 +387,8 @@ export function chainList(
         ? ` ×${backref.count}`
         : '';
     const item = el('li', undefined, chainText(backref) + count + size);
-    if (backref.advice) {
+    if (backref.advice && !advised.has(backref.advice)) {
+      advised.add(backref.advice);
       item.appendChild(el('div', 'memdiag-Detail-advice', backref.advice));
     }
     list.appendChild(item);

@@ -29,6 +29,31 @@ describe('chainList', () => {
     expect(node.querySelector('img')).toBeNull();
   });
 
+  it('says a fix once, under the first chain it fixes', () => {
+    const out = (n: number, advice: string) => ({
+      type: 'numpy.ndarray',
+      root: `Out[${n}]`,
+      size: 40_000_000,
+      advice,
+      chain: [{ label: 'numpy.ndarray', edge: '' }]
+    });
+    const reset = "IPython's output cache keeps every displayed result";
+    const report = makeReport({
+      backrefs: [
+        out(10, reset),
+        out(30, reset),
+        out(31, reset),
+        out(5, 'del x')
+      ]
+    });
+    const items = [...chainList(report, trans).querySelectorAll('li')];
+    const advice = items.map(
+      li => li.querySelector('.memdiag-Detail-advice')?.textContent ?? null
+    );
+    expect(advice).toEqual([reset, null, null, 'del x']);
+    expect(items[1].textContent).toContain('Out[30]');
+  });
+
   it('says when the search ran out of time', () => {
     const report = {
       ...makeReport({ backrefs: [] }),
