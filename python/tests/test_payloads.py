@@ -175,6 +175,20 @@ def test_a_dict_keyed_by_an_older_list_s_strings_does_not_hold_them(k):
     assert "str" not in _rows(report) or _rows(report)["str"]["size"] < 0.05 * own, report["objects"]["growth"]
 
 
+def test_a_deep_rerun_finds_big_values_held_by_one_short_list_among_many(k):
+    """`keep`, 50 bytes of 200 kB in one short list, beside 20,000 small lists: a re-run rebinds it and frees about
+    what it makes, so the allocators show nothing the sample missed. %%memdiag's type rows had no bytes at all on
+    re-runs (the names said keep 10 MB); a deep run now looks for every big value the survivors hold."""
+    cell = new_id()
+    code = "%%memdiag\nkeep = [bytes(200_000) for _ in range(50)]\nsmall = [[i] * 10 for i in range(20_000)]"
+    for _ in range(2):
+        k.execute(code, cell_id=cell)
+    report = next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
+    assert report["run"] == 2 and report["mode"] == "deep", report["mode"]
+    rows = _rows(report)
+    assert "bytes" in rows and 9.5 * MB <= rows["bytes"]["size"] <= 10.5 * MB, report["objects"]["growth"]
+
+
 def test_a_long_list_of_big_items_is_scaled_from_its_sample(k):
     """A list longer than the sample is read through evenly spaced items: a big item stands for its unsampled
     neighbours as much as a small one (3,000 distinct 5 kB bytes are 15 MB, not the 512 sampled)."""
