@@ -160,8 +160,31 @@ export function cellLabel(report: IReport): string {
   return report.execution_count === null ? '–' : `[${report.execution_count}]`;
 }
 
+/** Pixels kept clear at each end of the execution axis: the first and last points' markers are drawn whole. */
+export const EXECUTION_PADDING = 6;
+
 /**
- * The x axis of the timeline's panels: `count` executions by number from 1, a tick each. Every panel (the
+ * The execution axis's ticks for `count` executions numbered from 1: every one up to 10, else 1 and the multiples of
+ * a round step, at most 6 of them (never 0, which is no execution).
+ */
+export function executionTicks(count: number): number[] {
+  const last = Math.max(count, 1);
+  if (last <= 10) {
+    return Array.from({ length: last }, (_, i) => i + 1);
+  }
+  const steps = [2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+  const step =
+    steps.find(candidate => last / candidate <= 5) ??
+    10 ** Math.ceil(Math.log10(last / 5));
+  const ticks = [1];
+  for (let tick = step; tick <= last; tick += step) {
+    ticks.push(tick);
+  }
+  return ticks;
+}
+
+/**
+ * The x axis of the timeline's panels: `count` executions by number from 1 (executionTicks). Every panel (the
  * kernel's and the workers') uses it, so they line up execution by execution.
  */
 export function executionAxis(count: number, title: string): ChartSpec {
@@ -172,9 +195,10 @@ export function executionAxis(count: number, title: string): ChartSpec {
     scale: {
       domain: [0.5, Math.max(count + 0.5, 1.5)],
       nice: false,
-      zero: false
+      zero: false,
+      padding: EXECUTION_PADDING
     },
-    axis: { tickMinStep: 1, format: 'd' }
+    axis: { values: executionTicks(count), format: 'd' }
   };
 }
 

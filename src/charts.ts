@@ -324,11 +324,15 @@ export function timelineSpec(
               field: 'delta',
               type: 'quantitative',
               title: text.deltaRss,
-              axis: bytesAxis(
-                rows.flatMap(row =>
-                  row.python === null ? [row.delta] : [row.delta, row.python]
-                )
-              )
+              // Three ticks at least, in a panel a few dozen pixels high: with the default it labelled 0 alone.
+              axis: {
+                ...bytesAxis(
+                  rows.flatMap(row =>
+                    row.python === null ? [row.delta] : [row.delta, row.python]
+                  )
+                ),
+                tickCount: 3
+              }
             },
             tooltip
           }

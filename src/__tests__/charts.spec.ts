@@ -13,7 +13,12 @@ import {
 import { IBackref, IReport } from '../protocol';
 import { formatDelta } from '../format';
 import { makeReport, loadExample } from './fixtures';
-import { VERDICT_VARIABLES } from '../chartbase';
+import {
+  EXECUTION_PADDING,
+  executionAxis,
+  executionTicks,
+  VERDICT_VARIABLES
+} from '../chartbase';
 import { parseCssColor } from '../contrast';
 
 const deep = loadExample('deep');
@@ -529,5 +534,29 @@ describe('sampleExecutions', () => {
     for (const wanted of [17, 123, 4000, 4999]) {
       expect(counts).toContain(wanted);
     }
+  });
+});
+
+describe('the execution axis', () => {
+  it('ticks executions from 1, never 0, at most 6 of them', () => {
+    expect(executionTicks(0)).toEqual([1]);
+    expect(executionTicks(4)).toEqual([1, 2, 3, 4]);
+    expect(executionTicks(10)).toHaveLength(10);
+    expect(executionTicks(12)).toEqual([1, 5, 10]);
+    expect(executionTicks(37)).toEqual([1, 10, 20, 30]);
+    expect(executionTicks(480)).toEqual([1, 100, 200, 300, 400]);
+    for (const count of [11, 25, 26, 99, 500, 4321]) {
+      const ticks = executionTicks(count);
+      expect(ticks.length).toBeLessThanOrEqual(6);
+      expect(Math.min(...ticks)).toBe(1);
+      expect(Math.max(...ticks)).toBeLessThanOrEqual(count);
+    }
+  });
+
+  it('keeps the first and last points clear of the edges', () => {
+    const x = executionAxis(37, 'Execution') as any;
+    expect(x.scale.padding).toBe(EXECUTION_PADDING);
+    expect(x.scale.domain).toEqual([0.5, 37.5]);
+    expect(x.axis.values).toEqual([1, 10, 20, 30]);
   });
 });
