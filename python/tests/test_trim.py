@@ -62,12 +62,16 @@ def test_a_native_leak_beside_refaulted_pages_is_still_unexplained(kernel, repor
 
 def test_a_steady_native_leak_under_native_bytes_is_called_native(kernel, report_validator):
     # 10 MB a run, half of native_bytes: before, `ok` on every run (only 20 MiB in one run was native).
-    reports = _runs(kernel, report_validator, NATIVE, 5)
+    reports = _runs(kernel, report_validator, NATIVE, 6)
     kinds = [r["verdict"]["kind"] for r in reports]
     assert "native" not in kinds[:2], kinds  # the first run builds state; one re-run is no trend
     assert kinds[-2:] == ["native", "native"], [r["verdict"]["reason"] for r in reports]
     last = reports[-1]
     assert last["traced"]["enabled"], last["traced"]  # tracemalloc saw every Python allocation of the run called so
     assert 6 * MB <= last["verdict"]["bytes"] <= 12 * MB, last["verdict"]
+    # Every run called native says its 10 MB a run: the run after a traced one said 4.99 MB, memdiag's own records of
+    # the traced report (3,900 blocks) having made its re-run look like Python objects piling up.
+    natives = [r["verdict"] for r in reports if r["verdict"]["kind"] == "native"]
+    assert all(6 * MB <= v["bytes"] <= 12 * MB for v in natives), natives
     assert last["verdict"]["per_run"] is True, last["verdict"]  # the badge says "native +7.94 MB/run"
     assert "consecutive re-runs" in last["verdict"]["reason"], last["verdict"]

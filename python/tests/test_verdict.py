@@ -221,6 +221,20 @@ def test_a_steady_native_leak_below_native_bytes_is_native():
     assert decide(report(run=2, traced=2 * MB, **now), records[:1], DEFAULTS).verdict["kind"] == "ok"
 
 
+def test_memdiag_s_own_records_between_runs_do_not_hide_a_steady_native_leak():
+    """A traced run's report (its sites, its chains) adds some 3,900 blocks to memdiag's history after the run ended,
+    before the next run starts. Those are not the cell's objects piling up: the block guard reads the run's own blocks,
+    from its start to its own end. (Every other run was left out, and the leak said "about 4.99 MB" of a 10 MB/run
+    leak.)"""
+    records, heap, rss = history([10 * MB, 10 * MB], 2 * MB, unexplained=8 * MB)
+    for record in records:
+        record["after"] = dict(record["next"])
+        record["next"] = dict(record["next"], blocks=record["next"]["blocks"] + 3_900)
+    now = dict(heap=(heap, heap + 10 * MB), rss=(rss, rss + 10 * MB), unexplained=8 * MB, traced=2 * MB)
+    out = decide(report(run=3, **now), records, DEFAULTS)
+    assert out.verdict["kind"] == "native" and out.verdict["bytes"] == 8 * MB, out.verdict
+
+
 def test_rss_growth_the_allocators_do_not_hold_is_not_a_steady_native_leak():
     """RSS grows 8 MB a run that Python does not explain (pages a library maps, allocator drift), but glibc's in-use
     bytes do not: the two measures disagree, nothing is called native."""
