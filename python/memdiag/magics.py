@@ -27,6 +27,9 @@ def _calling_cell(shell):
     return None
 
 
+# `%memdiag` commands that look at the whole heap: a running cell's freeze would hide it from them (gcguard.thaw).
+_HEAP_WIDE = frozenset({"types", "growth", "why", "cycles"})
+
 # Top-level statements that `%%memdiag --lines` follows line by line (the others are measured whole).
 _COMPOUND = tuple(getattr(ast, name) for name in ("For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try",
                                                   "TryStar", "Match") if hasattr(ast, name))
@@ -68,6 +71,8 @@ class MemdiagMagics(Magics):
     # -- line magic --------------------------------------------------------------------------------------------
     def _line(self, line):
         command, args = cellargs.parse_line(line)
+        if command in _HEAP_WIDE:
+            self.recorder.thaw_current(f"%memdiag {command}")
         if command == "":
             print(self._status())
         elif command in ("on", "off"):
@@ -77,14 +82,11 @@ class MemdiagMagics(Magics):
             self.settings.update({"trace": args.policy})
             print(f"memdiag: tracing policy {args.policy}")
         elif command == "types":
-            self.recorder.thaw_current(f"%memdiag {command}")
             print(inspect_heap.format_types(inspect_heap.most_common_types(args.n)))
         elif command == "growth":
-            self.recorder.thaw_current(f"%memdiag {command}")
             rows, self._growth_baseline = inspect_heap.growth(self._growth_baseline)
             print(inspect_heap.format_growth(rows))
         elif command == "why":
-            self.recorder.thaw_current(f"%memdiag {command}")
             try:
                 result = inspect_heap.why(self.shell, args.expr)
             except ValueError as exc:
@@ -92,7 +94,6 @@ class MemdiagMagics(Magics):
                 return None
             print(inspect_heap.format_why(result))
         elif command == "cycles":
-            self.recorder.thaw_current(f"%memdiag {command}")
             print(inspect_heap.format_cycles(inspect_heap.cycles_now()))
         elif command == "kernelspec":
             path = inspect_heap.install_malloc_debug_kernelspec(user=args.user, prefix=args.prefix)

@@ -317,28 +317,33 @@ def decide(report, previous_runs, cfg):
     bytes_per_run = int(sum(per_run) / len(per_run)) if per_run else None
     current = steps[-1] if steps and report.get("run", 1) >= 2 and not report.get("raised") else None
     hold = max(threshold * HOLD_SHARE, HOLD_SHARE * (previous.get("bytes_per_run") or 0))
-    leak = _sustained(window, current, cfg["leak_runs"], lambda s: _is_step(s, threshold), was_leak,
-                      lambda s: _is_step(s, hold))
+    def leak_holds(step):
+        return _is_step(step, hold)
+
+    leak = _sustained(window, current, cfg["leak_runs"], lambda s: _is_step(s, threshold), was_leak, leak_holds)
     # The reason counts every re-run in a row that kept so much (4 on a fourth re-run), not only the window's.
-    leak_runs = max(len(window), streak(steps, lambda s: _is_step(s, hold)))
+    leak_streak = max(len(window), streak(steps, leak_holds))
     if not leak:
         # Not a leak: what this re-run kept, as the reason says it (an average of earlier runs would contradict it).
         bytes_per_run = kept(current) if current is not None else None
     if leak:
         flags.append("leak")
         reasons["leak"] = (f"each re-run of this cell keeps about {format_bytes(bytes_per_run)} more that Python "
-                           f"holds ({leak_runs} consecutive re-runs)")
+                           f"holds ({leak_streak} consecutive re-runs)")
 
     native = native_unexplained(report) or 0
     traced = report.get("traced", {}).get("enabled", False)
     # Native growth below native_bytes a run is a leak too when every re-run of the window repeats it, as the leak's
     # own threshold and window judge what Python keeps (a C library keeping 10 MB a run: ok on every run before).
     per_run_native = [native_kept(s) for s in window]
+
+    def native_holds(step):
+        return native_kept(step) >= threshold * HOLD_SHARE
+
     steady = not leak and _sustained(window, current, cfg["leak_runs"], lambda s: native_kept(s) >= threshold,
-                                     previous.get("kind") == "native",
-                                     lambda s: native_kept(s) >= threshold * HOLD_SHARE)
+                                     previous.get("kind") == "native", native_holds)
     native_per_run = int(sum(per_run_native) / len(per_run_native)) if steady else None
-    native_runs = max(len(window), streak(steps, lambda s: native_kept(s) >= threshold * HOLD_SHARE))
+    native_streak = max(len(window), streak(steps, native_holds))
     native_suspect = (native >= cfg["native_bytes"] or steady) and not report.get("imports")
     native_each_run = False
     if native_suspect and traced:
@@ -348,7 +353,7 @@ def decide(report, previous_runs, cfg):
         else:  # the badge says the figure the reason does, per re-run
             native, native_each_run = native_per_run, True
             grown = (f"each re-run of this cell keeps about {format_bytes(native)} more that no Python object holds, "
-                     f"{native_runs} consecutive re-runs")
+                     f"{native_streak} consecutive re-runs")
         reasons["native"] = (f"{grown} (tracemalloc saw every Python allocation) and malloc_trim did not give it "
                              "back: likely a leak in native code (a C extension)")
 
