@@ -3,6 +3,7 @@
  */
 import { formatBytes, formatCount, formatDelta } from './format';
 import { IReport, VerdictKind } from './protocol';
+import { censusRan } from './skipped';
 
 export interface IBadge {
   kind: VerdictKind;
@@ -21,11 +22,11 @@ export function cycleObjects(report: IReport): number {
 
 /**
  * The objects the cell made that survive it: those the gc tracks (lists, dicts, instances) and the values they hold
- * that it does not (str, int, bytes, arrays), as the type rows count them; null without a census.
+ * that it does not (str, int, bytes, arrays), as the type rows count them; null when the census did not run.
  */
 export function newObjects(report: IReport): number | null {
   const objects = report.objects;
-  if (!objects) {
+  if (!objects || !censusRan(report)) {
     return null;
   }
   const values = objects.growth.reduce(

@@ -11,7 +11,7 @@ import { clusterPill } from './clusterbadge';
 import { clusterBadgeFor } from './clusterview';
 import { formatBytes, formatCount, formatDelta, formatSeconds } from './format';
 import { IReport, ITracedSite, IVariable } from './protocol';
-import { censusRan, ISkipped, SkippableProbe, skippedProbes } from './skipped';
+import { ISkipped, SkippableProbe, skippedProbes } from './skipped';
 
 /** A name the cell created or grew, as the kernel's `variables` probe reports it. */
 export function el<K extends keyof HTMLElementTagNameMap>(
@@ -165,7 +165,7 @@ export function summarySection(
       formatBytes(cache)
     ]);
   }
-  const made = censusRan(report) ? newObjects(report) : null;
+  const made = newObjects(report);
   if (made !== null) {
     // 200,000 new strings in one list are 200k new objects, as the type rows and the allocation sites say.
     facts.push([trans.__('New objects'), formatCount(made)]);

@@ -9,7 +9,6 @@ import { clusterBadgeFor } from '../clusterview';
 import { formatBytes, formatCount, formatDelta } from '../format';
 import { executionLabel } from '../labels';
 import { IReport } from '../protocol';
-import { censusRan } from '../skipped';
 import { MemoryView, notebookPositions } from './view';
 
 type SortKey = 'time' | 'delta';
@@ -209,7 +208,7 @@ export class ExecutionTable extends MemoryView {
       verdictCell.appendChild(pill);
     }
     const cycles = cycleObjects(report);
-    const made = censusRan(report) ? newObjects(report) : null;
+    const made = newObjects(report);
     const cells = [
       label,
       formatDelta(rssDelta(report)),
