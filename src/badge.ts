@@ -13,8 +13,14 @@ export interface IBadge {
   title: string;
 }
 
-/** Objects in the cyclic garbage the cell made. */
+/**
+ * Objects in the cyclic garbage the cell made; 0 when the cycle probe did not run (a cell that called gc.collect():
+ * what that collection freed is the whole heap's, not the cell's).
+ */
 export function cycleObjects(report: IReport): number {
+  if (report.gc?.skipped) {
+    return 0;
+  }
   const cycles = report.gc?.cycles ?? [];
   const listed = cycles.reduce((sum, cycle) => sum + cycle.objects, 0);
   return Math.max(listed, report.gc?.collected ?? 0);

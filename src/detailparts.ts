@@ -304,7 +304,7 @@ export function variablesSection(
   trans: TranslationBundle
 ): HTMLElement {
   const node = section('variables', trans.__('Names'));
-  node.appendChild(
+  const names = node.appendChild(
     table(
       trans.__('Names the cell created or grew'),
       [
@@ -322,6 +322,13 @@ export function variablesSection(
         typeof v.delta === 'number' ? formatDelta(v.delta) : '–'
       ])
     )
+  );
+  const [, , , size, delta] = Array.from(names.tHead!.rows[0].cells);
+  size.title = trans.__(
+    'Bytes the name keeps alive on its own: its value and what only it holds, read from a sample'
+  );
+  delta.title = trans.__(
+    "Bytes the cell added through the name: a new value's size, less the old value a rebinding freed; a grown container's new items"
   );
   return node;
 }

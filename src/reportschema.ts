@@ -345,9 +345,12 @@ export interface IVariable {
   name: string;
   status: VariableStatus;
   type: string;
+  /**
+   * bytes the name keeps alive on its own: its value, the untracked payload it holds, and the tracked objects below it that nothing else holds (sampled)
+   */
   size: number;
   /**
-   * bytes this run added under the name (for grown containers: the newest items)
+   * bytes this run added under the name: its size; 0 when another name held the value before the run; for a rebound name, less the old value's size when only the name held it and it was freed (may be negative); for grown containers, the newest items
    */
   delta: number;
   /**

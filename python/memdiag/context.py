@@ -48,8 +48,9 @@ class CellContext:
         "peak_floor",
         # native.py: len(sys.modules) before the cell (what it imported is not its retention)
         "modules_before",
-        # variables.py: {name: (id, length)} before the cell; (name, status, items added) of changed names after it
-        "names", "names_changed",
+        # variables.py: {name: (id, length)} before the cell, {name: bytes} of the values only their name held (sized
+        # on an earlier run); (name, status, items added) of changed names after it
+        "names", "names_sole", "names_changed",
         # ipcache.py: lengths of IPython's result caches before the cell; the cell's Out[n] value
         "cache_lens", "out_value", "untracked_namespaces",
         # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
@@ -99,6 +100,7 @@ class CellContext:
         self.blocks_carried = False  # blocks_before is the previous cell's reading (heap.carried_blocks)
         self.modules_before = None
         self.names = None
+        self.names_sole = None
         self.names_changed = []
         self.cache_lens = None
         self.untracked_namespaces = []  # the kernel's containers untracked before the cell (probes/ipcache.py)
@@ -136,6 +138,7 @@ class CellContext:
     def release(self):
         """Drop every user object the probes held (the report keeps numbers and strings only)."""
         self.names = None
+        self.names_sole = None
         self.names_changed = []
         self.out_value = None
         self.untracked = []

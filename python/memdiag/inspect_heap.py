@@ -13,7 +13,8 @@ from collections import Counter
 from . import protocol
 from .gcguard import RAW
 from .probes import backrefs, cycles
-from .probes.census import own_size, retained_size
+from .probes.census import own_size
+from .probes.kept import retained_size
 from .verdict import format_bytes
 
 
@@ -73,7 +74,7 @@ def why(shell, expr):
     """Refcount, size, direct referrers and a backref chain of the value of `expr` in the user's namespace.
 
     Returns a JSON-safe dict {"name": expr, "type", "refcount" (int: references, why's own left out), "immortal":
-    False, "size" (bytes it keeps alive: census.retained_size, e.g. a numpy view's base buffer, a DataFrame's blocks, a
+    False, "size" (bytes it keeps alive: kept.retained_size, e.g. a numpy view's base buffer, a DataFrame's blocks, a
     container's untracked payload), "own_size" (bytes: its getsizeof alone), "referrers" (up to 20 gc-tracked holders as
     "type.edge", then untracked dicts and tuples under the user's names), "backrefs" (chains, as backrefs.search)}.
     An immortal object (None, True, small ints, the empty tuple; on 3.12 interned strings) gets "refcount": None,

@@ -34,6 +34,7 @@ HOLD_SHARE = 0.5
 # objects: what it kept beyond Python's accounting is theirs (a figure left open holds its canvas: 3,000-16,000
 # blocks a run). Between two cells the kernel itself adds 100-300.
 NATIVE_MAX_BLOCKS = 1000
+NATIVE_AGREE = 0.85  # the RSS measure of native growth this share of the allocators' or more: the two agree
 Outcome = namedtuple("Outcome", "verdict suspect record")
 Step = namedtuple("Step", "gross net churn basis unexplained blocks")
 
@@ -180,10 +181,13 @@ def cyclic_garbage(report, previous_runs=()):
     (gcguard's callback), but their bytes are estimated at the mean size of the garbage seen (the same loop made
     both), never left out: 9,990 objects of which 262 were seen holding 292 kB are about 11 MB. When automatic
     collections freed all of it, the mean comes from the newest earlier run of the cell that saw some
-    (`previous_runs`' "cycle_object_bytes"): whether the collector ran first is chance, not what the cell did."""
-    if report.get("imports"):
-        return 0, 0, None
+    (`previous_runs`' "cycle_object_bytes"): whether the collector ran first is chance, not what the cell did.
+
+    None of it when the cycle probe did not run ("skipped"): without memdiag's freeze a collection during the cell (the
+    user's `del frame; gc.collect()`) frees the whole heap's garbage, not what the cell made."""
     gc_section = report.get("gc", {})
+    if report.get("imports") or gc_section.get("skipped"):
+        return 0, 0, None
     groups = [g for g in gc_section.get("cycles", []) if not g.get("internal")]
     seen = sum(g.get("objects", 0) for g in groups)
     size = sum(g.get("size", 0) for g in groups)
@@ -261,11 +265,16 @@ def native_kept(step):
     not, but miss what a C library allocates with its own allocator (jemalloc, mmap): those are left to the one-run
     threshold (native_bytes). 0 when not measured, and when the interpreter's objects grew too (NATIVE_MAX_BLOCKS or
     more): Python objects piling up that own C-level memory (pyplot's open figures, each with its canvas's pixels)
-    are Python's leak, whose bytes Python cannot see, not a C extension's. Never negative."""
+    are Python's leak, whose bytes Python cannot see, not a C extension's. Never negative.
+
+    Where the two agree (the RSS measure at least NATIVE_AGREE of the allocators'), the allocators' figure is the
+    one given: malloc_trim gives back free memory that was not the run's too, so the RSS measure of a C library's
+    10,000,000 bytes a run read 9.3 MB where glibc's in-use bytes grew by 10.0 MB."""
     if step.unexplained is None or step.net is None or step.blocks is None or step.blocks >= NATIVE_MAX_BLOCKS:
         return 0
     if step.basis == "heap":
-        return max(0, min(step.unexplained, step.net - step.gross))
+        heap = step.net - step.gross
+        return max(0, heap if step.unexplained >= NATIVE_AGREE * heap else step.unexplained)
     return max(0, step.unexplained)
 
 

@@ -347,7 +347,8 @@ def test_a_bound_list_is_read_once_and_sized_alike_everywhere(k):
     held_size memo, so the variables probe does not read it again. Its size there is what held_size reads afresh, and
     what `%memdiag why` reads. A list whose items a survivor the census read first holds too is read by the variables
     probe itself: the census's ledger counted those items under the first holder."""
-    k.execute("from memdiag.probes import census as _census\n_reads = []\n_payload = _census._Ledger.payload\n"
+    k.execute("from memdiag.probes import census as _census, kept as _kept\n_reads = []\n"
+              "_payload = _census._Ledger.payload\n"
               "def _counting(self, obj, *args, _reads=_reads, **kwargs):\n"
               "    _reads.append(len(obj) if type(obj) is list else -1)\n"
               "    return _payload(self, obj, *args, **kwargs)\n", cell_id=new_id())
@@ -364,7 +365,7 @@ def test_a_bound_list_is_read_once_and_sized_alike_everywhere(k):
     report = next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
     sizes = {row["name"]: row["size"] for row in report["variables"]}
     reads = k.value("[_reads.count(200_000), _reads.count(1_000)]")
-    fresh = k.value("[_census.held_size(rows), _census.held_size(again), _census.retained_size(rows)]")
+    fresh = k.value("[_census.held_size(rows), _census.held_size(again), _kept.retained_size(rows)]")
     # The two share tuples: the one the census read second had items counted already, and the variables probe reads
     # it itself (which one comes first is gc.get_objects()' order).
     assert sorted(reads) == [1, 2], reads

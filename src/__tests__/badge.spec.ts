@@ -97,6 +97,18 @@ describe('badgeFor', () => {
     expect(badgeFor(cycles).text).toBe('cycles 2k');
   });
 
+  it('counts no cycles for a cell whose cycle probe did not run', () => {
+    // `del nodes; gc.collect()`: the collection freed older cells' garbage, not cycles the cell made.
+    const cleanup = makeReport({
+      gc: {
+        collected: 40011,
+        cycles: [],
+        skipped: 'gc.collect() ran during the cell and looks at the whole heap'
+      }
+    });
+    expect(cycleObjects(cleanup)).toBe(0);
+  });
+
   it('shows unexplained native growth', () => {
     const native = makeReport({
       native: { unexplained: 300_000_000 },

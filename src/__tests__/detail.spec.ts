@@ -815,6 +815,39 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(facts(host)['Output cache (Out[n], history)']).toBe('12 MB');
   });
 
+  it('says what a name keeps and what a rebinding freed', () => {
+    const report = makeReport();
+    (report as any).variables = [
+      {
+        name: 'grid',
+        status: 'new',
+        type: 'list',
+        size: 7_370_000,
+        delta: 7_370_000
+      },
+      {
+        name: 'keep',
+        status: 'rebound',
+        type: 'NoneType',
+        size: 16,
+        delta: -20_830_000
+      }
+    ];
+    const names = render(report).querySelector<HTMLTableElement>(
+      '.memdiag-Detail-variables table'
+    )!;
+    const rows = Array.from(names.tBodies[0].rows, row =>
+      Array.from(row.cells, cell => cell.textContent)
+    );
+    expect(rows).toEqual([
+      ['grid', 'new', 'list', '7.37 MB', '+7.37 MB'],
+      ['keep', 'rebound', 'NoneType', '16 B', formatDelta(-20_830_000)]
+    ]);
+    const [, , , size, delta] = Array.from(names.tHead!.rows[0].cells);
+    expect(size.title).toMatch(/keeps alive on its own/);
+    expect(delta.title).toMatch(/less the old value a rebinding freed/);
+  });
+
   it("shows memdiag's own time for the cell beside the cell's", () => {
     const host = render(makeReport({ duration_s: 2.5, overhead_s: 0.42 }));
     expect(facts(host)['Duration']).toBe('2.5 s');

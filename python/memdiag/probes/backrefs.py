@@ -13,8 +13,9 @@ import types
 
 from .. import advice, machinery, protocol
 from ..gcguard import RAW
-from .census import array_base, biggest_untracked, held_size, rank_targets, referents, retained_size
+from .census import array_base, biggest_untracked, rank_targets, referents
 from .cycles import attribute_edge
+from .kept import kept_size, retained_size
 from .roots import Roots, frame_locals, label
 
 # By id: `type(x) in (list, ...)` compares with ==, which runs a metaclass's __eq__.
@@ -213,7 +214,7 @@ def _chains(targets, parent, resolved, roots, payloads, sizes=None):
         # A root resolved with links (Out[3] -> its items) starts at the root object, not at the one resolved.
         chain = [{"label": (roots.root_label(root) if links else None) or label(root_obj), "edge": ""}] + list(links)
         chain += [{"label": label(obj), "edge": protocol.short(_edge(holder, obj), 60)} for obj, holder in path]
-        size = held_size(target, sizes)
+        size = kept_size(target, sizes)
         base = array_base(target)
         payload = _payload(target, size) if base is None and payloads else None
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive

@@ -372,19 +372,23 @@ class _Ledger:
         self.tracked_owners = tracked_owners
         self.skipped = 0
 
-    def holdings(self, obj, weight, into, limit=REFERENTS_SAMPLED):
+    def holdings(self, obj, weight, into, limit=REFERENTS_SAMPLED, read=None):
         """Count what obj holds that no gc list shows: the buffer it views and its payload; returns their weighted
-        bytes."""
+        bytes. `read`: see payload."""
         total = 0
         owner = buffer_owner(obj)
         if owner is not None:
             total += self.add_owner(owner[0], owner[1], weight, into)
-        return total + self.payload(obj, weight, into, limit)
+        return total + self.payload(obj, weight, into, limit, read)
 
-    def payload(self, obj, weight, into, limit=REFERENTS_SAMPLED):
+    def payload(self, obj, weight, into, limit=REFERENTS_SAMPLED, read=None):
         """Count obj's untracked referents (`limit` to twice as many, spread evenly, standing for the rest: referents)
-        and, in untracked dicts and tuples among them, theirs; returns their weighted bytes."""
+        and, in untracked dicts and tuples among them, theirs; returns their weighted bytes. `read`, a list: gets
+        (referents, weight) of the sample, for a caller that looks below obj too (kept.py) without reading a big dict
+        again (about 60 ns an entry)."""
         refs, each = referents(obj, limit)
+        if read is not None:
+            read.append((refs, each))
         # In one batch (a list of 200,000 tuples: 256 of them and their items at C speed); an item the sample met
         # several times is one object, counted once.
         return self.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * each, into, big_alone=False)
@@ -517,19 +521,6 @@ def _put(into, tp, weight, size):
     row[1] += weight
     row[2] += weight * size
     return weight * size
-
-
-def retained_size(obj):
-    """Bytes obj keeps alive, as `%memdiag why` tells it: a pandas object's shallow memory_usage (its blocks and
-    index); a numpy array's header and the buffer it views (its base's, or the bytearray or bytes np.frombuffer read);
-    a container's getsizeof plus its untracked payload (bytes, str, arrays with their buffers, each once), sampled
-    like the census (REFERENTS_SAMPLED items, scaled up)."""
-    size = pandas_size(obj)
-    if size is not None:
-        return size
-    ledger = _Ledger(tracked_owners=True)
-    ledger.seen.add(id(obj))
-    return own_size(obj) + int(ledger.holdings(obj, 1, {}))
 
 
 # -- the census of one cell ------------------------------------------------------------------------------------------
@@ -909,7 +900,7 @@ def _own_sizes(group):
     return list(map(own_size, group))
 
 
-def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidates, memo):
+def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidates, memo, named):
     """Own bytes and the payload the sampled survivors hold, extrapolated per type: ({id(type): own bytes},
     {id(type): payload bytes its survivors hold}); the payload goes to rows (machinery_rows for the kernel's).
 
@@ -919,7 +910,8 @@ def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidate
     Memoryviews and array subclasses are looked at one by one too (the buffer they view). `candidates` gets the sampled
     user survivors, for keep_targets; `ledger.holders` the ids of the heavy ones; `memo` (the cell's held_size memo)
     the size of a heavy builtin container whose payload no other survivor shared, which is its held_size: the
-    variables probe and the chains then do not read the big list a cell bound a second time."""
+    variables probe and the chains then do not read the big list a cell bound a second time; for one the cell bound
+    to a name (its id in `named`), with the sample of its referents read ((referents, weight), see kept.kept_size)."""
     own, held = {}, {}
     ndarray = _ndarray_type()
     for tid, group in groups.items():
@@ -940,10 +932,13 @@ def _survivors(groups, counts, internal, ledger, rows, machinery_rows, candidate
         for obj, size in zip(heavy_objs, itertools.compress(sizes, heavy), strict=True):
             ledger.holders.add(id(obj))
             skipped = ledger.skipped
-            kept = ledger.holdings(obj, 1, into)
+            read = [] if id(obj) in named else None
+            kept = ledger.holdings(obj, 1, into, read=read)
             total += kept
             if builtin and ledger.skipped == skipped:  # nothing it holds was counted before: held_size's reading
-                memo[id(obj)] = (obj, size + int(kept))
+                # A named container's with the sample read, for kept.kept_size to look below it (after the census:
+                # its lists hold every survivor, and kept reads refcounts) without reading a big dict again.
+                memo[id(obj)] = (obj, size + int(kept)) + tuple(read or ())
         if tp is memoryview or (ndarray is not None and _is_a(tp, ndarray)):
             total += sum(ledger.holdings(obj, weight, into) for obj in light)
         elif light:
@@ -1017,6 +1012,7 @@ def _census(ctx, objs):
     _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
     old, bound, fresh = _bound_values(ctx)
     _named_containers(census, fresh)
+    named = set(map(id, fresh))
     fresh.clear()
     counts, types = census.counts, census.types
     # What IPython, ipykernel, asyncio and memdiag made around the cell (handles, futures, tokens of a formatted
@@ -1025,7 +1021,8 @@ def _census(ctx, objs):
     ledger = _Ledger(old)
     payload, kernel_payload = {}, {}
     candidates = ctx.candidates
-    own, held = _survivors(census.groups, counts, internal, ledger, payload, kernel_payload, candidates, ctx.sizes)
+    own, held = _survivors(census.groups, counts, internal, ledger, payload, kernel_payload, candidates, ctx.sizes,
+                           named)
     bound_size = bound_count = 0
     for value, weight in bound:
         added = ledger.add(value, weight, payload)

@@ -8,10 +8,12 @@ import collections
 import functools
 import gc
 import itertools
+import operator
 import types
 
 from .. import protocol
-from .census import held_size, limit_rows, pandas_size
+from .census import _refcounts, limit_rows, pandas_size
+from .kept import items_size, kept_size
 
 TOP_N = 20
 NEW_ITEMS_SIZED = 1000
@@ -53,10 +55,11 @@ def length(value):
 
 
 def cheap_size(value, memo=None):
-    """Bytes: a pandas object's shallow memory_usage, otherwise census.held_size (getsizeof; a numpy view with its base
-    buffer; plus the untracked payload; `memo`: the cell's, see held_size)."""
+    """Bytes: a pandas object's shallow memory_usage, otherwise kept.kept_size (getsizeof; a numpy view with its base
+    buffer; the untracked payload; the tracked objects below it nothing else holds, sampled; `memo`: the cell's, see
+    census.held_size)."""
     size = pandas_size(value)
-    return size if size is not None else held_size(value, memo)
+    return size if size is not None else kept_size(value, memo)
 
 
 def newest_items(value, grown):
@@ -91,36 +94,76 @@ def _user_names(ns):
     return out
 
 
+# {name: (id(value), length or None, bytes)}: the size this probe last read of a name's value (no reference kept). A
+# re-run that rebinds a name frees the old value when only the name held it: its Δ is then what the new value adds.
+_SIZED_BEFORE = {}
+
+
+def _only_named(ns, names):
+    """{name: bytes}: of `names` (in ns, each with a size read when its value was bound or grew, its id and length
+    unchanged since), those whose value nothing but the namespace holds, with that size. Read by refcount on a list of
+    the values alone (the namespace, the list, the read: _NAMED_REFS)."""
+    counts = _refcounts(list(map(ns.get, names)))
+    sole = map(operator.eq, counts, itertools.repeat(_NAMED_REFS))
+    return {name: _SIZED_BEFORE[name][2] for name in itertools.compress(names, sole)}
+
+
+def _named_refs():
+    """What _only_named reads for a value only its namespace holds (3 on CPython 3.10-3.13), read the same way."""
+    probe = {"name": []}
+    return _refcounts(list(map(probe.get, ["name"])))[0]
+
+
+_NAMED_REFS = _named_refs()
+
+
 def before(ctx):
-    """Before the cell: ctx.names = {name: (id(value), length or None)} of the user's names (no reference kept)."""
+    """Before the cell: ctx.names = {name: (id(value), length or None)} of the user's names (no reference kept);
+    ctx.names_sole = {name: bytes} of those whose value only the name holds, sized on an earlier run (_only_named)."""
     ns = ctx.recorder.shell.user_ns
     ctx.names = {name: (id(value), length(value)) for name, value in _user_names(ns)}
+    known = [name for name, seen in ctx.names.items() if _SIZED_BEFORE.get(name, (None,))[:2] == seen]
+    ctx.names_sole = _only_named(ns, known) if known else {}
 
 
 def after(ctx):
     """After the cell: report["variables"] = up to TOP_N rows, biggest delta first: {"name", "status" ("new",
-    "rebound" or "grown"), "type", "size" (bytes, cheap_size), "delta" (bytes the name added: its size when new or
-    rebound, its newest items' when grown), "added" (items; grown only)}. ctx.names_changed: (name, status, items
-    added, at most 8) of those rows, for the backrefs."""
+    "rebound" or "grown"), "type", "size" (bytes, cheap_size), "delta" (bytes the name added: its size, 0 when another
+    name held the value before the cell; when rebound, less the old value's size if only the name held that and no
+    name holds it now; its newest items' when grown), "added" (items; grown only)}. ctx.names_changed: (name, status,
+    items added, at most 8) of those rows, for the backrefs."""
     seen, ctx.names = ctx.names, None
+    sole, ctx.names_sole = ctx.names_sole or {}, None
     if seen is None:
         return
     rows = []
-    for name, value in _user_names(ctx.recorder.shell.user_ns):
+    current = _user_names(ctx.recorder.shell.user_ns)
+    alive = set(map(id, map(operator.itemgetter(1), current)))
+    named = set(map(operator.itemgetter(0), seen.values()))
+    for name, value in current:
         old = seen.get(name)
         if old is None or old[0] != id(value):
             size = cheap_size(value, ctx.sizes)
+            # A value a name held before the cell (`old = df`) is not what the cell added.
+            added = 0 if id(value) in named else size
+            freed = sole.get(name, 0) if old is not None and old[0] not in alive else 0
             rows.append({"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
-                         "size": size, "delta": size})
+                         "size": size, "delta": added - freed})
+            _SIZED_BEFORE[name] = (id(value), length(value), size)
             if not gc.is_tracked(value):  # an ndarray, bytes, a str: no census sees them
                 ctx.untracked.append((type(value), size))
             continue
         now = length(value)
         if now is not None and old[1] is not None and now > old[1]:
             items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
-            delta = sum(cheap_size(item) for item in items)
-            rows.append({"name": name, "status": "grown", "type": protocol.type_name(value),
-                         "size": cheap_size(value, ctx.sizes), "delta": delta, "added": now - old[1]})
+            delta = items_size(items) * (now - old[1]) // max(len(items), 1)
+            size = cheap_size(value, ctx.sizes)
+            rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": size,
+                         "delta": delta, "added": now - old[1]})
+            _SIZED_BEFORE[name] = (id(value), now, size)
+    for name in _SIZED_BEFORE.keys() - set(map(operator.itemgetter(0), current)):
+        del _SIZED_BEFORE[name]
+    current.clear()
     rows.sort(key=lambda r: r["delta"], reverse=True)
     ctx.report["variables"] = rows[:TOP_N]
     ctx.names_changed = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]

@@ -1,0 +1,174 @@
+"""What one value keeps alive on its own: its held size and the tracked objects below it that nothing else holds.
+
+census.held_size counts a value's own bytes and the untracked payload it holds (bytes, str, numbers, arrays, and the
+dicts and tuples of them the gc does not track). A list of lists, a list of class instances or a dict of dicts of
+lists hold most of their bytes one or more levels down, in objects the gc tracks, which held_size leaves to the
+census's type rows: `grid = [[float(j) for j in range(20)] for i in range(10_000)]` read 90 kB beside 7.4 MB of lists
+and floats.
+
+kept_size follows, level by level down to LEVELS below the value, the tracked objects that only their holder refers
+to (by refcount, read as census._sole_keys reads a dict's keys): what deleting the name would free. An object that
+something else holds too, an older list's rows or a class, is not this value's to free and is left out, with all it
+holds. A level is read from a sample of at most SAMPLE of its objects (spread evenly, each standing for its share of
+the level), and their referents are read in one gc.get_referents call, so the cost is bounded whatever the value
+holds: a few hundred objects a level. Their own bytes and the untracked payload they hold are counted, each object
+once (census._Ledger). pandas objects count their shallow memory_usage and are not followed (their blocks are in it).
+"""
+import gc
+import itertools
+import operator
+
+from .census import (
+    _SIZED,
+    _SOLE_KEY_REFS,
+    _by_type,
+    _Ledger,
+    _own_sizes,
+    _pandas_types,
+    _refcounts,
+    _spread,
+    held_size,
+    own_size,
+    pandas_size,
+    referents,
+    sizeof,
+)
+
+LEVELS = 4  # levels followed below the value: a dict of dicts of lists of objects
+SAMPLE = 128  # objects read on one level, at most (spread evenly; _spread reads up to twice as many)
+REFERENTS_READ = 1_024  # referents of one level's sample read, at most: beyond, an even sample of them
+BIG_CONTAINER = 64  # a list, tuple, dict or set below the value with more items is sampled on its own
+BIG_READ = 16  # of those, on one level, at most (to twice as many)
+
+
+def kept_size(obj, memo=None):
+    """Bytes `obj` keeps alive on its own (int): census.held_size (with the cell's `memo`, see there) plus the weighted
+    bytes of the tracked objects below it that nothing else holds (below). A pandas object's is its shallow
+    memory_usage. Estimated from samples: exact for a container of up to 2 * SAMPLE items whose items are alike.
+    Memo entries: (obj, held bytes); (obj, held bytes, (referents, weight)) where the census read a container the
+    cell named (its sample, not read again: a dict of 1M entries takes 60 ms); (obj, held bytes, bytes below)."""
+    if not gc.is_tracked(obj) or _is_pandas(type(obj)):
+        return held_size(obj, memo)
+    hit = memo.get(id(obj)) if memo is not None else None
+    if hit is None or hit[0] is not obj:  # held_size's reading, keeping the sample it read
+        read = []
+        held = sizeof(obj) + int(_Ledger().payload(obj, 1, {}, read=read))
+        sample = read.pop()
+    elif len(hit) == 2:  # the census read its payload
+        held, sample = hit[1], referents(obj)
+    elif type(hit[2]) is tuple:
+        held, sample = hit[1], hit[2]
+    else:
+        return hit[1] + hit[2]
+    extra = below(obj, *sample)
+    if memo is not None:
+        memo[id(obj)] = (obj, held, extra)
+    return held + extra
+
+
+def below(obj, refs, each):
+    """Bytes (int) of the tracked objects below `obj` that only their holder refers to, down to LEVELS, with what they
+    hold, from `refs` (a list: obj's referents as census.referents read them, each standing for `each`), which
+    held_size counted the untracked ones of. `refs` must be the only list holding them (their refcounts are read)."""
+    ledger = _Ledger()
+    ledger.seen.add(id(obj))
+    ledger.seen.update(map(id, itertools.filterfalse(gc.is_tracked, refs)))
+    return int(_levels([(each, _sole(refs))], ledger))
+
+
+def retained_size(obj):
+    """Bytes obj keeps alive, as `%memdiag why` tells it: a pandas object's shallow memory_usage (its blocks and
+    index); a numpy array's header and the buffer it views (its base's, or the bytearray or bytes np.frombuffer read);
+    a container's getsizeof plus its untracked payload (bytes, str, arrays with their buffers, each once), sampled
+    like the census (REFERENTS_SAMPLED items, scaled up), and the tracked objects below it nothing else holds
+    (kept_size's levels)."""
+    size = pandas_size(obj)
+    if size is not None:
+        return size
+    ledger = _Ledger(tracked_owners=True)
+    ledger.seen.add(id(obj))
+    read = []
+    size = own_size(obj) + ledger.holdings(obj, 1, {}, read=read)
+    if gc.is_tracked(obj):
+        refs, each = read[0]
+        size += _levels([(each, _sole(refs))], ledger)
+    return int(size)
+
+
+def _is_pandas(tp):
+    kinds = _pandas_types()
+    return kinds is not None and issubclass(tp, kinds)
+
+
+def _sole(objs):
+    """The tracked objects of `objs` (a list of referents read for one level) that only their holder refers to."""
+    # Read where each object is in this one list only: its holder, the list and the read itself (3).
+    sole = map(operator.eq, _refcounts(objs), itertools.repeat(_SOLE_KEY_REFS))
+    return list(itertools.compress(objs, map(operator.and_, sole, map(gc.is_tracked, objs))))
+
+
+def items_size(items):
+    """Bytes (int) that `items` (a list: a container's newest items) take, each once, with what they alone hold below
+    them: their own bytes and payload, and the tracked objects under them that nothing else holds (_levels), read from
+    a sample of them like one level of kept_size. What a grown list's newest rows keep."""
+    ledger = _Ledger()
+    total = ledger.add_many(list(itertools.filterfalse(gc.is_tracked, items)), 1.0, {}, big_alone=False)
+    return int(total + _levels([(1.0, list(filter(gc.is_tracked, items)))], ledger, LEVELS + 1))
+
+
+def _levels(level, ledger, levels=LEVELS):
+    """Weighted bytes (float) of the tracked objects that only their holder refers to, from `level` ([(weight, objects)]
+    of the first level below a value) down to LEVELS, with the untracked payload they hold, each object once
+    (`ledger`), `levels` of them. Never runs user code: sizes through census._own_sizes (getsizeof, pandas' header),
+    referents through the gc."""
+    total = 0.0
+    for _ in range(levels):
+        level = [(weight, objs) for weight, objs in level if objs]
+        if not level:
+            break
+        share = max(SAMPLE // len(level), 16)
+        below = []
+        for weight, objs in level:
+            total += _read_level(objs, weight, share, ledger, below)
+        level = below
+    return total
+
+
+def _read_level(objs, weight, share, ledger, below):
+    """Count one group of a level (`objs`, each standing for `weight` of its kind): their own bytes and their untracked
+    payload; put their sole tracked referents in `below` as (weight, objects). Returns the weighted bytes."""
+    sample = _spread(objs, share)
+    weight *= len(objs) / len(sample)
+    # An object met twice (two paths to it) counts once.
+    fresh = list(itertools.compress(sample, map(operator.not_, map(ledger.seen.__contains__, map(id, sample)))))
+    ledger.seen.update(map(id, fresh))
+    total, small, into = 0.0, [], {}
+    for group in _by_type(fresh):
+        tp = type(group[0])
+        if _is_pandas(tp):
+            total += weight * sum(map(pandas_size, group))
+            continue
+        total += weight * sum(_own_sizes(group))
+        if id(tp) in _SIZED:
+            # Exact builtins: len() runs no user code. A big one is sampled on its own, its items standing for the rest.
+            big = list(map(BIG_CONTAINER.__lt__, map(len, group)))
+            bigs = list(itertools.compress(group, big))
+            read = _spread(bigs, BIG_READ)
+            for item in read:
+                refs, each = referents(item, BIG_CONTAINER // 2)
+                each *= weight * len(bigs) / len(read)
+                total += ledger.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), each, into, big_alone=False)
+                below.append((each, _sole(refs)))
+            group = list(itertools.compress(group, map(operator.not_, big)))
+        small.extend(group)
+    if not small:
+        return total
+    refs = gc.get_referents(*small)
+    scale = 1.0
+    if len(refs) > REFERENTS_READ:  # 256 dicts of a hundred keys each: an even sample of their referents
+        sampled = _spread(refs, REFERENTS_READ // 2)
+        scale = len(refs) / len(sampled)
+        refs = sampled
+    total += ledger.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * scale, into, big_alone=False)
+    below.append((weight * scale, _sole(refs)))
+    return total

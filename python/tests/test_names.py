@@ -1,0 +1,124 @@
+"""The names a cell bound, through a real kernel: their size is what each keeps alive on its own, and their Δ what the
+cell added through them.
+
+A name's size was its value's own bytes and the untracked payload it holds: a list of lists, a list of class
+instances or a dict of dicts of lists read 2-10% of the memory the census counted for them (`grid`, 7.4 MB of lists
+and floats, was 90 kB in the Names table and in its backref chain). A rebound name showed its whole size as Δ on every
+re-run, though the old value was freed; a new name for a value another name held (`keep = rows`) showed it as added.
+"""
+import pytest
+from kernel import new_id
+
+MB = 1_000_000
+
+# What a value keeps alive on its own, walked whole in the kernel: getsizeof of every object below it (a dict's keys and
+# values, a list's or tuple's items, any other object's referents but its class) that only its holder refers to, each
+# once. Not sampled, and not limited in depth.
+_TRUTH = """
+def _truth(root):
+    import collections, gc, sys
+    seen, todo, total = {id(root)}, [root], 0
+    while todo:
+        obj = todo.pop()
+        total += sys.getsizeof(obj)
+        if type(obj) is dict:
+            refs = list(obj.keys()) + list(obj.values())
+        elif type(obj) in (list, tuple):
+            refs = list(obj)
+        else:
+            refs = [ref for ref in gc.get_referents(obj) if not isinstance(ref, type)]
+        counts = collections.Counter(map(id, refs))
+        for ref in refs:
+            # Only its holder refers to it: the holder and `refs` each as often, the loop and the argument.
+            if id(ref) not in seen and sys.getrefcount(ref) == 2 * counts[id(ref)] + 2:
+                seen.add(id(ref))
+                todo.append(ref)
+        refs.clear()
+    return total
+"""
+
+STRUCTURES = {
+    "grid": "grid = [[float(j) for j in range(20)] for i in range(10_000)]",
+    "points": "class Point:\n    def __init__(self, i):\n        self.i = i * 1000\n        self.tag = 'p' + str(i)\n"
+              "points = [Point(i) for i in range(30_000)]",
+    "nest": "nest = {i: {'a': [i * 1000, i * 1000 + 1], 'b': str(i)} for i in range(20_000)}",
+    "table": "table = {str(i): [i * 1000 + j for j in range(10)] for i in range(20_000)}",
+}
+
+
+def _report(k, code, cell=None):
+    cell = cell or new_id()
+    k.execute(code, cell_id=cell)
+    return next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
+
+
+def _named(report, name):
+    return next(v for v in report["variables"] if v["name"] == name)
+
+
+@pytest.fixture(scope="module")
+def k(shared_kernel):
+    shared_kernel.execute(_TRUTH)
+    return shared_kernel
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURES))
+def test_a_name_s_size_is_what_it_keeps_below_it_too(k, name):
+    report = _report(k, STRUCTURES[name])
+    truth = k.value(f"_truth({name})")
+    named = _named(report, name)
+    assert truth > 2 * MB
+    assert 0.9 * truth <= named["size"] <= 1.1 * truth, (named, truth)
+    assert named["delta"] == named["size"]
+    # The type rows count the same objects.
+    assert 0.85 * truth <= report["objects"]["size"] <= 1.2 * truth, (report["objects"]["size"], truth)
+
+
+def test_a_copy_that_shares_the_rows_keeps_only_its_own_list(k):
+    """`view = rows[:]` shares every row: deleting it frees its own list only."""
+    k.execute("rows = [[float(j) for j in range(20)] for i in range(10_000)]")
+    report = _report(k, "view = rows[:]")
+    own = k.value("__import__('sys').getsizeof(view)")
+    named = _named(report, "view")
+    assert own <= named["size"] <= 1.1 * own, (named, own)
+
+
+def test_a_grown_list_s_delta_is_its_new_rows_with_what_they_hold(k):
+    k.execute("grown = [[float(j) for j in range(20)] for i in range(1_000)]")
+    report = _report(k, "grown.extend([[i * 0.5 for i in range(20)] for _ in range(5_000)])")
+    truth = k.value("sum(_truth(row) for row in grown[-5000:])")
+    named = _named(report, "grown")
+    assert named["status"] == "grown" and named["added"] == 5_000, named
+    assert 0.9 * truth <= named["delta"] <= 1.1 * truth, (named, truth)
+
+
+def test_a_rebound_name_s_delta_is_what_the_new_value_adds(k):
+    """A re-run that rebinds a name frees the old value when only the name held it: Δ is the difference. When
+    something else still holds the old value, or the new value was another name's, Δ says so."""
+    code = "rebound = [bytes(1000) + bytes([i % 256]) for i in range({})]"
+    first = _named(_report(k, code.format(10_000)), "rebound")
+    assert first["status"] == "new" and first["delta"] == first["size"] > 10 * MB, first
+    same = _named(_report(k, code.format(10_000)), "rebound")
+    assert same["status"] == "rebound" and abs(same["delta"]) < 0.02 * same["size"], same
+    double = _named(_report(k, code.format(20_000)), "rebound")
+    assert 0.95 * first["size"] <= double["delta"] <= 1.05 * first["size"], (double, first)
+    # Another name for a value a name held before the cell: nothing added.
+    alias = _named(_report(k, "keep = rebound"), "keep")
+    assert alias["size"] == double["size"] and alias["delta"] == 0, alias
+    # `keep` still holds the old value: the new one is all added.
+    held = _named(_report(k, code.format(10_000)), "rebound")
+    assert held["delta"] == held["size"], held
+    # Rebinding `keep`, its only holder now, frees the 20 MB list.
+    freed = _named(_report(k, "keep = None"), "keep")
+    assert freed["delta"] <= -0.95 * double["size"], (freed, double)
+
+
+def test_a_backref_chain_gives_what_its_root_keeps(k):
+    """The chain that answers "why is this still alive?" for a list of rows says what the name keeps: 22 MB, not its
+    own 240 kB."""
+    report = _report(k, "%%memdiag\nbig_grid = [[float(j) for j in range(20)] for i in range(30_000)]")
+    truth = k.value("_truth(big_grid)")
+    chain = next(c for c in report["backrefs"] if c["root"] == "big_grid")
+    assert 0.9 * truth <= chain["size"] <= 1.1 * truth, (chain, truth)
+    why = k.value("__import__('memdiag.inspect_heap').inspect_heap.why(get_ipython(), 'big_grid')['size']")
+    assert 0.9 * truth <= why <= 1.1 * truth, (why, truth)
