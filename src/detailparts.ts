@@ -298,7 +298,7 @@ export function sitesSection(
   return node;
 }
 
-/** Names the cell created, rebound or grew. */
+/** Names the cell created, rebound or grew: each name with its status under it (four columns fit the sidebar). */
 export function variablesSection(
   variables: IVariable[],
   trans: TranslationBundle
@@ -307,23 +307,16 @@ export function variablesSection(
   const names = node.appendChild(
     table(
       trans.__('Names the cell created or grew'),
-      [
-        trans.__('Name'),
-        trans.__('Status'),
-        trans.__('Type'),
-        trans.__('Size'),
-        trans.__('Δ')
-      ],
+      [trans.__('Name'), trans.__('Type'), trans.__('Size'), trans.__('Δ')],
       variables.map(v => [
-        v.name,
-        v.status,
+        nameCell(v, trans),
         v.type,
         formatBytes(v.size),
         typeof v.delta === 'number' ? formatDelta(v.delta) : '–'
       ])
     )
   );
-  const [, , , size, delta] = Array.from(names.tHead!.rows[0].cells);
+  const [, , size, delta] = Array.from(names.tHead!.rows[0].cells);
   size.title = trans.__(
     'Bytes the name keeps alive on its own: its value and what only it holds, read from a sample'
   );
@@ -331,6 +324,27 @@ export function variablesSection(
     "Bytes the cell added through the name: a new value's size, less the old value a rebinding freed; a grown container's new items"
   );
   return node;
+}
+
+/** The name, and under it how the cell changed it: "new", "rebound", "grown +5,000 items". */
+function nameCell(v: IVariable, trans: TranslationBundle): HTMLElement {
+  const cell = el('span', 'memdiag-Detail-name');
+  cell.append(el('span', 'memdiag-Detail-nameText', v.name));
+  const status =
+    v.status === 'grown' && typeof v.added === 'number'
+      ? trans._n(
+          'grown +%2 item',
+          'grown +%2 items',
+          v.added,
+          formatCount(v.added)
+        )
+      : v.status === 'new'
+        ? trans.__('new')
+        : v.status === 'rebound'
+          ? trans.__('rebound')
+          : trans.__('grown');
+  cell.append(el('span', 'memdiag-Detail-nameStatus', status));
+  return cell;
 }
 
 /** Cyclic garbage: what the cycles were made of and the edges that closed them. */

@@ -815,7 +815,7 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(facts(host)['Output cache (Out[n], history)']).toBe('12 MB');
   });
 
-  it('says what a name keeps and what a rebinding freed', () => {
+  it('says what a name keeps and what a rebinding freed, its status under it', () => {
     const report = makeReport();
     (report as any).variables = [
       {
@@ -824,6 +824,14 @@ describe('the summary: probes that did not run, and figures that agree with the 
         type: 'list',
         size: 7_370_000,
         delta: 7_370_000
+      },
+      {
+        name: 'rows',
+        status: 'grown',
+        type: 'list',
+        size: 9_000_000,
+        delta: 1_080_000,
+        added: 5000
       },
       {
         name: 'keep',
@@ -836,16 +844,25 @@ describe('the summary: probes that did not run, and figures that agree with the 
     const names = render(report).querySelector<HTMLTableElement>(
       '.memdiag-Detail-variables table'
     )!;
-    const rows = Array.from(names.tBodies[0].rows, row =>
-      Array.from(row.cells, cell => cell.textContent)
-    );
+    const rows = Array.from(names.tBodies[0].rows, row => [
+      row.querySelector('.memdiag-Detail-nameText')!.textContent,
+      row.querySelector('.memdiag-Detail-nameStatus')!.textContent,
+      ...Array.from(row.cells, cell => cell.textContent).slice(1)
+    ]);
     expect(rows).toEqual([
       ['grid', 'new', 'list', '7.37 MB', '+7.37 MB'],
+      ['rows', 'grown +5k items', 'list', '9 MB', '+1.08 MB'],
       ['keep', 'rebound', 'NoneType', '16 B', formatDelta(-20_830_000)]
     ]);
-    const [, , , size, delta] = Array.from(names.tHead!.rows[0].cells);
-    expect(size.title).toMatch(/keeps alive on its own/);
-    expect(delta.title).toMatch(/less the old value a rebinding freed/);
+    const headers = Array.from(names.tHead!.rows[0].cells);
+    expect(headers.map(th => th.textContent)).toEqual([
+      'Name',
+      'Type',
+      'Size',
+      'Δ'
+    ]);
+    expect(headers[2].title).toMatch(/keeps alive on its own/);
+    expect(headers[3].title).toMatch(/less the old value a rebinding freed/);
   });
 
   it("shows memdiag's own time for the cell beside the cell's", () => {

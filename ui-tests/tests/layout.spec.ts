@@ -72,13 +72,23 @@ for (const theme of ['light', 'dark'] as const) {
         expect.arrayContaining(['leak', 'retains', 'ok'])
       );
 
-      // Headers on one line each: none taller than the shortest.
-      const heights = await page
+      // Headers on one line each: none taller than the shortest. At this width the columns that say which run
+      // to look at are shown, and nothing scrolls sideways (the peak, new objects and cycles give way).
+      const shown = await page
         .locator(`${SIDEBAR} .memdiag-ExecutionTable th`)
-        .evaluateAll(ths => ths.map(th => th.getBoundingClientRect().height));
+        .evaluateAll(ths =>
+          ths
+            .filter(th => th.getBoundingClientRect().width > 0)
+            .map(th => [th.textContent, th.getBoundingClientRect().height])
+        );
+      expect(shown.map(([text]) => text)).toEqual(['Verdict', 'Cell', 'Δ RSS']);
+      const heights = shown.map(([, height]) => height as number);
       expect(Math.max(...heights)).toBeLessThanOrEqual(
         Math.min(...heights) + 1
       );
+      expect(
+        await table.evaluate(node => node.scrollWidth - node.clientWidth)
+      ).toBeLessThanOrEqual(0);
 
       // One selected row, said to assistive technology.
       await expect(page.locator(`${ROWS}[aria-selected="true"]`)).toHaveCount(
