@@ -67,6 +67,8 @@ export interface IChartText {
   rssAfter: string;
   peak: string;
   pythonLevel: string;
+  /** The Δ RSS panel's legend for its Python-level ticks: short, beside the x axis's title. */
+  pythonTicks: string;
   deltaRss: string;
   cell: string;
   run: string;
@@ -88,6 +90,7 @@ export const DEFAULT_TEXT: IChartText = {
   rssAfter: 'RSS after',
   peak: 'Peak RSS',
   pythonLevel: 'Python-level retained',
+  pythonTicks: 'Python-level',
   deltaRss: 'Δ RSS',
   cell: 'Cell',
   run: 'Run',

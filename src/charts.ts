@@ -70,6 +70,8 @@ export interface ITimelineOptions {
 /** Plot heights never go under these: below them a panel says nothing (the section scrolls instead). */
 export const MIN_LEVELS_HEIGHT = 50;
 export const MIN_DELTA_HEIGHT = 24;
+/** Pixels from the Δ RSS panel's bottom edge to the line of its x axis's title (under the tick labels). */
+const DELTA_LEGEND_DY = 18;
 
 /**
  * The timeline of a notebook's executions, oldest first, numbered from 1 on the x axis. Every
@@ -319,7 +321,8 @@ export function timelineSpec(
             cursor: 'pointer'
           },
           encoding: {
-            x,
+            // Its title at the right end: the ticks' legend takes the left, on the same line.
+            x: { ...x, axis: { ...(x.axis as ChartSpec), titleAnchor: 'end' } },
             y: {
               field: 'delta',
               type: 'quantitative',
@@ -341,11 +344,30 @@ export function timelineSpec(
           mark: {
             type: 'tick',
             orient: 'horizontal',
-            color: palette.python,
             thickness: 2,
             size: 10
           },
-          encoding: { x, y: { field: 'python', type: 'quantitative' }, tooltip }
+          encoding: {
+            x,
+            y: { field: 'python', type: 'quantitative' },
+            // What the ticks are, said under the panel (its own legend: the bars are the axis's Δ RSS): on the
+            // line of the x axis's title, from the left edge of the y axis, so it costs the section no height.
+            // The symbol is a tick (a short flat bar).
+            color: {
+              datum: text.pythonTicks,
+              title: null,
+              scale: { domain: [text.pythonTicks], range: [palette.python] },
+              legend: {
+                orient: 'none',
+                direction: 'horizontal',
+                symbolType: 'M-1,-0.25H1V0.25H-1Z',
+                symbolSize: 80,
+                legendX: -65,
+                legendY: deltaHeight + DELTA_LEGEND_DY
+              }
+            },
+            tooltip
+          }
         }
       ]
     });
@@ -358,7 +380,15 @@ export function timelineSpec(
     // Less than Vega-Lite's 20 px between the panels: a sidebar section is short.
     spacing: 8,
     // The verdicts' legend belongs to the kernel's plot, right under it (shared, it went under the last panel).
-    resolve: { scale: { fill: 'independent', shape: 'independent' } },
+    // The Δ RSS panel's colour (its ticks' legend) is its own; the lines' colour and dash stay one legend.
+    resolve: {
+      scale: {
+        fill: 'independent',
+        shape: 'independent',
+        color: 'independent',
+        strokeDash: 'independent'
+      }
+    },
     config: config(palette)
   };
 }

@@ -74,6 +74,7 @@ export function chartText(trans: TranslationBundle): IChartText {
     rssAfter: trans.__('RSS after'),
     peak: trans.__('Peak RSS'),
     pythonLevel: trans.__('Python-level retained'),
+    pythonTicks: trans.__('Python-level'),
     deltaRss: trans.__('Δ RSS'),
     cell: trans.__('Cell'),
     run: trans.__('Run'),

@@ -328,8 +328,8 @@ export function variablesSection(
 
 /** The name, and under it how the cell changed it: "new", "rebound", "grown +5,000 items". */
 function nameCell(v: IVariable, trans: TranslationBundle): HTMLElement {
-  const cell = el('span', 'memdiag-Detail-name');
-  cell.append(el('span', 'memdiag-Detail-nameText', v.name));
+  const cell = el('span', 'memdiag-Detail-variable');
+  cell.append(el('span', 'memdiag-Detail-variableName', v.name));
   const status =
     v.status === 'grown' && typeof v.added === 'number'
       ? trans._n(
@@ -343,7 +343,7 @@ function nameCell(v: IVariable, trans: TranslationBundle): HTMLElement {
         : v.status === 'rebound'
           ? trans.__('rebound')
           : trans.__('grown');
-  cell.append(el('span', 'memdiag-Detail-nameStatus', status));
+  cell.append(el('span', 'memdiag-Detail-variableStatus', status));
   return cell;
 }
 

@@ -142,6 +142,12 @@ describe('timelineSpec', () => {
     const withPython = timelineSpec(executions, FALLBACK_PALETTE) as any;
     expect(withPython.vconcat).toHaveLength(2);
     expect(withPython.datasets.executions[1].python).toBe(explained);
+    // The ticks are named in a legend of their own under the Δ RSS panel.
+    const ticks = withPython.vconcat[1].layer[1].encoding.color;
+    expect(ticks.datum).toBe('Python-level');
+    expect(ticks.scale.range).toEqual([FALLBACK_PALETTE.python]);
+    expect(ticks.legend.orient).toBe('none');
+    expect(withPython.resolve.scale.color).toBe('independent');
     const without = timelineSpec([makeReport()], FALLBACK_PALETTE) as any;
     expect(without.vconcat).toHaveLength(1);
   });

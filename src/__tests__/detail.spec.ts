@@ -845,8 +845,8 @@ describe('the summary: probes that did not run, and figures that agree with the 
       '.memdiag-Detail-variables table'
     )!;
     const rows = Array.from(names.tBodies[0].rows, row => [
-      row.querySelector('.memdiag-Detail-nameText')!.textContent,
-      row.querySelector('.memdiag-Detail-nameStatus')!.textContent,
+      row.querySelector('.memdiag-Detail-variableName')!.textContent,
+      row.querySelector('.memdiag-Detail-variableStatus')!.textContent,
       ...Array.from(row.cells, cell => cell.textContent).slice(1)
     ]);
     expect(rows).toEqual([

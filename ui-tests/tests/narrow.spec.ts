@@ -129,23 +129,26 @@ for (const theme of ['light', 'dark'] as const) {
     const header = table.locator('th').first();
     await inside(header, table);
 
-    // 2. The timeline fits its section: both panels, both legends, nothing under the edge.
+    // 2. The timeline fits its section: both panels, their three legends (the lines, the verdicts, what the
+    // Δ RSS panel's ticks are), nothing under the edge.
     await drawn(page);
     const timeline = page.locator(TIMELINE);
     expect(
       await timeline.evaluate(node => node.scrollHeight - node.clientHeight)
     ).toBeLessThanOrEqual(1);
     const legends = timeline.locator('g.role-legend');
-    await expect(legends).toHaveCount(2);
+    await expect(legends).toHaveCount(3);
     for (const legend of await legends.all()) {
       await inside(legend, timeline);
     }
     for (const axis of await timeline.locator('g.role-axis').all()) {
       await inside(axis, timeline);
     }
-    await expect(
-      timeline.locator('g.role-legend text', { hasText: 'RSS after' })
-    ).toHaveCount(1);
+    for (const name of ['RSS after', 'Python-level']) {
+      await expect(
+        timeline.locator('g.role-legend text', { hasText: name })
+      ).toHaveCount(1);
+    }
     await page.screenshot({ path: `test-results/narrow-${theme}.png` });
 
     // 7. The inline report in a ~330 px split: no word broken in its tables.
