@@ -437,7 +437,8 @@ in one run, on heaps of 100k, 1M and 5M live objects. How memdiag stays cheap: `
 only the cell's own objects to inspect; the census counts them exactly by type at C speed, run by run of one type as
 `gc.get_objects()` lists them (a Counter where types interleave), and sizes a sample of about a thousand, reading
 their referents one type at a time with one `gc.get_referents` call (a big list the cell bound is read once: the names
-probe and the chains take the census's reading); the big objects a sample misses are still
+probe and the chains take the census's reading, and what each new name keeps below it is read from samples of
+128 objects a level, 0.3-0.6 ms for a list of lists); the big objects a sample misses are still
 counted, one by one, when the allocator's growth leaves something unexplained; tracemalloc runs only on the next run
 of a cell already flagged; backref chains come from one batched referrer pass per level for all targets. Where the
 remaining cost goes: `gc.get_objects()` on what the cell left (about 20 ms per million objects), counting the cell's

@@ -43,6 +43,9 @@ STRUCTURES = {
               "points = [Point(i) for i in range(30_000)]",
     "nest": "nest = {i: {'a': [i * 1000, i * 1000 + 1], 'b': str(i)} for i in range(20_000)}",
     "table": "table = {str(i): [i * 1000 + j for j in range(10)] for i in range(20_000)}",
+    # Three heavy survivors: memdiag holds them itself meanwhile (the census's memo, the backref candidates), and a
+    # refcount that counted those had none of them the list's own (88 bytes).
+    "few": "few = [[float(j) for j in range(200_000)] for _ in range(3)]",
 }
 
 
@@ -113,12 +116,26 @@ def test_a_rebound_name_s_delta_is_what_the_new_value_adds(k):
     assert freed["delta"] <= -0.95 * double["size"], (freed, double)
 
 
-def test_a_backref_chain_gives_what_its_root_keeps(k):
+@pytest.mark.parametrize("name, code", [
+    ("big_grid", "big_grid = [[float(j) for j in range(20)] for i in range(30_000)]"),
+    ("big_few", "big_few = [[float(j) for j in range(200_000)] for _ in range(3)]"),
+])
+def test_a_backref_chain_gives_what_its_root_keeps(k, name, code):
     """The chain that answers "why is this still alive?" for a list of rows says what the name keeps: 22 MB, not its
-    own 240 kB."""
-    report = _report(k, "%%memdiag\nbig_grid = [[float(j) for j in range(20)] for i in range(30_000)]")
-    truth = k.value("_truth(big_grid)")
-    chain = next(c for c in report["backrefs"] if c["root"] == "big_grid")
+    own 240 kB; so do the Names table and `why`, in a deep run too."""
+    report = _report(k, f"%%memdiag\n{code}")
+    truth = k.value(f"_truth({name})")
+    chain = next(c for c in report["backrefs"] if c["root"] == name)
     assert 0.9 * truth <= chain["size"] <= 1.1 * truth, (chain, truth)
-    why = k.value("__import__('memdiag.inspect_heap').inspect_heap.why(get_ipython(), 'big_grid')['size']")
+    assert 0.9 * truth <= _named(report, name)["size"] <= 1.1 * truth, (report["variables"], truth)
+    why = k.value(f"__import__('memdiag.inspect_heap').inspect_heap.why(get_ipython(), '{name}')['size']")
     assert 0.9 * truth <= why <= 1.1 * truth, (why, truth)
+
+
+def test_what_out_n_keeps_counts_what_its_value_holds_below_it(k):
+    """A result left in Out[n] (a list of lists) is IPython's output cache: its bytes are what the list keeps."""
+    cell = new_id()
+    k.execute("[[0.5 + i] * 1000 for i in range(3000)]", cell_id=cell)
+    report = next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
+    truth = k.value("_truth(Out[max(Out)])")
+    assert 0.9 * truth <= report["ipython"]["out"] <= 1.1 * truth, (report["ipython"], truth)

@@ -15,7 +15,7 @@ from .. import advice, machinery, protocol
 from ..gcguard import RAW
 from .census import array_base, biggest_untracked, rank_targets, referents
 from .cycles import attribute_edge
-from .kept import kept_size, retained_size
+from .kept import kept_size, our_refs, retained_size
 from .roots import Roots, frame_locals, label
 
 # By id: `type(x) in (list, ...)` compares with ==, which runs a metaclass's __eq__.
@@ -164,7 +164,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
                 resolved[tid] = hit
-        return _chains(targets, parent, resolved, roots, payloads, sizes)
+        return _chains(targets, parent, resolved, roots, payloads, sizes, our_refs([targets, frontier], sizes))
     finally:
         roots.release()
         parent.clear()
@@ -203,7 +203,7 @@ def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
     return None
 
 
-def _chains(targets, parent, resolved, roots, payloads, sizes=None):
+def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None):
     chains, keys = [], set()
     for target in targets:
         found = _path_to_root(target, parent, resolved)
@@ -214,7 +214,7 @@ def _chains(targets, parent, resolved, roots, payloads, sizes=None):
         # A root resolved with links (Out[3] -> its items) starts at the root object, not at the one resolved.
         chain = [{"label": (roots.root_label(root) if links else None) or label(root_obj), "edge": ""}] + list(links)
         chain += [{"label": label(obj), "edge": protocol.short(_edge(holder, obj), 60)} for obj, holder in path]
-        size = kept_size(target, sizes)
+        size = kept_size(target, sizes, ours)
         base = array_base(target)
         payload = _payload(target, size) if base is None and payloads else None
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
@@ -234,10 +234,10 @@ def _chains(targets, parent, resolved, roots, payloads, sizes=None):
                 entry["advice"] = tip
             holder = path[-1][1] if path else None
             chains.append((entry, holder if id(type(holder)) in _CONTAINERS else None))
-    return _rank(chains)
+    return _rank(chains, ours)
 
 
-def _rank(chains):
+def _rank(chains, ours=None):
     """Chains as a user reads them, from [(entry, the target's holder when it is a list, dict, set or deque)]: the ones
     that differ only in their last step (a DataFrame's blocks `[0]`, `[1]`) merged into one with a `count` and their
     bytes summed (or the holder's retained size, when larger: the targets were a sample of its items); the roots that
@@ -258,7 +258,7 @@ def _rank(chains):
         holder = holders[key]
         if entry.get("count", 1) > 1 and holder is not None:
             # The targets were a sample of what one container holds (its newest items): the root keeps all of it.
-            entry["size"] = max(entry["size"], retained_size(holder))
+            entry["size"] = max(entry["size"], retained_size(holder, ours))
     holders.clear()
     ranked = sorted(merged.values(), key=lambda c: c["size"], reverse=True)
     if ranked:

@@ -10,6 +10,7 @@ import gc
 import itertools
 import sys
 
+from .kept import our_refs
 from .variables import cheap_size
 
 
@@ -67,10 +68,11 @@ def after(ctx):
     out, outputs, reprs = _caches(ctx.recorder.shell)
     old_out, old_outputs, old_reprs = ctx.cache_lens
     section = {"out": 0, "history": 0, "keys": []}
+    ours = our_refs([ctx.targets], ctx.sizes)
     for key, value in _newest(out, old_out):
         if type(key) is int:
             section["keys"].append(key)
-        size = cheap_size(value)
+        size = cheap_size(value, None, ours)
         section["out"] += size
         if ctx.out_value is None:
             ctx.out_value = value  # a backref target: the answer to "why is it alive?" is Out[n]

@@ -17,6 +17,7 @@ once (census._Ledger). pandas objects count their shallow memory_usage and are n
 import gc
 import itertools
 import operator
+from collections import Counter
 
 from .census import (
     _SIZED,
@@ -41,12 +42,13 @@ BIG_CONTAINER = 64  # a list, tuple, dict or set below the value with more items
 BIG_READ = 16  # of those, on one level, at most (to twice as many)
 
 
-def kept_size(obj, memo=None):
+def kept_size(obj, memo=None, ours=None):
     """Bytes `obj` keeps alive on its own (int): census.held_size (with the cell's `memo`, see there) plus the weighted
     bytes of the tracked objects below it that nothing else holds (below). A pandas object's is its shallow
     memory_usage. Estimated from samples: exact for a container of up to 2 * SAMPLE items whose items are alike.
     Memo entries: (obj, held bytes); (obj, held bytes, (referents, weight)) where the census read a container the
-    cell named (its sample, not read again: a dict of 1M entries takes 60 ms); (obj, held bytes, bytes below)."""
+    cell named (its sample, not read again: a dict of 1M entries takes 60 ms); (obj, held bytes, bytes below).
+    `ours`: our_refs of what memdiag itself holds meanwhile (the memo's entries, backref targets)."""
     if not gc.is_tracked(obj) or _is_pandas(type(obj)):
         return held_size(obj, memo)
     hit = memo.get(id(obj)) if memo is not None else None
@@ -60,28 +62,29 @@ def kept_size(obj, memo=None):
         held, sample = hit[1], hit[2]
     else:
         return hit[1] + hit[2]
-    extra = below(obj, *sample)
+    extra = below(obj, *sample, ours=ours)
     if memo is not None:
         memo[id(obj)] = (obj, held, extra)
     return held + extra
 
 
-def below(obj, refs, each):
+def below(obj, refs, each, ours=None):
     """Bytes (int) of the tracked objects below `obj` that only their holder refers to, down to LEVELS, with what they
     hold, from `refs` (a list: obj's referents as census.referents read them, each standing for `each`), which
-    held_size counted the untracked ones of. `refs` must be the only list holding them (their refcounts are read)."""
+    held_size counted the untracked ones of. `refs` must be the only list holding them (their refcounts are read),
+    with what memdiag holds besides (`ours`, our_refs)."""
     ledger = _Ledger()
     ledger.seen.add(id(obj))
     ledger.seen.update(map(id, itertools.filterfalse(gc.is_tracked, refs)))
-    return int(_levels([(each, _sole(refs))], ledger))
+    return int(_levels([(each, _sole(refs, ours))], ledger, ours=ours))
 
 
-def retained_size(obj):
+def retained_size(obj, ours=None):
     """Bytes obj keeps alive, as `%memdiag why` tells it: a pandas object's shallow memory_usage (its blocks and
     index); a numpy array's header and the buffer it views (its base's, or the bytearray or bytes np.frombuffer read);
     a container's getsizeof plus its untracked payload (bytes, str, arrays with their buffers, each once), sampled
     like the census (REFERENTS_SAMPLED items, scaled up), and the tracked objects below it nothing else holds
-    (kept_size's levels)."""
+    (kept_size's levels; `ours`: our_refs)."""
     size = pandas_size(obj)
     if size is not None:
         return size
@@ -91,7 +94,7 @@ def retained_size(obj):
     size = own_size(obj) + ledger.holdings(obj, 1, {}, read=read)
     if gc.is_tracked(obj):
         refs, each = read[0]
-        size += _levels([(each, _sole(refs))], ledger)
+        size += _levels([(each, _sole(refs, ours))], ledger, ours=ours)
     return int(size)
 
 
@@ -100,23 +103,38 @@ def _is_pandas(tp):
     return kinds is not None and issubclass(tp, kinds)
 
 
-def _sole(objs):
+def our_refs(objects=(), memo=None):
+    """Counter {id: references}: what memdiag itself holds to survivors while it sizes them (`objects`, an iterable
+    of its lists of them: backref targets, a search's frontier; the cell's `memo`, whose entries hold their object).
+    _sole counts them out of a refcount: the census's heavy survivors are in the memo and among the backref
+    candidates, so a list of three 5 MB lists had none of them sole and was 88 bytes. (A memo entry's sample of a
+    named container's referents is the very list kept_size reads them from: already in the count.)"""
+    held = Counter(map(id, itertools.chain.from_iterable(objects)))
+    held.update(map(id, map(operator.itemgetter(0), (memo or {}).values())))
+    return held
+
+
+def _sole(objs, ours=None):
     """The tracked objects of `objs` (a list of referents read for one level) that only their holder refers to."""
-    # Read where each object is in this one list only: its holder, the list and the read itself (3).
-    sole = map(operator.eq, _refcounts(objs), itertools.repeat(_SOLE_KEY_REFS))
+    # Read where each object is in this one list only: its holder, the list and the read itself (3), and what memdiag
+    # holds of it (ours).
+    expected = itertools.repeat(_SOLE_KEY_REFS)
+    if ours:
+        expected = map(operator.add, expected, map(ours.get, map(id, objs), itertools.repeat(0)))
+    sole = map(operator.eq, _refcounts(objs), expected)
     return list(itertools.compress(objs, map(operator.and_, sole, map(gc.is_tracked, objs))))
 
 
-def items_size(items):
+def items_size(items, ours=None):
     """Bytes (int) that `items` (a list: a container's newest items) take, each once, with what they alone hold below
     them: their own bytes and payload, and the tracked objects under them that nothing else holds (_levels), read from
-    a sample of them like one level of kept_size. What a grown list's newest rows keep."""
+    a sample of them like one level of kept_size. What a grown list's newest rows keep. `ours`: our_refs."""
     ledger = _Ledger()
     total = ledger.add_many(list(itertools.filterfalse(gc.is_tracked, items)), 1.0, {}, big_alone=False)
-    return int(total + _levels([(1.0, list(filter(gc.is_tracked, items)))], ledger, LEVELS + 1))
+    return int(total + _levels([(1.0, list(filter(gc.is_tracked, items)))], ledger, LEVELS + 1, ours))
 
 
-def _levels(level, ledger, levels=LEVELS):
+def _levels(level, ledger, levels=LEVELS, ours=None):
     """Weighted bytes (float) of the tracked objects that only their holder refers to, from `level` ([(weight, objects)]
     of the first level below a value) down to LEVELS, with the untracked payload they hold, each object once
     (`ledger`), `levels` of them. Never runs user code: sizes through census._own_sizes (getsizeof, pandas' header),
@@ -129,12 +147,12 @@ def _levels(level, ledger, levels=LEVELS):
         share = max(SAMPLE // len(level), 16)
         below = []
         for weight, objs in level:
-            total += _read_level(objs, weight, share, ledger, below)
+            total += _read_level(objs, weight, share, ledger, below, ours)
         level = below
     return total
 
 
-def _read_level(objs, weight, share, ledger, below):
+def _read_level(objs, weight, share, ledger, below, ours):
     """Count one group of a level (`objs`, each standing for `weight` of its kind): their own bytes and their untracked
     payload; put their sole tracked referents in `below` as (weight, objects). Returns the weighted bytes."""
     sample = _spread(objs, share)
@@ -158,7 +176,7 @@ def _read_level(objs, weight, share, ledger, below):
                 refs, each = referents(item, BIG_CONTAINER // 2)
                 each *= weight * len(bigs) / len(read)
                 total += ledger.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), each, into, big_alone=False)
-                below.append((each, _sole(refs)))
+                below.append((each, _sole(refs, ours)))
             group = list(itertools.compress(group, map(operator.not_, big)))
         small.extend(group)
     if not small:
@@ -170,5 +188,5 @@ def _read_level(objs, weight, share, ledger, below):
         scale = len(refs) / len(sampled)
         refs = sampled
     total += ledger.add_many(list(itertools.filterfalse(gc.is_tracked, refs)), weight * scale, into, big_alone=False)
-    below.append((weight * scale, _sole(refs)))
+    below.append((weight * scale, _sole(refs, ours)))
     return total

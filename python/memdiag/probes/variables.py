@@ -13,7 +13,7 @@ import types
 
 from .. import protocol
 from .census import _refcounts, limit_rows, pandas_size
-from .kept import items_size, kept_size
+from .kept import items_size, kept_size, our_refs
 
 TOP_N = 20
 NEW_ITEMS_SIZED = 1000
@@ -54,12 +54,12 @@ def length(value):
     return None
 
 
-def cheap_size(value, memo=None):
+def cheap_size(value, memo=None, ours=None):
     """Bytes: a pandas object's shallow memory_usage, otherwise kept.kept_size (getsizeof; a numpy view with its base
     buffer; the untracked payload; the tracked objects below it nothing else holds, sampled; `memo`: the cell's, see
-    census.held_size)."""
+    census.held_size; `ours`: kept.our_refs)."""
     size = pandas_size(value)
-    return size if size is not None else kept_size(value, memo)
+    return size if size is not None else kept_size(value, memo, ours)
 
 
 def newest_items(value, grown):
@@ -140,10 +140,11 @@ def after(ctx):
     current = _user_names(ctx.recorder.shell.user_ns)
     alive = set(map(id, map(operator.itemgetter(1), current)))
     named = set(map(operator.itemgetter(0), seen.values()))
+    ours = our_refs([ctx.targets], ctx.sizes)  # the census's heavy survivors, held while the chains may need them
     for name, value in current:
         old = seen.get(name)
         if old is None or old[0] != id(value):
-            size = cheap_size(value, ctx.sizes)
+            size = cheap_size(value, ctx.sizes, ours)
             # A value a name held before the cell (`old = df`) is not what the cell added.
             added = 0 if id(value) in named else size
             freed = sole.get(name, 0) if old is not None and old[0] not in alive else 0
@@ -156,8 +157,8 @@ def after(ctx):
         now = length(value)
         if now is not None and old[1] is not None and now > old[1]:
             items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
-            delta = items_size(items) * (now - old[1]) // max(len(items), 1)
-            size = cheap_size(value, ctx.sizes)
+            delta = items_size(items, ours) * (now - old[1]) // max(len(items), 1)
+            size = cheap_size(value, ctx.sizes, ours)
             rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": size,
                          "delta": delta, "added": now - old[1]})
             _SIZED_BEFORE[name] = (id(value), now, size)
