@@ -357,14 +357,25 @@ export function cyclesSection(
     return null;
   }
   const node = section('cycles', trans.__('Reference cycles'));
+  const seen = cycles.reduce((sum, cycle) => sum + cycle.objects, 0);
+  // Automatic collections during the cell freed most of it before memdiag's own collection could look: the groups
+  // are what that one saw, and say so (40k freed, a table of 298 read as a contradiction).
+  const during = report.gc!.during ?? 0;
   node.appendChild(
     el(
       'p',
       'memdiag-Detail-note',
-      trans.__(
-        '%1 objects freed only by the cycle collector.',
-        formatCount(report.gc!.collected)
-      )
+      during > 0
+        ? trans.__(
+            '%1 objects freed only by the cycle collector; %2 of them were freed by automatic collections during the cell, before memdiag could look. The groups below are the %3 it saw.',
+            formatCount(report.gc!.collected),
+            formatCount(during),
+            formatCount(seen)
+          )
+        : trans.__(
+            '%1 objects freed only by the cycle collector.',
+            formatCount(report.gc!.collected)
+          )
     )
   );
   node.appendChild(

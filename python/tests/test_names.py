@@ -12,8 +12,8 @@ from kernel import new_id
 MB = 1_000_000
 
 # What a value keeps alive on its own, walked whole in the kernel: getsizeof of every object below it (a dict's keys and
-# values, a list's or tuple's items, any other object's referents but its class) that only its holder refers to, each
-# once. Not sampled, and not limited in depth.
+# values, a list's or tuple's items, any other object's referents but its class) that only its holder refers to (and
+# itself), each once. Not sampled, and not limited in depth.
 _TRUTH = """
 def _truth(root):
     import collections, gc, sys
@@ -29,8 +29,12 @@ def _truth(root):
             refs = [ref for ref in gc.get_referents(obj) if not isinstance(ref, type)]
         counts = collections.Counter(map(id, refs))
         for ref in refs:
-            # Only its holder refers to it: the holder and `refs` each as often, the loop and the argument.
-            if id(ref) not in seen and sys.getrefcount(ref) == 2 * counts[id(ref)] + 2:
+            # Only its holder refers to it: the holder and `refs` each as often, the loop and the argument; and
+            # itself (`self.me = self`), directly or through its __dict__.
+            own = [r for r in gc.get_referents(ref)]
+            mine = sum(r is ref for r in own) + sum(v is ref for d in own if type(d) is dict for v in d.values())
+            del own
+            if id(ref) not in seen and sys.getrefcount(ref) - mine == 2 * counts[id(ref)] + 2:
                 seen.add(id(ref))
                 todo.append(ref)
         refs.clear()
@@ -46,6 +50,9 @@ STRUCTURES = {
     # Three heavy survivors: memdiag holds them itself meanwhile (the census's memo, the backref candidates), and a
     # refcount that counted those had none of them the list's own (88 bytes).
     "few": "few = [[float(j) for j in range(200_000)] for _ in range(3)]",
+    # Each refers to itself: its extra references are its own (it read 173 kB of 4 MB).
+    "nodes": "class Node:\n    def __init__(self):\n        self.me = self\n        self.payload = [0.5] * 10\n"
+             "nodes = [Node() for _ in range(20_000)]",
 }
 
 
@@ -93,6 +100,9 @@ def test_a_grown_list_s_delta_is_its_new_rows_with_what_they_hold(k):
     named = _named(report, "grown")
     assert named["status"] == "grown" and named["added"] == 5_000, named
     assert 0.9 * truth <= named["delta"] <= 1.1 * truth, (named, truth)
+    # Its size counts the newest rows too (it lagged one run behind: the list of them held them as well).
+    whole = k.value("_truth(grown)")
+    assert 0.9 * whole <= named["size"] <= 1.1 * whole, (named, whole)
 
 
 def test_a_rebound_name_s_delta_is_what_the_new_value_adds(k):
@@ -139,3 +149,6 @@ def test_what_out_n_keeps_counts_what_its_value_holds_below_it(k):
     report = next(r for r in reversed(k.reports()) if r["cell_id"] == cell)
     truth = k.value("_truth(Out[max(Out)])")
     assert 0.9 * truth <= report["ipython"]["out"] <= 1.1 * truth, (report["ipython"], truth)
+    # IPython keeps its text repr twice, the same str: counted once (42 MB read for a 33 MB result).
+    text = k.value("__import__('sys').getsizeof(get_ipython().history_manager.output_hist_reprs[max(Out)])")
+    assert text <= report["ipython"]["history"] <= 1.1 * text + 4096, (report["ipython"], text)

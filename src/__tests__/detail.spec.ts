@@ -865,6 +865,27 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(headers[3].title).toMatch(/less the old value a rebinding freed/);
   });
 
+  it('says which cycles the table shows when automatic collections freed most of them', () => {
+    const cycles = [
+      {
+        types: ['Node', 'list'],
+        objects: 298,
+        size: 32_800,
+        edges: ['Node.me -> Node']
+      }
+    ];
+    const note = (gc: any): string =>
+      render(makeReport({ gc } as any)).querySelector(
+        '.memdiag-Detail-cycles .memdiag-Detail-note'
+      )!.textContent!;
+    expect(note({ collected: 39_988, during: 39_690, cycles })).toBe(
+      '40k objects freed only by the cycle collector; 40k of them were freed by automatic collections during the cell, before memdiag could look. The groups below are the 298 it saw.'
+    );
+    expect(note({ collected: 298, during: 0, cycles })).toBe(
+      '298 objects freed only by the cycle collector.'
+    );
+  });
+
   it("shows memdiag's own time for the cell beside the cell's", () => {
     const host = render(makeReport({ duration_s: 2.5, overhead_s: 0.42 }));
     expect(facts(host)['Duration']).toBe('2.5 s');

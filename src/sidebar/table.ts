@@ -13,6 +13,14 @@ import { MemoryView, notebookPositions } from './view';
 
 type SortKey = 'time' | 'delta';
 
+/** A span whose text never breaks across lines. */
+function unbroken(text: string): HTMLSpanElement {
+  const span = document.createElement('span');
+  span.className = 'memdiag-ExecutionTable-unbroken';
+  span.textContent = text;
+  return span;
+}
+
 /** Rows drawn at most: the newest (or the largest, sorted by Δ RSS); the timeline shows the whole history. */
 const MAX_ROWS = 200;
 
@@ -218,6 +226,13 @@ export class ExecutionTable extends MemoryView {
     ];
     for (const text of cells) {
       tr.insertCell().textContent = text;
+    }
+    // "cell 24 · run 2" may break after its "·" in a narrow sidebar, never inside "run 2".
+    const [cell, run] = label.split(' · ');
+    if (run !== undefined) {
+      const parts = tr.cells[1];
+      parts.textContent = '';
+      parts.append(unbroken(`${cell} ·`), ' ', unbroken(run));
     }
     if (stale) {
       // Said once on screen, by the restart's divider above these greyed rows; to assistive technology with

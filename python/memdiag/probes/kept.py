@@ -120,9 +120,29 @@ def _sole(objs, ours=None):
     # holds of it (ours).
     expected = itertools.repeat(_SOLE_KEY_REFS)
     if ours:
-        expected = map(operator.add, expected, map(ours.get, map(id, objs), itertools.repeat(0)))
-    sole = map(operator.eq, _refcounts(objs), expected)
-    return list(itertools.compress(objs, map(operator.and_, sole, map(gc.is_tracked, objs))))
+        expected = list(map(operator.add, expected, map(ours.get, map(id, objs), itertools.repeat(0))))
+    else:
+        expected = [_SOLE_KEY_REFS] * len(objs)
+    excess = list(map(operator.sub, _refcounts(objs), expected))
+    sole = list(map(operator.and_, map(operator.not_, excess), map(gc.is_tracked, objs)))
+    # An object that refers to itself (`self.me = self`) is its holder's alone too: its extra references are its own.
+    for i in itertools.compress(range(len(objs)), map(SELF_REFS.__ge__, excess)):
+        if excess[i] > 0 and gc.is_tracked(objs[i]) and _self_refs(objs[i]) == excess[i]:
+            sole[i] = True
+    return list(itertools.compress(objs, sole))
+
+
+SELF_REFS = 2  # an object with up to this many references to itself is looked at for them
+
+
+def _self_refs(obj):
+    """How many references `obj` holds to itself: directly, or through its __dict__ (a dict among its referents)."""
+    refs = gc.get_referents(obj)
+    n = operator.countOf(refs, obj)
+    for ref in refs:
+        if type(ref) is dict:
+            n += operator.countOf(dict.values(ref), obj)
+    return n
 
 
 def items_size(items, ours=None):

@@ -156,9 +156,12 @@ def after(ctx):
             continue
         now = length(value)
         if now is not None and old[1] is not None and now > old[1]:
+            # Sized before its newest items are listed: the list would hold them too, and they would not look the
+            # container's own (its size lagged one run behind).
+            size = cheap_size(value, ctx.sizes, ours)
             items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
             delta = items_size(items, ours) * (now - old[1]) // max(len(items), 1)
-            size = cheap_size(value, ctx.sizes, ours)
+            items.clear()
             rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": size,
                          "delta": delta, "added": now - old[1]})
             _SIZED_BEFORE[name] = (id(value), now, size)
