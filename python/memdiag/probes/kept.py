@@ -13,6 +13,8 @@ holds. A level is read from a sample of at most SAMPLE of its objects (spread ev
 the level), and their referents are read in one gc.get_referents call, so the cost is bounded whatever the value
 holds: a few hundred objects a level. Their own bytes and the untracked payload they hold are counted, each object
 once (census._Ledger). pandas objects count their shallow memory_usage and are not followed (their blocks are in it).
+A refcount leaves out what memdiag itself holds meanwhile (our_refs: the census's memo, the backref candidates) and
+an object's references to itself (`self.me = self`).
 """
 import gc
 import itertools
