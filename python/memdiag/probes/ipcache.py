@@ -18,7 +18,7 @@ def _bundle_size(bundle, seen):
     """getsizeof of a mime bundle's values (str or bytes: the reprs IPython keeps), plus the dict itself; a value
     whose id is in `seen` (a set, updated) is counted once: IPython keeps the same text repr in the bundle and in
     output_hist_reprs (an 8.9 MB repr counted twice read 42 MB for a 33 MB result)."""
-    if not isinstance(bundle, dict):
+    if type(bundle) is not dict:
         return 0
     total = sys.getsizeof(bundle)
     for value in list(bundle.values()):

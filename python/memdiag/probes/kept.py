@@ -42,6 +42,8 @@ SAMPLE = 128  # objects read on one level, at most (spread evenly; _spread reads
 REFERENTS_READ = 1_024  # referents of one level's sample read, at most: beyond, an even sample of them
 BIG_CONTAINER = 64  # a list, tuple, dict or set below the value with more items is sampled on its own
 BIG_READ = 16  # of those, on one level, at most (to twice as many)
+SELF_REFS = 2  # an object with up to this many references to itself is looked at for them
+_SELF_EXCESS = frozenset(range(1, SELF_REFS + 1))
 
 
 def kept_size(obj, memo=None, ours=None):
@@ -128,13 +130,10 @@ def _sole(objs, ours=None):
     excess = list(map(operator.sub, _refcounts(objs), expected))
     sole = list(map(operator.and_, map(operator.not_, excess), map(gc.is_tracked, objs)))
     # An object that refers to itself (`self.me = self`) is its holder's alone too: its extra references are its own.
-    for i in itertools.compress(range(len(objs)), map(SELF_REFS.__ge__, excess)):
-        if excess[i] > 0 and gc.is_tracked(objs[i]) and _self_refs(objs[i]) == excess[i]:
+    for i in itertools.compress(range(len(objs)), map(_SELF_EXCESS.__contains__, excess)):
+        if gc.is_tracked(objs[i]) and _self_refs(objs[i]) == excess[i]:
             sole[i] = True
     return list(itertools.compress(objs, sole))
-
-
-SELF_REFS = 2  # an object with up to this many references to itself is looked at for them
 
 
 def _self_refs(obj):
