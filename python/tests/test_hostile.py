@@ -217,3 +217,34 @@ def test_hostile_history_is_json(hostile):
     for report in history:
         json.dumps(report, allow_nan=False)
         assert len(json.dumps(report)) <= protocol.MAX_REPORT_BYTES
+
+
+def test_kept_sizes_compare_by_identity_only():
+    """kept._sole counts an object's references to itself by id: counting with == ran a metaclass's __eq__ on the
+    object's type (3.12 and 3.13, where an instance's type is among its referents) and broke the backref chains."""
+    from memdiag.probes import kept
+
+    calls = []
+
+    class Meta(type):
+        def __eq__(cls, other):
+            calls.append("meta")
+            raise RuntimeError("meta eq")
+
+        __hash__ = None
+
+    class Hostile(metaclass=Meta):
+        def __eq__(self, other):
+            calls.append("eq")
+            raise RuntimeError("eq")
+
+        __hash__ = None
+
+    node = Hostile()
+    node.me = node
+    node.other = Hostile()
+    node.__dict__["cls"] = Hostile
+    assert kept._self_refs(node) == 1
+    holder = [node, [node.other]]
+    assert kept.retained_size(holder) > 0
+    assert not calls, calls
