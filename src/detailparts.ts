@@ -298,7 +298,7 @@ export function sitesSection(
   return node;
 }
 
-/** Names the cell created, rebound or grew: each name with its status under it (four columns fit the sidebar). */
+/** Names the cell created, rebound, grew or deleted: each name with its status under it (four columns fit the sidebar). */
 export function variablesSection(
   variables: IVariable[],
   trans: TranslationBundle
@@ -306,7 +306,7 @@ export function variablesSection(
   const node = section('variables', trans.__('Names'));
   const names = node.appendChild(
     table(
-      trans.__('Names the cell created or grew'),
+      trans.__('Names the cell created, changed or deleted'),
       [trans.__('Name'), trans.__('Type'), trans.__('Size'), trans.__('Δ')],
       variables.map(v => [
         nameCell(v, trans),
@@ -321,12 +321,15 @@ export function variablesSection(
     'Bytes the name keeps alive on its own: its value and what only it holds, read from a sample'
   );
   delta.title = trans.__(
-    "Bytes the cell added through the name: a new value's size, less the old value a rebinding freed; a grown container's new items"
+    "Bytes the cell added through the name: a new value's size, less the old value a rebinding freed; a grown container's new items; what a deletion freed"
   );
   return node;
 }
 
-/** The name, and under it how the cell changed it: "new", "rebound", "grown +5,000 items". */
+/**
+ * The name, and under it how the cell changed it: "new", "rebound", "grown +5,000 items", "deleted"; "deleted, still
+ * held" when the deletion freed nothing (Out[n], another container or another name keeps the value).
+ */
 function nameCell(v: IVariable, trans: TranslationBundle): HTMLElement {
   const cell = el('span', 'memdiag-Detail-variable');
   cell.append(el('span', 'memdiag-Detail-variableName', v.name));
@@ -342,7 +345,11 @@ function nameCell(v: IVariable, trans: TranslationBundle): HTMLElement {
         ? trans.__('new')
         : v.status === 'rebound'
           ? trans.__('rebound')
-          : trans.__('grown');
+          : v.status === 'deleted'
+            ? v.delta === 0 && v.size > 0
+              ? trans.__('deleted, still held')
+              : trans.__('deleted')
+            : trans.__('grown');
   cell.append(el('span', 'memdiag-Detail-variableStatus', status));
   return cell;
 }

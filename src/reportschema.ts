@@ -22,7 +22,7 @@ export type ValgrindKind = 'definitely' | 'indirectly' | 'possibly';
  * default: cheap probes; traced: tracemalloc on for this run (suspect or always policy, or asked for); deep: %%memdiag.
  */
 export type ReportMode = 'default' | 'traced' | 'deep';
-export type VariableStatus = 'new' | 'rebound' | 'grown';
+export type VariableStatus = 'new' | 'rebound' | 'grown' | 'deleted';
 export type ClusterVerdictKind = 'ok' | 'retains' | 'leak';
 export type WorkerGlobalStatus = 'new' | 'grown' | 'rebound';
 
@@ -66,7 +66,7 @@ export interface IReport {
    */
   raised?: boolean;
   /**
-   * User names the cell bound anew, rebound, or grew in place, biggest first.
+   * User names the cell bound anew, rebound, grew in place or deleted, the biggest change first (a deleted name only when memdiag sized its value on an earlier run).
    */
   variables?: IVariable[];
   imports?: IImports;
@@ -346,11 +346,11 @@ export interface IVariable {
   status: VariableStatus;
   type: string;
   /**
-   * bytes the name keeps alive on its own: its value, the untracked payload it holds, and the tracked objects below it that nothing else holds (sampled)
+   * bytes the name keeps alive on its own: its value, the untracked payload it holds, and the tracked objects below it that nothing else holds (sampled); for a deleted name, what it kept when last read
    */
   size: number;
   /**
-   * bytes this run added under the name: its size; 0 when another name held the value before the run; for a rebound name, less the old value's size when only the name held it and it was freed (may be negative); for grown containers, the newest items
+   * bytes this run added under the name: its size; 0 when another name held the value before the run; for a rebound name, less the old value's size when only the name held it and it was freed (may be negative); for grown containers, the newest items; for a deleted name, minus the bytes its deletion freed, 0 when something else still held the value
    */
   delta: number;
   /**
@@ -851,7 +851,7 @@ export const REPORT_SCHEMA: ISchema = {
         required: ['name', 'status', 'type', 'size', 'delta'],
         properties: {
           name: { type: 'string' },
-          status: { enum: ['new', 'rebound', 'grown'] },
+          status: { enum: ['new', 'rebound', 'grown', 'deleted'] },
           type: { type: 'string' },
           size: { type: 'integer' },
           delta: { type: 'integer' },

@@ -126,6 +126,33 @@ def test_a_rebound_name_s_delta_is_what_the_new_value_adds(k):
     assert freed["delta"] <= -0.95 * double["size"], (freed, double)
 
 
+def test_a_deleted_name_says_what_its_deletion_freed(k):
+    """`del few` is the commonest way to give memory back: the name is shown, with the bytes it freed. When something
+    else still holds the value (a list, Out[n]), nothing was freed, and the row says so with Δ 0. Two names for one
+    value free it once, when both go."""
+    code = "{} = [bytes(1000) + bytes([i % 256]) for i in range(10_000)]"
+    made = _named(_report(k, code.format("gone")), "gone")
+    deleted = _named(_report(k, "del gone"), "gone")
+    assert deleted["status"] == "deleted" and deleted["type"] == "list", deleted
+    assert deleted["size"] == made["size"] and deleted["delta"] == -made["size"], (deleted, made)
+
+    _report(k, code.format("shared"))
+    k.execute("holder = [shared]")
+    still = _named(_report(k, "del shared"), "shared")
+    assert still["status"] == "deleted" and still["delta"] == 0 and still["size"] > 10 * MB, still
+
+    _report(k, code.format("twin_a"))
+    k.execute("twin_b = twin_a")
+    one = _named(_report(k, "del twin_a"), "twin_a")
+    assert one["delta"] == 0, one  # twin_b holds it
+    both = _report(k, code.format("pair_a") + "\npair_b = pair_a")
+    size = _named(both, "pair_a")["size"]
+    gone = _report(k, "del pair_a, pair_b")
+    deltas = sorted(_named(gone, n)["delta"] for n in ("pair_a", "pair_b"))
+    assert deltas == [-size, 0], (deltas, size)
+    assert gone["verdict"]["kind"] == "ok", gone["verdict"]
+
+
 @pytest.mark.parametrize("name, code", [
     ("big_grid", "big_grid = [[float(j) for j in range(20)] for i in range(30_000)]"),
     ("big_few", "big_few = [[float(j) for j in range(200_000)] for _ in range(3)]"),

@@ -815,7 +815,7 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(facts(host)['Output cache (Out[n], history)']).toBe('12 MB');
   });
 
-  it('says what a name keeps and what a rebinding freed, its status under it', () => {
+  it('says what a name keeps and what a rebinding or a deletion freed, its status under it', () => {
     const report = makeReport();
     (report as any).variables = [
       {
@@ -839,6 +839,20 @@ describe('the summary: probes that did not run, and figures that agree with the 
         type: 'NoneType',
         size: 16,
         delta: -20_830_000
+      },
+      {
+        name: 'few',
+        status: 'deleted',
+        type: 'list',
+        size: 19_270_000,
+        delta: -19_270_000
+      },
+      {
+        name: 'df',
+        status: 'deleted',
+        type: 'DataFrame',
+        size: 8_000_000,
+        delta: 0
       }
     ];
     const names = render(report).querySelector<HTMLTableElement>(
@@ -852,7 +866,9 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(rows).toEqual([
       ['grid', 'new', 'list', '7.37 MB', '+7.37 MB'],
       ['rows', 'grown +5k items', 'list', '9 MB', '+1.08 MB'],
-      ['keep', 'rebound', 'NoneType', '16 B', formatDelta(-20_830_000)]
+      ['keep', 'rebound', 'NoneType', '16 B', formatDelta(-20_830_000)],
+      ['few', 'deleted', 'list', '19.3 MB', formatDelta(-19_270_000)],
+      ['df', 'deleted, still held', 'DataFrame', '8 MB', formatDelta(0)]
     ]);
     const headers = Array.from(names.tHead!.rows[0].cells);
     expect(headers.map(th => th.textContent)).toEqual([

@@ -88,7 +88,10 @@ beforeAll(async () => {
     { stdio: 'ignore' }
   );
   const baseUrl = `http://127.0.0.1:${port}/`;
-  for (let i = 0; ; i++) {
+  // A loaded machine (jest's other workers, a build) has taken over 20 s to start the server: wait up to 90 s of the
+  // hook's 120, and stop at once if the server exits.
+  const started = Date.now();
+  for (;;) {
     try {
       const response = await fetch(`${baseUrl}api/status?token=${TOKEN}`);
       if (response.ok) {
@@ -97,8 +100,11 @@ beforeAll(async () => {
     } catch {
       // Not listening yet.
     }
-    if (i > 200) {
-      throw new Error('the Jupyter server did not start');
+    if (server.exitCode !== null) {
+      throw new Error(`the Jupyter server exited (${server.exitCode})`);
+    }
+    if (Date.now() - started > 90_000) {
+      throw new Error('the Jupyter server did not start within 90 s');
     }
     await new Promise(resolve => setTimeout(resolve, 100));
   }

@@ -94,17 +94,23 @@ def _user_names(ns):
     return out
 
 
-# {name: (id(value), length or None, bytes)}: the size this probe last read of a name's value (no reference kept). A
-# re-run that rebinds a name frees the old value when only the name held it: its Δ is then what the new value adds.
+# {name: (id(value), length or None, bytes, type name)}: the size this probe last read of a name's value (no reference
+# kept). A re-run that rebinds a name frees the old value when only the name held it: its Δ is then what the new value
+# adds. A deleted name is shown with that size and type.
 _SIZED_BEFORE = {}
 
 
 def _only_named(ns, names):
     """{name: bytes}: of `names` (in ns, each with a size read when its value was bound or grew, its id and length
     unchanged since), those whose value nothing but the namespace holds, with that size. Read by refcount on a list of
-    the values alone (the namespace, the list, the read: _NAMED_REFS)."""
-    counts = _refcounts(list(map(ns.get, names)))
-    sole = map(operator.eq, counts, itertools.repeat(_NAMED_REFS))
+    the values alone: a value under k of these names has 2k + 1 references when the namespace holds it alone (each
+    name, each entry of the list, the read: _NAMED_REFS for one), so `a = b = big; del a, b` frees it."""
+    values = list(map(ns.get, names))
+    counts = _refcounts(values)
+    names_of = collections.Counter(map(id, values))
+    expected = [_NAMED_REFS + 2 * (names_of[ident] - 1) for ident in map(id, values)]
+    values.clear()
+    sole = map(operator.eq, counts, expected)
     return {name: _SIZED_BEFORE[name][2] for name in itertools.compress(names, sole)}
 
 
@@ -127,11 +133,13 @@ def before(ctx):
 
 
 def after(ctx):
-    """After the cell: report["variables"] = up to TOP_N rows, biggest delta first: {"name", "status" ("new",
-    "rebound" or "grown"), "type", "size" (bytes, cheap_size), "delta" (bytes the name added: its size, 0 when another
-    name held the value before the cell; when rebound, less the old value's size if only the name held that and no
-    name holds it now; its newest items' when grown), "added" (items; grown only)}. ctx.names_changed: (name, status,
-    items added, at most 8) of those rows, for the backrefs."""
+    """After the cell: report["variables"] = up to TOP_N rows, the biggest change first: {"name", "status" ("new",
+    "rebound", "grown" or "deleted"), "type", "size" (bytes, cheap_size; a deleted name's, as last read), "delta"
+    (bytes the name added: its size, 0 when another name held the value before the cell; when rebound, less the old
+    value's size if only the name held that and no name holds it now; its newest items' when grown; when deleted, minus
+    the size it freed, 0 when something else still holds the value), "added" (items; grown only)}. Deleted names are
+    those sized on an earlier run (no reference is kept to size them later). ctx.names_changed: (name, status, items
+    added, at most 8) of the rows of names still bound, for the backrefs."""
     seen, ctx.names = ctx.names, None
     sole, ctx.names_sole = ctx.names_sole or {}, None
     if seen is None:
@@ -140,6 +148,15 @@ def after(ctx):
     current = _user_names(ctx.recorder.shell.user_ns)
     alive = set(map(id, map(operator.itemgetter(1), current)))
     named = set(map(operator.itemgetter(0), seen.values()))
+    freed = set()  # ids of old values counted as freed: once, whichever of their names is met first
+
+    def frees(name):
+        ident = seen[name][0]
+        if name not in sole or ident in alive or ident in freed:
+            return 0
+        freed.add(ident)
+        return sole[name]
+
     ours = our_refs([ctx.targets], ctx.sizes)  # the census's heavy survivors, held while the chains may need them
     for name, value in current:
         old = seen.get(name)
@@ -147,10 +164,9 @@ def after(ctx):
             size = cheap_size(value, ctx.sizes, ours)
             # A value a name held before the cell (`old = df`) is not what the cell added.
             added = 0 if id(value) in named else size
-            freed = sole.get(name, 0) if old is not None and old[0] not in alive else 0
             rows.append({"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
-                         "size": size, "delta": added - freed})
-            _SIZED_BEFORE[name] = (id(value), length(value), size)
+                         "size": size, "delta": added - (frees(name) if old is not None else 0)})
+            _SIZED_BEFORE[name] = (id(value), length(value), size, rows[-1]["type"])
             if not gc.is_tracked(value):  # an ndarray, bytes, a str: no census sees them
                 ctx.untracked.append((type(value), size))
             continue
@@ -164,13 +180,20 @@ def after(ctx):
             items.clear()
             rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": size,
                          "delta": delta, "added": now - old[1]})
-            _SIZED_BEFORE[name] = (id(value), now, size)
-    for name in _SIZED_BEFORE.keys() - set(map(operator.itemgetter(0), current)):
-        del _SIZED_BEFORE[name]
+            _SIZED_BEFORE[name] = (id(value), now, size, rows[-1]["type"])
+    bound = set(map(operator.itemgetter(0), current))
     current.clear()
-    rows.sort(key=lambda r: r["delta"], reverse=True)
+    changed = len(rows)
+    for name in seen.keys() - bound:
+        known = _SIZED_BEFORE.get(name)
+        if known is not None and known[:2] == seen[name]:
+            rows.append({"name": name, "status": "deleted", "type": known[3], "size": known[2], "delta": -frees(name)})
+    for name in _SIZED_BEFORE.keys() - bound:
+        del _SIZED_BEFORE[name]
+    ctx.names_changed = [(r["name"], r["status"], min(r.get("added", 0), 8))
+                         for r in sorted(rows[:changed], key=lambda r: r["delta"], reverse=True)[:TOP_N]]
+    rows.sort(key=lambda r: (abs(r["delta"]), r["size"]), reverse=True)
     ctx.report["variables"] = rows[:TOP_N]
-    ctx.names_changed = [(r["name"], r["status"], min(r.get("added", 0), 8)) for r in rows[:TOP_N]]
 
 
 def add_untracked_growth(ctx):
