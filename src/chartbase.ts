@@ -66,9 +66,10 @@ export interface IChartText {
   memory: string;
   rssAfter: string;
   peak: string;
-  pythonLevel: string;
-  /** The Δ RSS panel's legend for its Python-level ticks: short, beside the x axis's title. */
-  pythonTicks: string;
+  /** The tooltip's title for what a run kept (keptByRun). */
+  keptTitle: string;
+  /** The Δ RSS panel's legend for its ticks, what each run kept: short, beside the x axis's title. */
+  keptTicks: string;
   deltaRss: string;
   cell: string;
   run: string;
@@ -89,8 +90,8 @@ export const DEFAULT_TEXT: IChartText = {
   memory: 'Memory',
   rssAfter: 'RSS after',
   peak: 'Peak RSS',
-  pythonLevel: 'Python-level retained',
-  pythonTicks: 'Python-level',
+  keptTitle: 'Kept by the run (Python, net)',
+  keptTicks: 'kept by the run',
   deltaRss: 'Δ RSS',
   cell: 'Cell',
   run: 'Run',

@@ -35,11 +35,16 @@ export * from './chartbase';
 export * from './backreftree';
 
 /**
- * Python-level bytes one execution retained, where the report measured them: the kernel's own
- * `native.explained` (tracemalloc when traced, else the census), else traced.retained. Both are
- * per run, so they are plotted per run and never summed into a level.
+ * Bytes one execution kept, from its start to its end: the kernel's `verdict.kept` (what Python accounts
+ * for, as far as the allocators kept it too: a rebinding re-run keeps about nothing, a leaking one what it
+ * leaks, as the verdict counts them). Older reports without it give what Python retained (`native.explained`,
+ * else traced.retained). Per run, so plotted per run and never summed into a level; null when not measured.
  */
-export function pythonRetained(report: IReport): number | null {
+export function keptByRun(report: IReport): number | null {
+  const kept = report.verdict.kept;
+  if (typeof kept === 'number' && Number.isFinite(kept)) {
+    return kept;
+  }
   const explained = report.native?.explained;
   if (typeof explained === 'number' && Number.isFinite(explained)) {
     return explained;
@@ -93,7 +98,7 @@ export function timelineSpec(
     restarts.filter(restart => restart <= index).length;
   const rows = executions.map((report, index) => {
     const delta = report.rss.after - report.rss.before;
-    const python = pythonRetained(report);
+    const kept = keptByRun(report);
     return {
       index,
       number: index + 1,
@@ -102,12 +107,12 @@ export function timelineSpec(
       run: report.run,
       rssAfter: report.rss.after,
       peak: report.rss.peak,
-      python,
+      kept,
       delta,
       deltaText: formatDelta(delta),
       rssText: formatBytes(report.rss.after),
       peakText: report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
-      pythonText: python === null ? '–' : formatBytes(python),
+      keptText: kept === null ? '–' : formatBytes(kept),
       verdict: report.verdict.kind,
       reason: report.verdict.reason
     };
@@ -134,12 +139,12 @@ export function timelineSpec(
     { field: 'deltaText', type: 'nominal', title: text.deltaRss },
     { field: 'rssText', type: 'nominal', title: text.rssAfter },
     { field: 'peakText', type: 'nominal', title: text.peak },
-    { field: 'pythonText', type: 'nominal', title: text.pythonLevel },
+    { field: 'keptText', type: 'nominal', title: text.keptTitle },
     { field: 'verdict', type: 'nominal', title: text.verdict },
     { field: 'reason', type: 'nominal', title: text.reason }
   ];
   const x = executionAxis(rows.length, text.execution);
-  const withDelta = rows.some(row => row.python !== null);
+  const withDelta = rows.some(row => row.kept !== null);
   const plots = Math.max(
     MIN_LEVELS_HEIGHT + (withDelta ? MIN_DELTA_HEIGHT : 0),
     Math.round(options.height ?? 200)
@@ -331,7 +336,7 @@ export function timelineSpec(
               axis: {
                 ...bytesAxis(
                   rows.flatMap(row =>
-                    row.python === null ? [row.delta] : [row.delta, row.python]
+                    row.kept === null ? [row.delta] : [row.delta, row.kept]
                   )
                 ),
                 tickCount: 3
@@ -349,14 +354,14 @@ export function timelineSpec(
           },
           encoding: {
             x,
-            y: { field: 'python', type: 'quantitative' },
+            y: { field: 'kept', type: 'quantitative' },
             // What the ticks are, said under the panel (its own legend: the bars are the axis's Δ RSS): on the
             // line of the x axis's title, from the left edge of the y axis, so it costs the section no height.
             // The symbol is a tick (a short flat bar).
             color: {
-              datum: text.pythonTicks,
+              datum: text.keptTicks,
               title: null,
-              scale: { domain: [text.pythonTicks], range: [palette.python] },
+              scale: { domain: [text.keptTicks], range: [palette.python] },
               legend: {
                 orient: 'none',
                 direction: 'horizontal',

@@ -276,6 +276,10 @@ export interface IVerdict {
    * what each of the last re-runs kept on average (bytes Python accounts for that the allocators kept too); never negative: a release is said in the reason
    */
   bytes_per_run: number | null;
+  /**
+   * bytes this run kept from its start to its end, measured as a re-run's toward a leak (what Python accounts for, as far as the allocators kept it too), for every run; a rebinding re-run keeps about nothing; null when not measured. Absent in older reports.
+   */
+  kept?: number | null;
   reason: string;
   /**
    * the figure the reason states for the verdict's kind, in bytes: a leak's bytes per re-run, what a retains cell holds, the cyclic garbage seen, the RSS growth Python does not explain; null for ok (absent in older reports)
@@ -783,6 +787,7 @@ export const REPORT_SCHEMA: ISchema = {
         kind: { enum: ['ok', 'retains', 'leak', 'cycles', 'native'] },
         flags: { type: 'array', items: { type: 'string' } },
         bytes_per_run: { type: ['integer', 'null'] },
+        kept: { type: ['integer', 'null'], minimum: 0 },
         reason: { type: 'string' },
         bytes: { type: ['integer', 'null'] },
         per_run: { type: 'boolean' }

@@ -310,11 +310,12 @@ def decide(report, previous_runs, cfg):
     (`cfg`: the settings as a dict, Config.as_dict(); thresholds in bytes).
 
     Returns Outcome(verdict, suspect, record): `verdict` is the report's {"kind", "flags", "bytes_per_run",
-    "reason", "bytes", "per_run"} (bytes_per_run: bytes each re-run kept, averaged over the last leak_runs re-runs, or
-    None before any re-run; bytes: the figure the reason states for the kind; per_run: True when that figure is per
-    re-run, a leak's or a steady native leak's); `suspect` asks for the next run of the cell to be traced; `record` is
-    what the history keeps of this run (run_record plus the verdict's kind, flags, bytes_per_run and
-    cycle_object_bytes: the mean size of its cyclic garbage, bytes per object, or None).
+    "reason", "bytes", "per_run", "kept"} (bytes_per_run: bytes each re-run kept, averaged over the last leak_runs
+    re-runs, or None before any re-run; bytes: the figure the reason states for the kind; per_run: True when that
+    figure is per re-run, a leak's or a steady native leak's; kept: run_kept, bytes this run kept, or None);
+    `suspect` asks for the next run of the cell to be traced; `record` is what the history keeps of this run
+    (run_record plus the verdict's kind, flags, bytes_per_run and cycle_object_bytes: the mean size of its cyclic
+    garbage, bytes per object, or None).
     """
     flags, reasons = [], {}
     previous = previous_runs[-1] if previous_runs else {}
@@ -417,10 +418,21 @@ def decide(report, previous_runs, cfg):
     figure = figures.get(kind)
     verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason,
                "bytes": int(figure) if figure is not None else None,
-               "per_run": kind == "leak" or (kind == "native" and native_each_run)}
+               "per_run": kind == "leak" or (kind == "native" and native_each_run), "kept": run_kept(report, current)}
     record = dict(run_record(report), kind=kind, flags=sorted_flags, bytes_per_run=bytes_per_run,
                   cycle_object_bytes=cycle_mean)
     return Outcome(verdict, suspect, record)
+
+
+def run_kept(report, step=None):
+    """Bytes this run kept, from its start to its end, as a re-run's are judged (kept: what Python accounts for, as far
+    as the allocators kept it too; never negative), for any run, the first and a failing one included; `step`, when
+    given, is that Step already measured. A rebinding re-run keeps about nothing though its new value is 10 MB; a
+    leaking re-run keeps what it leaked. None when the run's growth was not measured."""
+    if step is None:
+        step = _step(python_gross(report), marks_before(report), marks_after(report), block_bytes(report),
+                     churn(report), native_unexplained(report))
+    return int(kept(step)) if step.net is not None else None
 
 
 def _no_longer_leak(step, previous):

@@ -84,6 +84,25 @@ def test_rebinding_is_not_a_leak_though_python_sees_new_objects():
     out = decide(report(run=3, heap=(heap, heap), rss=(rss, rss + 3 * MB), variables=rebound), records, DEFAULTS)
     assert "leak" not in out.verdict["flags"] and out.verdict["kind"] == "retains"
     assert out.verdict["bytes_per_run"] == 0
+    assert out.verdict["kept"] == 0  # the timeline's tick for the run: the 30 MB it holds are yesterday's, freed
+
+
+def test_every_run_says_what_it_kept_from_its_start_to_its_end():
+    """verdict.kept is each run's own figure (the first run's too), as a re-run's counts toward a leak: what Python
+    accounts for, as far as the allocators kept it too. The timeline plots it beside Δ RSS."""
+    first = decide(report(run=1, heap=(50 * MB, 58 * MB), rss=(100 * MB, 110 * MB), variables=grown(8 * MB)), [],
+                   DEFAULTS)
+    assert first.verdict["kept"] == 8 * MB
+    # Python sees 8 MB more but the allocators hold only 3 MB more: 3 MB were kept.
+    partly = decide(report(run=1, heap=(50 * MB, 53 * MB), variables=grown(8 * MB)), [], DEFAULTS)
+    assert partly.verdict["kept"] == 3 * MB
+    # A run that gave memory back kept nothing, never a negative figure.
+    gave = decide(report(run=1, heap=(50 * MB, 40 * MB), variables=grown(1 * MB)), [], DEFAULTS)
+    assert gave.verdict["kept"] == 0
+    # A leaking re-run's own figure is the slope's.
+    records, heap, rss = history([8 * MB, 8 * MB], 8 * MB)
+    leak = decide(report(run=3, heap=(heap, heap + 8 * MB), variables=grown(8 * MB)), records, DEFAULTS)
+    assert leak.verdict["kind"] == "leak" and leak.verdict["kept"] == leak.verdict["bytes_per_run"] == 8 * MB
 
 
 def test_allocator_growth_python_does_not_hold_is_not_a_leak():

@@ -5,7 +5,7 @@ import {
   FALLBACK_PALETTE,
   growthSpec,
   linesSpec,
-  pythonRetained,
+  keptByRun,
   sampleExecutions,
   sitesSpec,
   timelineSpec
@@ -134,20 +134,35 @@ describe('timelineSpec', () => {
     expectDataOnly(spec, HOSTILE);
   });
 
-  it('plots the Python-level retained per run only where reports have it', () => {
-    const explained = leak.native?.explained;
-    expect(explained).toBeGreaterThan(7_000_000);
-    expect(pythonRetained(leak)).toBe(explained);
-    expect(pythonRetained(makeReport())).toBeNull();
-    const withPython = timelineSpec(executions, FALLBACK_PALETTE) as any;
-    expect(withPython.vconcat).toHaveLength(2);
-    expect(withPython.datasets.executions[1].python).toBe(explained);
+  it('plots what each run kept beside its Δ RSS, only where reports have it', () => {
+    const kept = 8_000_000;
+    const leaking = { ...leak, verdict: { ...leak.verdict, kept } };
+    expect(keptByRun(leaking)).toBe(kept);
+    // A rebinding re-run holds a new 10 MB value but kept about nothing: its tick is at 0, not at 10 MB.
+    const rebinding = makeReport({
+      verdict: { ...makeReport().verdict, kept: 0 },
+      native: { unexplained: 0, explained: 10_400_000 }
+    } as any);
+    expect(keptByRun(rebinding)).toBe(0);
+    // An older report without the figure: what Python retained, else nothing to plot.
+    const older = makeReport({
+      native: { unexplained: 0, explained: 5_000_000 }
+    } as any);
+    delete (older.verdict as any).kept;
+    expect(keptByRun(older)).toBe(5_000_000);
+    expect(keptByRun(makeReport())).toBeNull();
+    const withKept = timelineSpec(
+      [makeReport(), leaking],
+      FALLBACK_PALETTE
+    ) as any;
+    expect(withKept.vconcat).toHaveLength(2);
+    expect(withKept.datasets.executions[1].kept).toBe(kept);
     // The ticks are named in a legend of their own under the Δ RSS panel.
-    const ticks = withPython.vconcat[1].layer[1].encoding.color;
-    expect(ticks.datum).toBe('Python-level');
+    const ticks = withKept.vconcat[1].layer[1].encoding.color;
+    expect(ticks.datum).toBe('kept by the run');
     expect(ticks.scale.range).toEqual([FALLBACK_PALETTE.python]);
     expect(ticks.legend.orient).toBe('none');
-    expect(withPython.resolve.scale.color).toBe('independent');
+    expect(withKept.resolve.scale.color).toBe('independent');
     const without = timelineSpec([makeReport()], FALLBACK_PALETTE) as any;
     expect(without.vconcat).toHaveLength(1);
   });

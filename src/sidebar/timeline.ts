@@ -6,7 +6,7 @@ import { Message } from '@lumino/messaging';
 
 import {
   ChartSpec,
-  pythonRetained,
+  keptByRun,
   sampleExecutions,
   timelineSpec
 } from '../charts';
@@ -140,7 +140,7 @@ export class TimelineView extends MemoryView {
     const key = [
       restarts.length > 0,
       new Set(executions.map(report => report.verdict.kind)).size,
-      executions.some(report => pythonRetained(report) !== null),
+      executions.some(report => keptByRun(report) !== null),
       executions.some(report => report.cluster?.workers.length)
     ].join(':');
     const overhead =

@@ -144,7 +144,7 @@ for (const theme of ['light', 'dark'] as const) {
     for (const axis of await timeline.locator('g.role-axis').all()) {
       await inside(axis, timeline);
     }
-    for (const name of ['RSS after', 'Python-level']) {
+    for (const name of ['RSS after', 'kept by the run']) {
       await expect(
         timeline.locator('g.role-legend text', { hasText: name })
       ).toHaveCount(1);
