@@ -281,21 +281,38 @@ export function sitesSection(
   );
   // Each site's line of code on a row of its own, the table's whole width: beside the figures, in a sidebar's
   // narrow column, it wrapped a few letters a line.
-  const body = sitesTable.tBodies[0];
-  // From the last site up: a row inserted below site i leaves the rows above it where they were.
-  for (let i = sites.length - 1; i >= 0; i--) {
-    const code = sites[i].code;
-    if (!code) {
-      continue;
-    }
-    body.rows[i].classList.add('memdiag-Detail-siteWithCode');
-    const cell = body.insertRow(i + 1).insertCell();
-    cell.colSpan = 3;
-    cell.className = 'memdiag-Detail-siteCode';
-    cell.textContent = code;
-  }
+  rowsUnder(
+    sitesTable,
+    sites.map(site => site.code ?? ''),
+    'memdiag-Detail-siteCode'
+  );
   node.appendChild(sitesTable);
   return node;
+}
+
+/**
+ * Under body row i of `tableNode`, a row of its own the table's whole width with `texts[i]` (none where it is empty),
+ * its cell of class `cellClass` and the row above it marked `memdiag-Detail-withUnder`: a long line of text (a site's
+ * code, a cycle's edges) beside the figures, in a sidebar's narrow column, broke a few letters a line, inside words.
+ */
+function rowsUnder(
+  tableNode: HTMLTableElement,
+  texts: ReadonlyArray<string>,
+  cellClass: string
+): void {
+  const body = tableNode.tBodies[0];
+  const span = tableNode.tHead?.rows[0]?.cells.length ?? 1;
+  // From the last row up: a row inserted below row i leaves the rows above it where they were.
+  for (let i = texts.length - 1; i >= 0; i--) {
+    if (!texts[i]) {
+      continue;
+    }
+    body.rows[i].classList.add('memdiag-Detail-withUnder');
+    const cell = body.insertRow(i + 1).insertCell();
+    cell.colSpan = span;
+    cell.className = cellClass;
+    cell.textContent = texts[i];
+  }
 }
 
 /** Names the cell created, rebound, grew or deleted: each name with its status under it (four columns fit the sidebar). */
@@ -385,24 +402,27 @@ export function cyclesSection(
           )
     )
   );
-  node.appendChild(
-    table(
-      trans.__('Cyclic garbage the cell created'),
-      [
-        trans.__('Types'),
-        trans.__('Objects'),
-        trans.__('Size'),
-        trans.__('Edges')
-      ],
-      cycles.map(cycle => [
-        cycle.types.join(', ') +
-          (cycle.internal === true ? trans.__(' (IPython)') : ''),
-        formatCount(cycle.objects),
-        formatBytes(cycle.size),
-        (cycle.edges ?? []).join('; ')
-      ])
-    )
+  const groups = table(
+    trans.__('Cyclic garbage the cell created'),
+    [trans.__('Types'), trans.__('Objects'), trans.__('Size')],
+    cycles.map(cycle => [
+      cycle.types.join(', ') +
+        (cycle.internal === true ? trans.__(' (IPython)') : ''),
+      formatCount(cycle.objects),
+      formatBytes(cycle.size)
+    ])
   );
+  // The references that close each group's cycles, under it the table's whole width: in a fourth column they broke
+  // inside words ("Node.m" / "e ->"). The kernel's edges are appended, not formatted (gettext rewrites "%%").
+  const closedBy = trans.__('Closed by:');
+  rowsUnder(
+    groups,
+    cycles.map(cycle =>
+      cycle.edges?.length ? `${closedBy} ${cycle.edges.join('; ')}` : ''
+    ),
+    'memdiag-Detail-cycleEdges'
+  );
+  node.appendChild(groups);
   return node;
 }
 

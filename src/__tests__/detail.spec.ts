@@ -902,6 +902,39 @@ describe('the summary: probes that did not run, and figures that agree with the 
     );
   });
 
+  it("puts a cycle group's edges under it, the table's width, as text", () => {
+    const gc = {
+      collected: 40_000,
+      during: 0,
+      cycles: [
+        {
+          types: ['Node', 'list'],
+          objects: 30_000,
+          size: 3_300_000,
+          edges: ['Node.me -> Node', 'Node.l -> %1 list']
+        },
+        { types: ['dict'], objects: 10_000, size: 1_000_000 }
+      ]
+    };
+    const groups = render(
+      makeReport({ gc } as any)
+    ).querySelector<HTMLTableElement>('.memdiag-Detail-cycles table')!;
+    expect(
+      [...groups.querySelectorAll('th')].map(th => th.textContent)
+    ).toEqual(['Types', 'Objects', 'Size']);
+    const rows = [...groups.tBodies[0].rows];
+    expect(rows.map(r => r.cells.length)).toEqual([3, 1, 3]);
+    const edges = rows[1].cells[0];
+    expect(edges.colSpan).toBe(3);
+    expect(edges.className).toBe('memdiag-Detail-cycleEdges');
+    // The kernel's text as it is ("%1" not formatted), and no markup.
+    expect(edges.textContent).toBe(
+      'Closed by: Node.me -> Node; Node.l -> %1 list'
+    );
+    expect(edges.querySelector('*')).toBeNull();
+    expect(rows[0].classList.contains('memdiag-Detail-withUnder')).toBe(true);
+  });
+
   it("shows memdiag's own time for the cell beside the cell's", () => {
     const host = render(makeReport({ duration_s: 2.5, overhead_s: 0.42 }));
     expect(facts(host)['Duration']).toBe('2.5 s');
