@@ -1,5 +1,5 @@
 /**
- * Backref chains merged into one tree, drawn with Vega's stratify and tree transforms.
+ * Backref chains merged into one tree, drawn as an indented tree that fits the width it is given.
  * Pure module; kernel strings (root names, type labels, edges) stay data values.
  */
 import { ChartSpec, IChartPalette, VEGA_SCHEMA } from './chartbase';
@@ -84,104 +84,133 @@ export function chainText(backref: IBackref): string {
   return parts.join(' → ');
 }
 
-const TREE_COLUMN = 150;
-const TREE_ROW = 22;
-/** Leaves have nothing to their right: their labels get more room. */
-const LEAF_LABEL = 260;
+/** Pixels per row of the tree, and of indentation per level. */
+const TREE_ROW = 20;
+const TREE_INDENT = 14;
+/** A label never gets less than this, however deep its node (it is cut with an ellipsis; its tooltip is whole). */
+const MIN_LABEL = 60;
 
-/** The backref chains merged into a tree, drawn with Vega's stratify and tree transforms. */
+/** One row of the indented tree: a node with its place and the elbow to its parent. */
+interface ITreeRow extends ITreeNode {
+  text: string;
+  x: number;
+  y: number;
+  /** Where the elbow to its parent starts: the parent's x and y (its own for a root). */
+  px: number;
+  py: number;
+  limit: number;
+}
+
+/**
+ * The nodes of `tree` (backrefTree) in reading order, each on a row of its own, indented by its depth: a parent,
+ * then its children's subtrees, roots in the order the kernel ranked them. Pure layout: ids and numbers.
+ */
+function indentedRows(
+  tree: ReadonlyArray<ITreeNode>,
+  width: number
+): ITreeRow[] {
+  const children = new Map<string, ITreeNode[]>();
+  for (const node of tree) {
+    if (node.parent !== null) {
+      const siblings = children.get(node.parent) ?? [];
+      siblings.push(node);
+      children.set(node.parent, siblings);
+    }
+  }
+  const rows: ITreeRow[] = [];
+  const place = new Map<string, { x: number; y: number }>();
+  // Deeper than the width allows, rows stop moving right: a label keeps MIN_LABEL.
+  const deepest = Math.max(
+    0,
+    Math.floor((width - MIN_LABEL - 20) / TREE_INDENT)
+  );
+  const visit = (node: ITreeNode): void => {
+    const x = Math.min(node.depth - 1, deepest) * TREE_INDENT;
+    const y = rows.length * TREE_ROW + TREE_ROW / 2;
+    const parent = node.kind === 'root' ? undefined : place.get(node.parent!);
+    place.set(node.id, { x, y });
+    rows.push({
+      ...node,
+      text:
+        (node.edge && node.kind !== 'root'
+          ? `${node.edge} ${node.label}`
+          : node.label) + (node.count > 1 ? ` ×${node.count}` : ''),
+      x,
+      y,
+      px: parent?.x ?? x,
+      py: parent?.y ?? y,
+      limit: Math.max(MIN_LABEL, width - x - 20)
+    });
+    for (const child of children.get(node.id) ?? []) {
+      visit(child);
+    }
+  };
+  for (const root of children.get(tree[0].id) ?? []) {
+    visit(root);
+  }
+  return rows;
+}
+
+/**
+ * The backref chains merged into a tree (backrefTree), drawn as an indented tree `width` pixels wide: each node on a
+ * row of its own under its parent, as a file browser shows folders, so a chain of any depth fits a sidebar (side by
+ * side, three levels took 570 px and the sidebar cut them off). Labels longer than their row are cut with an
+ * ellipsis; the tooltip and the chains' text below the tree give them whole.
+ */
 export function backrefTreeSpec(
   backrefs: ReadonlyArray<IBackref>,
-  palette: IChartPalette
+  palette: IChartPalette,
+  width = 300
 ): ChartSpec {
-  const tree = backrefTree(backrefs);
-  const parents = new Set(tree.map(node => node.parent));
-  const nodes = tree.map(node => ({
-    ...node,
-    text:
-      (node.edge && node.kind !== 'root'
-        ? `${node.edge} ${node.label}`
-        : node.label) + (node.count > 1 ? ` ×${node.count}` : ''),
-    shown: node.kind === 'top' ? 0 : 1,
-    limit: parents.has(node.id) ? TREE_COLUMN - 14 : LEAF_LABEL - 14
-  }));
-  const leaves = nodes.filter(
-    node => node.kind === 'leaf' || (node.kind === 'root' && node.count > 0)
-  );
-  const depth = Math.max(1, ...nodes.map(node => node.depth));
-  const height = Math.max(1, leaves.length) * TREE_ROW;
-  // The tree spreads depths over `size`; depth 0 is the invisible top, shifted out of view.
-  const treeWidth = depth * TREE_COLUMN;
-  // Columns 1..depth are drawn; the last one's labels get LEAF_LABEL.
-  const width = (depth - 1) * TREE_COLUMN + LEAF_LABEL;
+  const rows = indentedRows(backrefTree(backrefs), width);
+  const height = Math.max(1, rows.length) * TREE_ROW;
+  // An elbow from the parent's marker down to the row, then across to the node: two rules.
+  const elbow = (x: string, y: string, x2: string, y2: string): ChartSpec => ({
+    type: 'rule',
+    from: { data: 'tree' },
+    encode: {
+      update: {
+        x: { field: x },
+        y: { field: y },
+        x2: { field: x2 },
+        y2: { field: y2 },
+        stroke: { value: palette.grid },
+        strokeWidth: { value: 1.5 }
+      }
+    }
+  });
   return {
     $schema: VEGA_SCHEMA,
     width,
     height,
     padding: 5,
     background: 'transparent',
-    // 'pad' would grow the view to include the invisible top node left of the roots.
     autosize: 'none',
-    data: [
-      {
-        name: 'tree',
-        values: nodes,
-        transform: [
-          { type: 'stratify', key: 'id', parentKey: 'parent' },
-          {
-            type: 'tree',
-            method: 'tidy',
-            separation: true,
-            size: [height, treeWidth],
-            as: ['y', 'x', 'layer', 'children']
-          }
-        ]
-      },
-      {
-        name: 'links',
-        source: 'tree',
-        transform: [
-          { type: 'treelinks' },
-          { type: 'linkpath', orient: 'horizontal', shape: 'diagonal' }
-        ]
-      }
-    ],
+    data: [{ name: 'tree', values: rows }],
     scales: [
       {
         name: 'kind',
         type: 'ordinal',
-        domain: ['top', 'root', 'node', 'leaf'],
-        range: [palette.grid, palette.rss, palette.textMuted, palette.accent]
+        domain: ['root', 'node', 'leaf'],
+        range: [palette.rss, palette.textMuted, palette.accent]
       }
     ],
     marks: [
-      {
-        type: 'path',
-        from: { data: 'links' },
-        encode: {
-          update: {
-            path: { field: 'path' },
-            x: { value: -TREE_COLUMN },
-            stroke: { value: palette.grid },
-            strokeWidth: { value: 1.5 },
-            strokeOpacity: { field: 'source.shown' }
-          }
-        }
-      },
+      elbow('px', 'py', 'px', 'y'),
+      elbow('px', 'y', 'x', 'y'),
       {
         type: 'symbol',
         from: { data: 'tree' },
         encode: {
           enter: {
-            size: { value: 50 },
+            size: { value: 40 },
             stroke: { value: palette.text },
             strokeWidth: { value: 0.5 }
           },
           update: {
-            x: { field: 'x', offset: -TREE_COLUMN },
+            x: { field: 'x' },
             y: { field: 'y' },
             fill: { scale: 'kind', field: 'kind' },
-            opacity: { field: 'shown' },
             tooltip: { field: 'text' }
           }
         }
@@ -197,12 +226,12 @@ export function backrefTreeSpec(
             fill: { value: palette.text },
             baseline: { value: 'middle' },
             align: { value: 'left' },
-            limit: { field: 'limit' }
+            limit: { field: 'limit' },
+            tooltip: { field: 'text' }
           },
           update: {
-            x: { field: 'x', offset: 8 - TREE_COLUMN },
-            y: { field: 'y' },
-            opacity: { field: 'shown' }
+            x: { field: 'x', offset: 8 },
+            y: { field: 'y' }
           }
         }
       }

@@ -269,7 +269,7 @@ namespace Private {
           trans.__(
             'Tree of the reference chains from named roots to retained objects'
           ),
-          p => backrefTreeSpec(backrefs, p),
+          (p, width) => backrefTreeSpec(backrefs, p, width),
           false
         );
         node.appendChild(chainList(report, trans));

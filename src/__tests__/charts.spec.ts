@@ -485,37 +485,56 @@ describe('backref tree', () => {
     expect(nodes.every(n => /^(t|n\d+)$/.test(n.id))).toBe(true);
   });
 
-  it('is a Vega spec with stratify and tree transforms and the labels as data', () => {
-    const spec = backrefTreeSpec(backrefs, FALLBACK_PALETTE) as any;
+  it('is an indented tree that fits its width, with the labels as data', () => {
+    const spec = backrefTreeSpec(backrefs, FALLBACK_PALETTE, 250) as any;
     expect(spec.$schema).toMatch(/vega\/v6/);
-    const tree = spec.data.find((d: any) => d.name === 'tree');
-    expect(tree.transform.map((t: any) => t.type)).toEqual([
-      'stratify',
-      'tree'
+    expect(spec.width).toBe(250);
+    const rows = spec.data.find((d: any) => d.name === 'tree').values;
+    // Reading order: each root, then its subtree; every node on a row of its own.
+    expect(rows.map((n: any) => n.text)).toEqual([
+      'cache',
+      'list',
+      '[3] bytearray',
+      '[4] bytearray ×2',
+      'Out[3]',
+      'dict',
+      SCRIPT,
+      `.${SCRIPT} ${HOSTILE}`,
+      'sys.last_traceback'
     ]);
-    expect(tree.transform[0]).toMatchObject({ key: 'id', parentKey: 'parent' });
-    expect(
-      spec.data
-        .find((d: any) => d.name === 'links')
-        .transform.map((t: any) => t.type)
-    ).toEqual(['treelinks', 'linkpath']);
-    const texts = tree.values.map((n: any) => n.text);
-    expect(texts).toEqual(
-      expect.arrayContaining([
-        'cache',
-        'list',
-        '[3] bytearray',
-        '[4] bytearray ×2',
-        'Out[3]'
-      ])
-    );
-    expect(texts).toContain(`.${SCRIPT} ${HOSTILE}`);
+    expect(new Set(rows.map((n: any) => n.y)).size).toBe(rows.length);
+    expect(spec.height).toBe(rows.length * 20);
+    // Indented by depth; an elbow from the parent's marker to each child; nothing past the width.
+    const byText = (text: string) => rows.find((n: any) => n.text === text);
+    const list = byText('list');
+    const leaf = byText('[3] bytearray');
+    expect(leaf.x).toBeGreaterThan(list.x);
+    expect([leaf.px, leaf.py]).toEqual([list.x, list.y]);
+    expect(byText('cache')).toMatchObject({ x: 0, px: 0 });
+    for (const row of rows) {
+      expect(row.x + 8 + row.limit).toBeLessThanOrEqual(250);
+    }
+    // However deep, a label keeps some room (cut with an ellipsis, whole in its tooltip).
+    const deep: IBackref = {
+      type: 'list',
+      root: 'deep',
+      chain: Array.from({ length: 30 }, (_, i) => ({
+        label: 'list',
+        edge: `[${i}]`
+      }))
+    };
+    const deepRows = (backrefTreeSpec([deep], FALLBACK_PALETTE, 250) as any)
+      .data[0].values;
+    for (const row of deepRows) {
+      expect(row.limit).toBeGreaterThanOrEqual(60);
+      expect(row.x + 8 + row.limit).toBeLessThanOrEqual(250);
+    }
     expect(spec.marks.map((m: any) => m.type)).toEqual([
-      'path',
+      'rule',
+      'rule',
       'symbol',
       'text'
     ]);
-    expect(spec.height).toBeGreaterThanOrEqual(5 * 22);
     expectDataOnly(spec, HOSTILE, SCRIPT);
   });
 
