@@ -112,6 +112,14 @@ for (const theme of ['light', 'dark'] as const) {
       (await facts.locator('dd').evaluateAll(lineCounts)).filter(n => n !== 1)
     ).toEqual([]);
     expect(await facts.locator('dt, dd').evaluateAll(brokenWords)).toEqual([]);
+    // 3. What keeps the leak alive: the chains' tree is drawn within the sidebar (side by side, three levels took
+    // 570 px and were cut off).
+    const tree = page.locator(
+      `${SIDEBAR} .memdiag-Detail-backrefs .memdiag-Detail-chart svg`
+    );
+    await expect(tree).toHaveCount(1);
+    await expect(tree.locator('text').first()).toBeVisible();
+    await inside(tree, page.locator(`${SIDEBAR} .memdiag-Detail`));
     // The output cache's long label.
     await page.locator(ROWS).nth(1).click();
     await expect(
