@@ -152,6 +152,15 @@ def test_a_deleted_name_says_what_its_deletion_freed(k):
     assert deltas == [-size, 0], (deltas, size)
     assert gone["verdict"]["kind"] == "ok", gone["verdict"]
 
+    # Moved, not freed: a container the cell made keeps the value now, and it is no new memory either.
+    _report(k, code.format("moved"))
+    report = _report(k, "box = {'k': moved}\ndel moved")
+    box, moved = _named(report, "box"), _named(report, "moved")
+    assert moved["status"] == "deleted" and moved["delta"] == 0, moved
+    assert box["size"] > 10 * MB and abs(box["delta"]) < 0.01 * box["size"], box
+    freed = _named(_report(k, "del box"), "box")
+    assert freed["delta"] == -box["size"], (freed, box)
+
 
 @pytest.mark.parametrize("name, code", [
     ("big_grid", "big_grid = [[float(j) for j in range(20)] for i in range(30_000)]"),

@@ -46,41 +46,49 @@ SELF_REFS = 2  # an object with up to this many references to itself is looked a
 _SELF_EXCESS = frozenset(range(1, SELF_REFS + 1))
 
 
-def kept_size(obj, memo=None, ours=None):
+def kept_size(obj, memo=None, ours=None, met=None):
     """Bytes `obj` keeps alive on its own (int): census.held_size (with the cell's `memo`, see there) plus the weighted
     bytes of the tracked objects below it that nothing else holds (below). A pandas object's is its shallow
     memory_usage. Estimated from samples: exact for a container of up to 2 * SAMPLE items whose items are alike.
     Memo entries: (obj, held bytes); (obj, held bytes, (referents, weight)) where the census read a container the
     cell named (its sample, not read again: a dict of 1M entries takes 60 ms); (obj, held bytes, bytes below).
-    `ours`: our_refs of what memdiag itself holds meanwhile (the memo's entries, backref targets)."""
+    `ours`: our_refs of what memdiag itself holds meanwhile (the memo's entries, backref targets). `met`, a set when
+    given, gets the ids of the objects counted (those read, not those a sample stands for): what the names probe
+    looks for the values of earlier names in (`holder = [rows]; del rows` moved rows, it did not free it)."""
     if not gc.is_tracked(obj) or _is_pandas(type(obj)):
         return held_size(obj, memo)
     hit = memo.get(id(obj)) if memo is not None else None
     if hit is None or hit[0] is not obj:  # held_size's reading, keeping the sample it read
         read = []
-        held = sizeof(obj) + int(_Ledger().payload(obj, 1, {}, read=read))
+        ledger = _Ledger()
+        held = sizeof(obj) + int(ledger.payload(obj, 1, {}, read=read))
         sample = read.pop()
+        if met is not None:
+            met.update(ledger.seen)
     elif len(hit) == 2:  # the census read its payload
         held, sample = hit[1], referents(obj)
     elif type(hit[2]) is tuple:
         held, sample = hit[1], hit[2]
     else:
         return hit[1] + hit[2]
-    extra = below(obj, *sample, ours=ours)
+    extra = below(obj, *sample, ours=ours, met=met)
     if memo is not None:
         memo[id(obj)] = (obj, held, extra)
     return held + extra
 
 
-def below(obj, refs, each, ours=None):
+def below(obj, refs, each, ours=None, met=None):
     """Bytes (int) of the tracked objects below `obj` that only their holder refers to, down to LEVELS, with what they
     hold, from `refs` (a list: obj's referents as census.referents read them, each standing for `each`), which
     held_size counted the untracked ones of. `refs` must be the only list holding them (their refcounts are read),
-    with what memdiag holds besides (`ours`, our_refs)."""
+    with what memdiag holds besides (`ours`, our_refs). `met`: as kept_size's."""
     ledger = _Ledger()
     ledger.seen.add(id(obj))
     ledger.seen.update(map(id, itertools.filterfalse(gc.is_tracked, refs)))
-    return int(_levels([(each, _sole(refs, ours))], ledger, ours=ours))
+    size = int(_levels([(each, _sole(refs, ours))], ledger, ours=ours))
+    if met is not None:
+        met.update(ledger.seen)
+    return size
 
 
 def retained_size(obj, ours=None):

@@ -54,12 +54,12 @@ def length(value):
     return None
 
 
-def cheap_size(value, memo=None, ours=None):
+def cheap_size(value, memo=None, ours=None, met=None):
     """Bytes: a pandas object's shallow memory_usage, otherwise kept.kept_size (getsizeof; a numpy view with its base
     buffer; the untracked payload; the tracked objects below it nothing else holds, sampled; `memo`: the cell's, see
-    census.held_size; `ours`: kept.our_refs)."""
+    census.held_size; `ours`: kept.our_refs; `met`: a set for the ids of the objects read, see kept_size)."""
     size = pandas_size(value)
-    return size if size is not None else kept_size(value, memo, ours)
+    return size if size is not None else kept_size(value, memo, ours, met)
 
 
 def newest_items(value, grown):
@@ -135,11 +135,12 @@ def before(ctx):
 def after(ctx):
     """After the cell: report["variables"] = up to TOP_N rows, the biggest change first: {"name", "status" ("new",
     "rebound", "grown" or "deleted"), "type", "size" (bytes, cheap_size; a deleted name's, as last read), "delta"
-    (bytes the name added: its size, 0 when another name held the value before the cell; when rebound, less the old
-    value's size if only the name held that and no name holds it now; its newest items' when grown; when deleted, minus
-    the size it freed, 0 when something else still holds the value), "added" (items; grown only)}. Deleted names are
-    those sized on an earlier run (no reference is kept to size them later). ctx.names_changed: (name, status, items
-    added, at most 8) of the rows of names still bound, for the backrefs."""
+    (bytes the name added: its size, 0 when another name held the value before the cell, less what it keeps of values
+    only earlier names held; when rebound, less the old value's size if only the name held that and nothing the cell
+    bound holds it now; its newest items' when grown; when deleted, minus the size it freed, 0 when something else
+    still holds the value), "added" (items; grown only)}. Deleted names are those sized on an earlier run (no
+    reference is kept to size them later). ctx.names_changed: (name, status, items added, at most 8) of the rows of
+    names still bound, for the backrefs."""
     seen, ctx.names = ctx.names, None
     sole, ctx.names_sole = ctx.names_sole or {}, None
     if seen is None:
@@ -148,25 +149,26 @@ def after(ctx):
     current = _user_names(ctx.recorder.shell.user_ns)
     alive = set(map(id, map(operator.itemgetter(1), current)))
     named = set(map(operator.itemgetter(0), seen.values()))
+    # The values only a name held before the cell, by id, with their sizes: freed when their name goes, unless the cell
+    # moved them (`holder = [rows]; del rows`): a value it bound keeps them now, read among what that value keeps.
+    solely = {seen[name][0]: size for name, size in sole.items()}
+    moved = {}  # id of such a value -> the row of the name that keeps it now
     freed = set()  # ids of old values counted as freed: once, whichever of their names is met first
-
-    def frees(name):
-        ident = seen[name][0]
-        if name not in sole or ident in alive or ident in freed:
-            return 0
-        freed.add(ident)
-        return sole[name]
-
     ours = our_refs([ctx.targets], ctx.sizes)  # the census's heavy survivors, held while the chains may need them
     for name, value in current:
         old = seen.get(name)
         if old is None or old[0] != id(value):
-            size = cheap_size(value, ctx.sizes, ours)
+            met = set() if solely else None
+            size = cheap_size(value, ctx.sizes, ours, met)
             # A value a name held before the cell (`old = df`) is not what the cell added.
-            added = 0 if id(value) in named else size
-            rows.append({"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
-                         "size": size, "delta": added - (frees(name) if old is not None else 0)})
-            _SIZED_BEFORE[name] = (id(value), length(value), size, rows[-1]["type"])
+            row = {"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
+                   "size": size, "delta": 0 if id(value) in named else size}
+            for ident in (met or ()) & solely.keys():
+                if ident != id(value) and ident not in moved:
+                    moved[ident] = row
+                    row["delta"] -= solely[ident]
+            rows.append(row)
+            _SIZED_BEFORE[name] = (id(value), length(value), size, row["type"])
             if not gc.is_tracked(value):  # an ndarray, bytes, a str: no census sees them
                 ctx.untracked.append((type(value), size))
             continue
@@ -183,6 +185,17 @@ def after(ctx):
             _SIZED_BEFORE[name] = (id(value), now, size, rows[-1]["type"])
     bound = set(map(operator.itemgetter(0), current))
     current.clear()
+
+    def frees(name):
+        ident = seen[name][0]
+        if name not in sole or ident in alive or ident in moved or ident in freed:
+            return 0
+        freed.add(ident)
+        return sole[name]
+
+    for row in rows:
+        if row["status"] == "rebound":
+            row["delta"] -= frees(row["name"])
     changed = len(rows)
     for name in seen.keys() - bound:
         known = _SIZED_BEFORE.get(name)
