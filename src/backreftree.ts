@@ -89,6 +89,7 @@ const TREE_ROW = 20;
 const TREE_INDENT = 14;
 /** A label never gets less than this, however deep its node (it is cut with an ellipsis; its tooltip is whole). */
 const MIN_LABEL = 60;
+const TREE_PADDING = 5;
 
 /** One row of the indented tree: a node with its place and the elbow to its parent. */
 interface ITreeRow extends ITreeNode {
@@ -152,7 +153,7 @@ function indentedRows(
 }
 
 /**
- * The backref chains merged into a tree (backrefTree), drawn as an indented tree `width` pixels wide: each node on a
+ * The backref chains merged into a tree (backrefTree), drawn as an indented tree `width` pixels wide, padding included: each node on a
  * row of its own under its parent, as a file browser shows folders, so a chain of any depth fits a sidebar (side by
  * side, three levels took 570 px and the sidebar cut them off). Labels longer than their row are cut with an
  * ellipsis; the tooltip and the chains' text below the tree give them whole.
@@ -162,7 +163,9 @@ export function backrefTreeSpec(
   palette: IChartPalette,
   width = 300
 ): ChartSpec {
-  const rows = indentedRows(backrefTree(backrefs), width);
+  // `width` is all the chart may take: the padding is inside it (autosize 'none' adds it around the view).
+  const inner = Math.max(MIN_LABEL + 20, width - 2 * TREE_PADDING);
+  const rows = indentedRows(backrefTree(backrefs), inner);
   const height = Math.max(1, rows.length) * TREE_ROW;
   // An elbow from the parent's marker down to the row, then across to the node: two rules.
   const elbow = (x: string, y: string, x2: string, y2: string): ChartSpec => ({
@@ -181,9 +184,9 @@ export function backrefTreeSpec(
   });
   return {
     $schema: VEGA_SCHEMA,
-    width,
+    width: inner,
     height,
-    padding: 5,
+    padding: TREE_PADDING,
     background: 'transparent',
     autosize: 'none',
     data: [{ name: 'tree', values: rows }],

@@ -322,7 +322,7 @@ export function timelineSpec(
             type: 'bar',
             size: 6,
             color: palette.rss,
-            opacity: 0.35,
+            opacity: 0.6,
             cursor: 'pointer'
           },
           encoding: {

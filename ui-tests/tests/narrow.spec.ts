@@ -118,8 +118,16 @@ for (const theme of ['light', 'dark'] as const) {
       `${SIDEBAR} .memdiag-Detail-backrefs .memdiag-Detail-chart svg`
     );
     await expect(tree).toHaveCount(1);
+    await tree.scrollIntoViewIfNeeded();
     await expect(tree.locator('text').first()).toBeVisible();
-    await inside(tree, page.locator(`${SIDEBAR} .memdiag-Detail`));
+    const detailBox = (await page
+      .locator(`${SIDEBAR} .memdiag-Detail`)
+      .boundingBox())!;
+    const treeBox = (await tree.boundingBox())!;
+    expect(treeBox.x).toBeGreaterThanOrEqual(detailBox.x - 1);
+    expect(treeBox.x + treeBox.width).toBeLessThanOrEqual(
+      detailBox.x + detailBox.width + 1
+    );
     // The output cache's long label.
     await page.locator(ROWS).nth(1).click();
     await expect(
