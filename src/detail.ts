@@ -23,6 +23,7 @@ import { clusterSection } from './clusterdetail';
 import {
   chainList,
   cyclesSection,
+  importsSection,
   el,
   nativeSection,
   section,
@@ -234,6 +235,7 @@ namespace Private {
       if (variables.length) {
         parts.push(variablesSection(variables, trans));
       }
+      parts.push(importsSection(report, trans));
       const growth = report.objects?.growth ?? [];
       if (growth.length) {
         const node = section('growth', trans.__('Type growth'));

@@ -371,6 +371,39 @@ function nameCell(v: IVariable, trans: TranslationBundle): HTMLElement {
   return cell;
 }
 
+/**
+ * What an import cell imported, by package (the kernel's `imports`): the modules' memory is the import's, not the
+ * user's, and it is summarised here rather than counted by type. Null for any other cell.
+ */
+export function importsSection(
+  report: IReport,
+  trans: TranslationBundle
+): HTMLElement | null {
+  const imports = report.imports;
+  if (!imports || imports.count <= 0) {
+    return null;
+  }
+  const node = section('imports', trans.__('Imports'));
+  const note = trans._n(
+    "The cell imported %1 module. Its memory is the import's: not counted as retained.",
+    "The cell imported %1 modules. Their memory is the import's: not counted as retained.",
+    imports.count,
+    formatCount(imports.count)
+  );
+  node.appendChild(el('p', 'memdiag-Detail-note', note));
+  const packages = imports.packages ?? [];
+  if (packages.length) {
+    node.appendChild(
+      table(
+        trans.__('Modules the cell imported, by package'),
+        [trans.__('Package'), trans.__('Modules')],
+        packages.map(p => [p.name, formatCount(p.modules)])
+      )
+    );
+  }
+  return node;
+}
+
 /** Cyclic garbage: what the cycles were made of and the edges that closed them. */
 export function cyclesSection(
   report: IReport,

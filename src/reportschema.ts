@@ -137,6 +137,10 @@ export interface IObjects {
    * why no census was taken for this cell (e.g. the user froze the gc)
    */
   skipped?: string;
+  /**
+   * an import cell (not run in depth): what the modules left behind is summarised by package in report.imports, not counted by type; new counts every survivor, the kernel's included
+   */
+  imports?: boolean;
   machinery?: IMachineryObjects;
 }
 export interface ITypeGrowth {
@@ -688,6 +692,7 @@ export const REPORT_SCHEMA: ISchema = {
         },
         size: { type: 'integer', minimum: 0 },
         skipped: { type: 'string' },
+        imports: { type: 'boolean' },
         machinery: {
           type: 'object',
           properties: {

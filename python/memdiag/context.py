@@ -46,8 +46,9 @@ class CellContext:
         "rss_before", "peak_marker", "heap_before", "blocks_before", "blocks_carried",
         # magics.py (--lines): the highest RSS mark read before the line profiler reset it (bytes)
         "peak_floor",
-        # native.py: len(sys.modules) before the cell (what it imported is not its retention)
-        "modules_before",
+        # native.py: len(sys.modules) before the cell (what it imported is not its retention); the modules an import
+        # cell imported, [] for any other cell (None until read: native.imported)
+        "modules_before", "imported",
         # variables.py: {name: (id, length)} before the cell, {name: bytes} of the values only their name held (sized
         # on an earlier run); (name, status, items added) of changed names after it
         "names", "names_sole", "names_changed",
@@ -99,6 +100,7 @@ class CellContext:
         self.blocks_before = None  # sys.getallocatedblocks()
         self.blocks_carried = False  # blocks_before is the previous cell's reading (heap.carried_blocks)
         self.modules_before = None
+        self.imported = None
         self.names = None
         self.names_sole = None
         self.names_changed = []

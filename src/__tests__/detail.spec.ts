@@ -935,6 +935,34 @@ describe('the summary: probes that did not run, and figures that agree with the 
     expect(rows[0].classList.contains('memdiag-Detail-withUnder')).toBe(true);
   });
 
+  it('summarises an import cell by package, and nothing for other cells', () => {
+    const report = makeReport({
+      imports: {
+        count: 588,
+        modules: ['pandas'],
+        packages: [
+          { name: 'pandas', modules: 250 },
+          { name: 'matplotlib', modules: 180 }
+        ]
+      },
+      objects: { new: 77_943, growth: [], imports: true }
+    } as any);
+    const node = render(report).querySelector('.memdiag-Detail-imports')!;
+    expect(node.querySelector('.memdiag-Detail-note')!.textContent).toBe(
+      "The cell imported 588 modules. Their memory is the import's: not counted as retained."
+    );
+    const rows = [...node.querySelectorAll('tbody tr')].map(tr =>
+      [...tr.querySelectorAll('td')].map(td => td.textContent)
+    );
+    expect(rows).toEqual([
+      ['pandas', '250'],
+      ['matplotlib', '180']
+    ]);
+    expect(
+      render(makeReport()).querySelector('.memdiag-Detail-imports')
+    ).toBeNull();
+  });
+
   it("shows memdiag's own time for the cell beside the cell's", () => {
     const host = render(makeReport({ duration_s: 2.5, overhead_s: 0.42 }));
     expect(facts(host)['Duration']).toBe('2.5 s');

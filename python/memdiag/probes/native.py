@@ -54,6 +54,20 @@ def before(ctx):
     ctx.modules_before = len(sys.modules)
 
 
+def imported(ctx):
+    """The names of the modules the cell imported (a list, in import order) when it is an import cell, else []: it
+    imported modules and has an import statement (a groupby that pulls in two pandas modules lazily is not one, and
+    its memory is its own), or imported MANY_IMPORTS without one. What the kernel imports for itself while running a
+    cell (IPython.core.logger on the first one) does not count. Read once, the first time it is asked (the census
+    asks, before memdiag's own work after the cell), and kept on ctx.imported."""
+    if ctx.imported is None:
+        added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
+        names = [n for n in list(sys.modules)[-added:] if not is_machinery_module(n)] if added > 0 else []
+        ctx.imported = names if names and (_IMPORT_STATEMENT.search(ctx.raw_cell or "") or
+                                           len(names) >= MANY_IMPORTS) else []
+    return ctx.imported
+
+
 def after(ctx):
     """After the cell, gc given back: report["native"] = {"unexplained": bytes of RSS growth that Python-level memory
     (verdict.python_gross plus IPython's history of this run) does not explain, less what malloc_trim gave back; None
@@ -64,12 +78,8 @@ def after(ctx):
     "modules": the first 20 names, "packages": [{"name": a top-level package, "modules": how many of its modules}]
     the MAX_PACKAGES with the most} when the cell imported."""
     report = ctx.report
-    added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
-    # What the kernel imports for itself while running a cell (IPython.core.logger on the first one) is not the cell's
-    # import: it must not excuse the cell's retention or cycles.
-    names = [n for n in list(sys.modules)[-added:] if not is_machinery_module(n)] if added > 0 else []
-    # An import cell imports: a groupby that pulls in two pandas modules lazily is not one, and its memory is its own.
-    if names and (_IMPORT_STATEMENT.search(ctx.raw_cell or "") or len(names) >= MANY_IMPORTS):
+    names = imported(ctx)
+    if names:
         packages = Counter(name.partition(".")[0] for name in names)
         report["imports"] = {"count": len(names), "modules": [protocol.short(n, 80) for n in names[:20]],
                              "packages": [{"name": protocol.short(name, 80), "modules": n}
