@@ -152,7 +152,7 @@ def after(ctx):
     # The values only a name held before the cell, by id, with their sizes: freed when their name goes, unless the cell
     # moved them (`holder = [rows]; del rows`): a value it bound keeps them now, read among what that value keeps.
     solely = {seen[name][0]: size for name, size in sole.items()}
-    moved = {}  # id of such a value -> the row of the name that keeps it now
+    moved = set()  # ids of such values a value the cell bound keeps now
     freed = set()  # ids of old values counted as freed: once, whichever of their names is met first
     ours = our_refs([ctx.targets], ctx.sizes)  # the census's heavy survivors, held while the chains may need them
     for name, value in current:
@@ -163,9 +163,9 @@ def after(ctx):
             # A value a name held before the cell (`old = df`) is not what the cell added.
             row = {"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
                    "size": size, "delta": 0 if id(value) in named else size}
-            for ident in (met or ()) & solely.keys():
+            for ident in met & solely.keys() if met else ():
                 if ident != id(value) and ident not in moved:
-                    moved[ident] = row
+                    moved.add(ident)
                     row["delta"] -= solely[ident]
             rows.append(row)
             _SIZED_BEFORE[name] = (id(value), length(value), size, row["type"])
