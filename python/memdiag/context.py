@@ -52,6 +52,9 @@ class CellContext:
         # variables.py: {name: (id, length)} before the cell, {name: bytes} of the values only their name held (sized
         # on an earlier run); (name, status, items added) of changed names after it
         "names", "names_sole", "names_changed",
+        # census.py -> variables.py: ids of the tracked values new names hold that the cell did not make
+        # (`t = module.TABLE`); empty when unknown
+        "older_values",
         # ipcache.py: lengths of IPython's result caches before the cell; the cell's Out[n] value
         "cache_lens", "out_value", "untracked_namespaces",
         # (type, bytes) of untracked values the cell bound (names, Out[n]): no census lists them
@@ -104,6 +107,7 @@ class CellContext:
         self.names = None
         self.names_sole = None
         self.names_changed = []
+        self.older_values = frozenset()
         self.cache_lens = None
         self.untracked_namespaces = []  # the kernel's containers untracked before the cell (probes/ipcache.py)
         self.out_value = None
@@ -142,6 +146,7 @@ class CellContext:
         self.names = None
         self.names_sole = None
         self.names_changed = []
+        self.older_values = frozenset()
         self.out_value = None
         self.untracked = []
         self.result = None

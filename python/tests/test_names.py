@@ -126,6 +126,17 @@ def test_a_rebound_name_s_delta_is_what_the_new_value_adds(k):
     assert freed["delta"] <= -0.95 * double["size"], (freed, double)
 
 
+def test_a_name_for_an_object_the_cell_did_not_make_adds_nothing(k):
+    """`t = module.TABLE`: the table was there before the cell, held by no name; the cell made a name, not memory.
+    A copy of it is new memory."""
+    k.execute("import types\nlib = types.ModuleType('lib')\n"
+              "lib.TABLE = [bytes(1000) + bytes([i % 256]) for i in range(10_000)]")
+    alias = _named(_report(k, "t = lib.TABLE"), "t")
+    assert alias["size"] > 10 * MB and alias["delta"] == 0, alias
+    copy = _named(_report(k, "c = list(lib.TABLE)"), "c")
+    assert copy["delta"] == copy["size"] > 0, copy
+
+
 def test_a_deleted_name_says_what_its_deletion_freed(k):
     """`del few` is the commonest way to give memory back: the name is shown, with the bytes it freed. When something
     else still holds the value (a list, Out[n]), nothing was freed, and the row says so with Δ 0. Two names for one

@@ -530,20 +530,23 @@ def _put(into, tp, weight, size):
 def _bound_values(ctx):
     """(ids of the values the user's names kept through the cell, with the buffers they own; [(value, weight)] of
     the untracked values the cell bound to names, left in Out[n], or appended to a name it grew; [the big containers
-    the cell bound to names]: lists, tuples, dicts and sets longer than REFERENTS_SAMPLED, see _named_containers)."""
+    the cell bound to names]: lists, tuples, dicts and sets longer than REFERENTS_SAMPLED, see _named_containers;
+    [the tracked values the cell bound to names], for _older_values)."""
     from . import variables  # variables imports this module
 
     before = ctx.names
     if before is None:  # the variables probe failed before the cell: nothing to tell old from new
-        return frozenset(), [], []
+        return frozenset(), [], [], []
     ns = ctx.recorder.shell.user_ns
-    old, bound, fresh = set(), [], []
+    old, bound, fresh, tracked = set(), [], [], []
     for name, value in variables._user_names(ns):
         seen = before.get(name)
         if seen is None or seen[0] != id(value):
             if not gc.is_tracked(value):
                 bound.append((value, 1))
-            elif id(type(value)) in _SIZED and len(value) > REFERENTS_SAMPLED:
+                continue
+            tracked.append(value)
+            if id(type(value)) in _SIZED and len(value) > REFERENTS_SAMPLED:
                 fresh.append(value)
             continue
         old.add(id(value))
@@ -560,7 +563,17 @@ def _bound_values(ctx):
         added = len(out) - ctx.cache_lens[0]
         bound.extend((value, 1) for value in itertools.islice(reversed(out.values()), added)
                      if not gc.is_tracked(value))
-    return old, bound, fresh
+    return old, bound, fresh, tracked
+
+
+def _older_values(values, objs):
+    """Ids of `values` (tracked values the cell bound to names) that are not among `objs`, the cell's survivors: they
+    were made before the cell (`t = module.TABLE`), so the cell did not add them, whatever they keep. Read by id over
+    the survivors at C speed (about 0.1 ms for 10,000), up to EXACT_COUNT of them; beyond, an empty set (unknown)."""
+    if not values or len(objs) >= EXACT_COUNT:
+        return frozenset()
+    wanted = set(map(id, values))
+    return frozenset(wanted - wanted.intersection(map(id, objs)))
 
 
 _HASHED_FROM = 2_000  # survivors from which the census tallies by the type itself when it may (types_hash_plainly)
@@ -1020,7 +1033,9 @@ def _census(ctx, objs):
         whole = [census.whole(id(tp)) or () for tp in leftovers.EVENT_TYPES]
         roots += leftovers.event_call(ctx.recorder.shell, ctx.result, itertools.chain.from_iterable(whole))
     _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
-    old, bound, fresh = _bound_values(ctx)
+    old, bound, fresh, tracked = _bound_values(ctx)
+    ctx.older_values = _older_values(tracked, census.objs)
+    tracked.clear()
     _named_containers(census, fresh)
     named = set(map(id, fresh))
     fresh.clear()

@@ -135,10 +135,11 @@ def before(ctx):
 def after(ctx):
     """After the cell: report["variables"] = up to TOP_N rows, the biggest change first: {"name", "status" ("new",
     "rebound", "grown" or "deleted"), "type", "size" (bytes, cheap_size; a deleted name's, as last read), "delta"
-    (bytes the name added: its size, 0 when another name held the value before the cell, less what it keeps of values
-    only earlier names held; when rebound, less the old value's size if only the name held that and nothing the cell
-    bound holds it now; its newest items' when grown; when deleted, minus the size it freed, 0 when something else
-    still holds the value), "added" (items; grown only)}. Deleted names are those sized on an earlier run (no
+    (bytes the name added: its size, 0 when another name held the value before the cell or the cell did not make it
+    (census: ctx.older_values), less what it keeps of values only earlier names held; when rebound, less the old
+    value's size if only the name held that and nothing the cell bound holds it now; its newest items' when grown;
+    when deleted, minus the size it freed, 0 when something else still holds the value), "added" (items; grown
+    only)}. Deleted names are those sized on an earlier run (no
     reference is kept to size them later). ctx.names_changed: (name, status, items added, at most 8) of the rows of
     names still bound, for the backrefs."""
     seen, ctx.names = ctx.names, None
@@ -160,9 +161,11 @@ def after(ctx):
         if old is None or old[0] != id(value):
             met = set() if solely else None
             size = cheap_size(value, ctx.sizes, ours, met)
-            # A value a name held before the cell (`old = df`) is not what the cell added.
+            # A value a name held before the cell (`old = df`), or any the cell did not make (`t = module.TABLE`, read
+            # by the census), is not what the cell added.
+            older = id(value) in named or id(value) in ctx.older_values
             row = {"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
-                   "size": size, "delta": 0 if id(value) in named else size}
+                   "size": size, "delta": 0 if older else size}
             for ident in met & solely.keys() if met else ():
                 if ident != id(value) and ident not in moved:
                     moved.add(ident)
