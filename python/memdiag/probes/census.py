@@ -9,7 +9,8 @@ What the kernel made around the cell and still holds (IPython's event arguments 
 records, a kernel thread's `with` blocks) is taken out where the sample holds every survivor of its type
 (probes/leftovers.py): a two-line cell reports its two objects.
 
-Payload by its own type: a survivor is sized by its own getsizeof, and the untracked objects it holds (bytes,
+Payload by its own type: a survivor is sized by its own getsizeof (with, from 3.11, the array of attribute values an
+instance keeps without a __dict__, which getsizeof leaves out: probes/instances.py), and the untracked objects it holds (bytes,
 bytearray, str, numpy arrays, dicts and tuples of them: never in gc lists) are counted under their own types, with
 their own bytes, each once (by id): a list holding three 5 MB bytes objects is `bytes 15 MB` and `list 88 B`. A numpy
 array's bytes are those of the buffer it owns; a view's are its base's, or those of the bytearray or bytes it was made
@@ -31,7 +32,7 @@ from types import CodeType
 
 from .. import gcguard, machinery, protocol
 from ..gcguard import RAW
-from . import leftovers, native
+from . import instances, leftovers, native
 
 MAX_ROWS = 8  # growth rows shown; the rest are summed into one "other" row
 MIN_ROW_SHARE = 0.01  # a row takes or holds at least this share of the total bytes
@@ -201,8 +202,9 @@ def pandas_size(obj):
 
 
 def own_size(obj):
-    """obj's own bytes, without what it refers to: getsizeof; a pandas object's header only (its blocks are numpy
-    arrays, counted as such; pandas' __sizeof__ would walk every string); 0 when __sizeof__ raises."""
+    """obj's own bytes, without what it refers to: getsizeof, with the attribute values array of an instance on 3.11+
+    (probes/instances.py); a pandas object's header only (its blocks are numpy arrays, counted as such; pandas'
+    __sizeof__ would walk every string); 0 when __sizeof__ raises."""
     kinds = _pandas_types()
     try:
         if kinds is not None and issubclass(type(obj), kinds):
@@ -211,12 +213,12 @@ def own_size(obj):
             size = sys.getsizeof(obj)
     except Exception:  # noqa: BLE001 - a user __sizeof__ may raise
         return 0
-    return size if isinstance(size, int) else 0
+    return size + instances.extra_size(obj) if isinstance(size, int) else 0
 
 
 def sizeof(obj):
-    """Cheap, honest size in bytes: getsizeof (pandas: shallow memory_usage), plus the base buffer of a numpy view
-    (getsizeof leaves it out); 0 when the object's own __sizeof__ raises. An array over memory numpy does not own
+    """Cheap, honest size in bytes: getsizeof (pandas: shallow memory_usage), plus what getsizeof leaves out: the base
+    buffer of a numpy view, an instance's attribute values array (3.11+, probes/instances.py); 0 when the object's own __sizeof__ raises. An array over memory numpy does not own
     (np.frombuffer of a bytearray) is its header only here: the bytearray has its own name more often than not, and
     the names probe would count it twice (retained_size, for `why`, and the census add it, once)."""
     parts = _GETSIZEOF.get(id(type(obj)))
@@ -230,6 +232,7 @@ def sizeof(obj):
         return 0
     if not isinstance(size, int):
         return 0
+    size += instances.extra_size(obj)
     base = array_base(obj)
     return size + _ndarray_type().nbytes.__get__(base) if base is not None else size
 
@@ -902,17 +905,21 @@ def _unexplained(report, own, held, bound_size):
 
 
 def _own_sizes(group):
-    """getsizeof of each survivor of one type, at C speed; own_size one by one when a __sizeof__ raises, returns a
-    non-int, or the type is pandas' (whose __sizeof__ walks every string)."""
+    """getsizeof of each survivor of one type, at C speed, with an instance's attribute values array (3.11+,
+    probes/instances.py); own_size one by one when a __sizeof__ raises, returns a non-int, or the type is pandas'
+    (whose __sizeof__ walks every string)."""
     tp = type(group[0])
     if id(tp) in _BUILTIN:
         return sizes_of(group, tp)
     kinds = _pandas_types()
     if kinds is None or not issubclass(tp, kinds):
         try:
-            return list(map(sys.getsizeof, group))
+            sizes = list(map(sys.getsizeof, group))
         except Exception:  # noqa: BLE001 - a user __sizeof__
             pass
+        else:
+            extra = instances.extra_sizes(group, tp)  # the attribute values getsizeof leaves out (3.11+)
+            return sizes if extra is None else list(map(operator.add, sizes, extra))
     return list(map(own_size, group))
 
 
