@@ -249,8 +249,8 @@ def test_an_instance_is_sized_with_its_attribute_values(layout):
 
     from memdiag.probes import census, instances
 
-    cls = {"subclass": lambda: _attributes(3, _attributes(1)), "mixed": lambda: _Mixed,
-           "slots": lambda: _Slotted, "str": lambda: lambda: _Text("abc"), "list": lambda: _Rows}.get(layout, lambda: _attributes(int(layout)))()
+    cls = {"subclass": lambda: _attributes(3, _attributes(1)), "mixed": lambda: _Mixed, "slots": lambda: _Slotted,
+           "str": lambda: lambda: _Text("abc"), "list": lambda: _Rows}.get(layout, lambda: _attributes(int(layout)))()
     per, one = _made(cls)
     if layout == "str":  # (getsizeof misses the __dict__ pointer of a str subclass: 8 bytes, 16 on 3.10)
         assert instances.extra_size(one) == 0

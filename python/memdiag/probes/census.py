@@ -10,14 +10,14 @@ records, a kernel thread's `with` blocks) is taken out where the sample holds ev
 (probes/leftovers.py): a two-line cell reports its two objects.
 
 Payload by its own type: a survivor is sized by its own getsizeof (with, from 3.11, the array of attribute values an
-instance keeps without a __dict__, which getsizeof leaves out: probes/instances.py), and the untracked objects it holds (bytes,
-bytearray, str, numpy arrays, dicts and tuples of them: never in gc lists) are counted under their own types, with
-their own bytes, each once (by id): a list holding three 5 MB bytes objects is `bytes 15 MB` and `list 88 B`. A numpy
-array's bytes are those of the buffer it owns; a view's are its base's, or those of the bytearray or bytes it was made
-from (np.frombuffer, through a memoryview), unless that base is bound to a name the cell left alone. The untracked
+instance keeps without a __dict__, which getsizeof leaves out: probes/instances.py), and the untracked objects it holds
+(bytes, bytearray, str, numpy arrays, dicts and tuples of them: never in gc lists) are counted under their own types,
+with their own bytes, each once (by id): a list holding three 5 MB bytes objects is `bytes 15 MB` and `list 88 B`. A
+numpy array's bytes are those of the buffer it owns; a view's are its base's, or those of the bytearray or bytes it was
+made from (np.frombuffer, through a memoryview), unless that base is bound to a name the cell left alone. The untracked
 values the cell bound to names, left in Out[n] or appended to a container it grew are counted the same way, after the
-survivors' payload (so an array both named and held by a new list counts once). The growth shows at most MAX_ROWS
-types, each taking or holding at least MIN_ROW_SHARE of the total; the rest are summed into one "other" row.
+survivors' payload (so an array both named and held by a new list counts once). The growth shows at most MAX_ROWS types,
+each taking or holding at least MIN_ROW_SHARE of the total; the rest are summed into one "other" row.
 
 No object is kept: the cycle probe's collection must still be able to free the cell's garbage.
 """
@@ -218,9 +218,10 @@ def own_size(obj):
 
 def sizeof(obj):
     """Cheap, honest size in bytes: getsizeof (pandas: shallow memory_usage), plus what getsizeof leaves out: the base
-    buffer of a numpy view, an instance's attribute values array (3.11+, probes/instances.py); 0 when the object's own __sizeof__ raises. An array over memory numpy does not own
-    (np.frombuffer of a bytearray) is its header only here: the bytearray has its own name more often than not, and
-    the names probe would count it twice (retained_size, for `why`, and the census add it, once)."""
+    buffer of a numpy view, an instance's attribute values array (3.11+, probes/instances.py); 0 when the object's
+    own __sizeof__ raises. An array over memory numpy does not own (np.frombuffer of a bytearray) is its header only
+    here: the bytearray has its own name more often than not, and the names probe would count it twice
+    (retained_size, for `why`, and the census add it, once)."""
     parts = _GETSIZEOF.get(id(type(obj)))
     if parts is not None:  # an int, a str, a tuple: getsizeof is all of it (most calls; no pandas look)
         return parts[0](obj) + parts[1]
