@@ -425,6 +425,10 @@ export interface IIPythonCache {
    * the Out[n] keys this run added
    */
   keys?: number[];
+  /**
+   * bytes of out that a name's delta counted already (a cell ending in `df` shows the frame it bound to df): the verdict counts them once
+   */
+  named?: number;
 }
 /**
  * The Dask workers of the kernel's default dask.distributed Client, read fresh (client.run) before and after the cell; only when distributed is imported and a Client is active. Figures in Dask's own terms (distributed.scheduler.MemoryState), bytes.
@@ -905,7 +909,8 @@ export const REPORT_SCHEMA: ISchema = {
       properties: {
         out: { type: 'integer', minimum: 0 },
         history: { type: 'integer', minimum: 0 },
-        keys: { type: 'array', items: { type: 'integer' } }
+        keys: { type: 'array', items: { type: 'integer' } },
+        named: { type: 'integer', minimum: 0 }
       }
     },
     cluster: {

@@ -50,8 +50,9 @@ class CellContext:
         # cell imported, [] for any other cell (None until read: native.imported)
         "modules_before", "imported",
         # variables.py: {name: (id, length)} before the cell, {name: bytes} of the values only their name held (sized
-        # on an earlier run); (name, status, items added) of changed names after it
-        "names", "names_sole", "names_changed",
+        # on an earlier run); (name, status, items added) of changed names after it; ids of the values whose bytes a
+        # name's delta counted (ipcache.py: an Out[n] that is one of them adds nothing)
+        "names", "names_sole", "names_changed", "named_ids",
         # census.py -> variables.py: ids of the tracked values new names hold that the cell did not make
         # (`t = module.TABLE`); empty when unknown
         "older_values",
@@ -107,6 +108,7 @@ class CellContext:
         self.names = None
         self.names_sole = None
         self.names_changed = []
+        self.named_ids = set()
         self.older_values = frozenset()
         self.cache_lens = None
         self.untracked_namespaces = []  # the kernel's containers untracked before the cell (probes/ipcache.py)
@@ -146,6 +148,7 @@ class CellContext:
         self.names = None
         self.names_sole = None
         self.names_changed = []
+        self.named_ids = set()
         self.older_values = frozenset()
         self.out_value = None
         self.untracked = []

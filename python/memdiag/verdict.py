@@ -127,9 +127,10 @@ def _named(report):
 
 
 def ipython_cache(report):
-    """Bytes IPython's output cache (Out[n]) and history (output bundles, text reprs) took for this run."""
+    """Bytes IPython's output cache (Out[n]) and history (output bundles, text reprs) took for this run, less what a
+    name of the cell counted already (`named`: a cell ending in `df` shows the frame it bound to df)."""
     section = report.get("ipython") or {}
-    return (section.get("out") or 0) + (section.get("history") or 0)
+    return max((section.get("out") or 0) + (section.get("history") or 0) - (section.get("named") or 0), 0)
 
 
 # What importing a module leaves behind: not the user's data, so not counted as retained when the cell imported.
@@ -143,10 +144,12 @@ _MODULE_MACHINERY = {"function", "type", "dict", "tuple", "code", "cell", "list"
 
 
 def _census_retained(report):
+    """Bytes of the cell's survivors and of the untracked values it bound (an ndarray a re-run rebinds: no name's delta
+    counts it, its old value freed), each once; an import cell's, its growth rows but the modules' own."""
     objects = report.get("objects", {})
     imports = report.get("imports")
     if not imports:
-        return objects.get("size", 0)
+        return objects.get("size", 0) + (objects.get("bound") or {}).get("size", 0)
     packages = tuple(f"{name.split('.')[0]}." for name in imports.get("modules", []))
     return sum(g["size"] for g in objects.get("growth", [])
                if g["type"] not in _MODULE_MACHINERY and not g["type"].startswith(packages))

@@ -181,3 +181,27 @@ def test_a_cell_that_makes_cycles_is_cycles_on_every_run(kernel):
     assert all(r["verdict"]["kind"] == "cycles" for r in reports), [
         (r["run"], r["mode"], r["gc"]["collected"], r["gc"]["during"], r["verdict"]["reason"]) for r in reports]
     assert all(3_500_000 <= r["verdict"]["bytes"] <= 12_000_000 for r in reports), [r["verdict"] for r in reports]
+
+
+def test_what_a_cell_holds_is_counted_once(kernel):
+    """Two names for one array, and a cell ending in the frame it bound (Out[n] is the same object): each held once."""
+    k = kernel
+    k.execute("%load_ext memdiag\nimport numpy as np, pandas as pd")
+    [aliased] = k.rerun("a = np.ones(4_000_000)\nb = a", 1)
+    assert 31_000_000 <= aliased["verdict"]["bytes"] <= 33_000_000, _explain([aliased])
+    deltas = {v["name"]: v["delta"] for v in aliased["variables"]}
+    assert sorted(deltas.values()) == [0, 32_000_112] or deltas["b"] == 0, deltas
+    [shown] = k.rerun("d = pd.DataFrame({'x': np.ones(2_000_000)})\nd", 1)
+    assert shown["ipython"]["out"] >= 16_000_000 and shown["ipython"]["named"] == shown["ipython"]["out"]
+    assert 15_000_000 <= shown["verdict"]["bytes"] <= 17_000_000, _explain([shown])
+
+
+def test_a_rebinding_rerun_holds_what_it_bound_whatever_its_type(kernel):
+    """`retains` is what the cell holds after it: an array a re-run rebinds is held as much as a frame or a list."""
+    k = kernel
+    k.execute("%load_ext memdiag\nimport numpy as np, pandas as pd")
+    for code in ("arr = np.ones(3_000_000)", "frame = pd.DataFrame({'x': np.ones(3_000_000)})",
+                 "floats = [float(i) for i in range(500_000)]"):
+        reports = k.rerun(code, 3)
+        assert [r["verdict"]["kind"] for r in reports] == ["retains"] * 3, _explain(reports)
+        assert max(r["verdict"]["bytes"] for r in reports) < 1.1 * min(r["verdict"]["bytes"] for r in reports)

@@ -70,8 +70,9 @@ def before(ctx):
 
 def after(ctx):
     """report["ipython"] = {"out": bytes of the values the cell left in Out[n], "history": bytes of the output
-    bundles and text reprs IPython keeps for it}. The Out value becomes ctx.out_value (a backref target); an untracked
-    one is added to ctx.untracked."""
+    bundles and text reprs IPython keeps for it, "named": bytes of `out` that a name's delta counted already (a cell
+    ending in `df` for the frame it bound to df; only when not 0)}. The Out value becomes ctx.out_value (a backref
+    target); an untracked one is added to ctx.untracked."""
     if ctx.cache_lens is None:
         return
     out, outputs, reprs = _caches(ctx.recorder.shell)
@@ -83,6 +84,8 @@ def after(ctx):
             section["keys"].append(key)
         size = cheap_size(value, None, ours)
         section["out"] += size
+        if id(value) in ctx.named_ids:  # variables.after ran first: the name counted these bytes
+            section["named"] = section.get("named", 0) + size
         if ctx.out_value is None:
             ctx.out_value = value  # a backref target: the answer to "why is it alive?" is Out[n]
         if not gc.is_tracked(value):

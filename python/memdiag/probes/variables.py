@@ -135,13 +135,14 @@ def before(ctx):
 def after(ctx):
     """After the cell: report["variables"] = up to TOP_N rows, the biggest change first: {"name", "status" ("new",
     "rebound", "grown" or "deleted"), "type", "size" (bytes, cheap_size; a deleted name's, as last read), "delta"
-    (bytes the name added: its size, 0 when another name held the value before the cell or the cell did not make it
-    (census: ctx.older_values), less what it keeps of values only earlier names held; when rebound, less the old
-    value's size if only the name held that and nothing the cell bound holds it now; its newest items' when grown;
-    when deleted, minus the size it freed, 0 when something else still holds the value), "added" (items; grown
-    only)}. Deleted names are those sized on an earlier run (no
-    reference is kept to size them later). ctx.names_changed: (name, status, items added, at most 8) of the rows of
-    names still bound, for the backrefs."""
+    (bytes the name added: its size, 0 when another name held the value before the cell, an earlier name of this
+    cell's counted it (`a = np.ones(n); b = a`), or the cell did not make it (census: ctx.older_values), less what
+    it keeps of values only earlier names held; when rebound, less the old value's size if only the name held that
+    and nothing the cell bound holds it now; its newest items' when grown; when deleted, minus the size it freed, 0
+    when something else still holds the value), "added" (items; grown only)}. Deleted names are those sized on an
+    earlier run (no reference is kept to size them later). ctx.names_changed: (name, status, items added, at most 8)
+    of the rows of names still bound, for the backrefs; ctx.named_ids: ids of the values a new or rebound name's
+    delta counted."""
     seen, ctx.names = ctx.names, None
     sole, ctx.names_sole = ctx.names_sole or {}, None
     if seen is None:
@@ -163,9 +164,11 @@ def after(ctx):
             size = cheap_size(value, ctx.sizes, ours, met)
             # A value a name held before the cell (`old = df`), or any the cell did not make (`t = module.TABLE`, read
             # by the census), is not what the cell added.
-            older = id(value) in named or id(value) in ctx.older_values
+            older = id(value) in named or id(value) in ctx.older_values or id(value) in ctx.named_ids
             row = {"name": name, "status": "new" if old is None else "rebound", "type": protocol.type_name(value),
                    "size": size, "delta": 0 if older else size}
+            if not older:
+                ctx.named_ids.add(id(value))
             for ident in met & solely.keys() if met else ():
                 if ident != id(value) and ident not in moved:
                     moved.add(ident)
