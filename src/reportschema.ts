@@ -277,7 +277,7 @@ export interface IVerdict {
   kind: VerdictKind;
   flags: string[];
   /**
-   * what each of the last re-runs kept on average (bytes Python accounts for that the allocators kept too); never negative: a release is said in the reason
+   * what each of the last re-runs kept on average (bytes Python accounts for that the allocators kept too; for a native verdict said per re-run, the native memory each re-run kept); never negative: a release is said in the reason
    */
   bytes_per_run: number | null;
   /**

@@ -361,12 +361,12 @@ def decide(report, previous_runs, cfg):
     native_each_run = False
     if native_suspect and traced:
         flags.append("native")
-        if native >= cfg["native_bytes"]:
-            grown = f"{format_bytes(native)} of RSS growth is not held by any Python object"
-        else:  # the badge says the figure the reason does, per re-run
+        if native_per_run is not None:  # every re-run of the window repeats it: said per re-run, whatever its size
             native, native_each_run = native_per_run, True
             grown = (f"each re-run of this cell keeps about {format_bytes(native)} more that no Python object holds, "
                      f"{native_streak} consecutive re-runs")
+        else:
+            grown = f"{format_bytes(native)} of RSS growth is not held by any Python object"
         reasons["native"] = (f"{grown} (tracemalloc saw every Python allocation) and malloc_trim did not give it "
                              "back: likely a leak in native code (a C extension)")
 
@@ -419,6 +419,8 @@ def decide(report, previous_runs, cfg):
     figures = {"leak": bytes_per_run, "native": native, "cycles": size,
                "retains": retained if retained >= cfg["retain_bytes"] else held}
     figure = figures.get(kind)
+    if kind == "native" and native_each_run:
+        bytes_per_run = native  # what each re-run kept is native memory: what Python kept (~0) would mislead
     verdict = {"kind": kind, "flags": sorted_flags, "bytes_per_run": bytes_per_run, "reason": reason,
                "bytes": int(figure) if figure is not None else None,
                "per_run": kind == "leak" or (kind == "native" and native_each_run), "kept": run_kept(report, current)}

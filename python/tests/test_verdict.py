@@ -250,6 +250,23 @@ def test_a_steady_native_leak_below_native_bytes_is_native():
     assert decide(report(run=2, traced=2 * MB, **now), records[:1], DEFAULTS).verdict["kind"] == "ok"
 
 
+def test_a_big_steady_native_leak_is_said_per_rerun_too():
+    """A C library keeping 40 MB a run, over native_bytes on every run: one run's figure was said ("40 MB of RSS growth
+    ...", per_run false, bytes_per_run the 5 kB Python kept) where a 5 MB one was a leak per re-run. Both are now."""
+    big = DEFAULTS["native_bytes"] + 20 * MB
+    records, heap, rss = history([big, big], 5_000, unexplained=big)
+    out = decide(report(run=3, heap=(heap, heap + big), rss=(rss, rss + big), unexplained=big, traced=5_000),
+                 records, DEFAULTS)
+    assert out.verdict["kind"] == "native" and out.verdict["per_run"] is True, out.verdict
+    assert out.verdict["bytes"] == out.verdict["bytes_per_run"] == big - 5_000, out.verdict  # less what Python holds
+    assert out.verdict["reason"].startswith("Each re-run of this cell keeps about"), out.verdict["reason"]
+    # A first run over native_bytes is one run's growth, said so.
+    first = decide(report(run=1, heap=(heap, heap + big), rss=(rss, rss + big), unexplained=big, traced=5_000), [],
+                   DEFAULTS)
+    assert first.verdict["kind"] == "native" and first.verdict["per_run"] is False
+    assert "of RSS growth is not held by any Python object" in first.verdict["reason"]
+
+
 def test_a_steady_native_leak_is_the_allocators_figure_where_the_two_measures_agree():
     """A C library's 10 MB a run: glibc's in-use bytes grow by it exactly, while the RSS measure reads 9.3 MB, as
     malloc_trim also gave back free memory that was not the run's. The two agree: the allocators' figure is given.
