@@ -42,8 +42,18 @@ export function newObjects(report: IReport): number | null {
   return objects.new + values;
 }
 
+/**
+ * The kernel's RSS after the run, bytes: after memdiag's malloc_trim when it trimmed (the run's temporaries' free
+ * pages given back), where the next cell starts from; else as read right after the cell.
+ */
+export function rssAfter(report: IReport): number {
+  const trimmed = report.rss.after_trim;
+  return typeof trimmed === 'number' ? trimmed : report.rss.after;
+}
+
+/** RSS after the run less RSS before it, bytes: consecutive runs' add up to the kernel's growth. */
 export function rssDelta(report: IReport): number {
-  return report.rss.after - report.rss.before;
+  return rssAfter(report) - report.rss.before;
 }
 
 /** Whether the verdict says the cell leaks, as its kind or as one of its flags. */

@@ -21,6 +21,7 @@ import {
   uniqueKeys,
   VEGA_LITE_SCHEMA
 } from './chartbase';
+import { rssAfter, rssDelta } from './badge';
 import { formatBytes, formatCount, formatDelta } from './format';
 import {
   ILineIncrement,
@@ -97,7 +98,7 @@ export function timelineSpec(
   const segmentOf = (index: number): number =>
     restarts.filter(restart => restart <= index).length;
   const rows = executions.map((report, index) => {
-    const delta = report.rss.after - report.rss.before;
+    const delta = rssDelta(report);
     const kept = keptByRun(report);
     return {
       index,
@@ -105,12 +106,12 @@ export function timelineSpec(
       segment: segmentOf(index),
       cell: label(report),
       run: report.run,
-      rssAfter: report.rss.after,
+      rssAfter: rssAfter(report),
       peak: report.rss.peak,
       kept,
       delta,
       deltaText: formatDelta(delta),
-      rssText: formatBytes(report.rss.after),
+      rssText: formatBytes(rssAfter(report)),
       peakText: report.rss.peak === null ? '–' : formatBytes(report.rss.peak),
       keptText: kept === null ? '–' : formatBytes(kept),
       verdict: report.verdict.kind,

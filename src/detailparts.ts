@@ -5,7 +5,14 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { isLeak, keptPerRun, newObjects, outputCache } from './badge';
+import {
+  isLeak,
+  keptPerRun,
+  newObjects,
+  outputCache,
+  rssAfter,
+  rssDelta
+} from './badge';
 import { chainText } from './charts';
 import { clusterPill } from './clusterbadge';
 import { clusterBadgeFor } from './clusterview';
@@ -143,8 +150,8 @@ export function summarySection(
     node.appendChild(line);
   }
   const facts: Array<[string, string]> = [
-    [trans.__('Δ RSS'), formatDelta(report.rss.after - report.rss.before)],
-    [trans.__('RSS after'), formatBytes(report.rss.after)],
+    [trans.__('Δ RSS'), formatDelta(rssDelta(report))],
+    [trans.__('RSS after'), formatBytes(rssAfter(report))],
     [
       trans.__('Peak RSS'),
       report.rss.peak === null ? '–' : formatBytes(report.rss.peak)

@@ -80,7 +80,14 @@ export interface IReport {
 }
 export interface IRss {
   before: number;
+  /**
+   * RSS read right after the cell, before memdiag's own work
+   */
   after: number;
+  /**
+   * RSS read right after memdiag's malloc_trim, only when it trimmed (native.trimmed): where the next cell starts from, so the frontend's RSS after and Δ RSS are this one and the runs' Δ RSS add up to the kernel's growth. Absent in older reports.
+   */
+  after_trim?: number;
   peak: number | null;
   limit?: number | null;
 }
@@ -627,6 +634,7 @@ export const REPORT_SCHEMA: ISchema = {
       properties: {
         before: { type: 'integer', minimum: 0 },
         after: { type: 'integer', minimum: 0 },
+        after_trim: { type: 'integer', minimum: 0 },
         peak: { type: ['integer', 'null'], minimum: 0 },
         limit: { type: ['integer', 'null'], minimum: 0 }
       }

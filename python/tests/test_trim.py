@@ -75,3 +75,18 @@ def test_a_steady_native_leak_under_native_bytes_is_called_native(kernel, report
     assert all(6 * MB <= v["bytes"] <= 12 * MB for v in natives), natives
     assert last["verdict"]["per_run"] is True, last["verdict"]  # the badge says "native +7.94 MB/run"
     assert "consecutive re-runs" in last["verdict"]["reason"], last["verdict"]
+
+
+def test_the_runs_rss_deltas_add_up_to_the_kernel_s_growth(kernel, report_validator):
+    """A trimmed run's RSS after is read after the trim (rss.after_trim), where the next run starts from: the runs'
+    Δ RSS add up to what the kernel grew by. Read before the trim, the first run said +20 MB for the 2 MB it kept,
+    and the sum was twice the growth."""
+    reports = _runs(kernel, report_validator, HOLES, 4)
+    first = reports[0]["rss"]
+    assert first["after_trim"] <= first["after"] - 10 * MB, first  # the holes' pages given back
+    assert reports[0]["native"]["trimmed"] >= 10 * MB
+    settled = [r["rss"].get("after_trim", r["rss"]["after"]) for r in reports]
+    deltas = [after - r["rss"]["before"] for after, r in zip(settled, reports, strict=True)]
+    grown = settled[-1] - reports[0]["rss"]["before"]
+    # Between cells the kernel sends each report and records its history: a little RSS of its own.
+    assert abs(sum(deltas) - grown) <= 2 * MB, (deltas, grown)

@@ -3,6 +3,8 @@ import {
   cycleObjects,
   keptPerRun,
   outputCache,
+  rssAfter,
+  rssDelta,
   verdictBytes
 } from '../badge';
 import { makeReport } from './fixtures';
@@ -177,5 +179,28 @@ describe('badgeFor', () => {
   it('mentions probe errors in the tooltip', () => {
     const badge = badgeFor(makeReport({ errors: ['census: boom'] }));
     expect(badge.title).toContain('census: boom');
+  });
+});
+
+describe('rssAfter and rssDelta', () => {
+  it("start where the next run starts: after memdiag's malloc_trim when it trimmed", () => {
+    // A bootstrap cell: +40 MB read right after it, 36 MB of its temporaries' free pages given back by the trim.
+    const runs = [300, 304, 308].map(before =>
+      makeReport({
+        rss: {
+          before: before * 1e6,
+          after: (before + 40) * 1e6,
+          after_trim: (before + 4) * 1e6,
+          peak: null
+        }
+      })
+    );
+    expect(runs.map(rssDelta)).toEqual([4e6, 4e6, 4e6]);
+    const total = runs.map(rssDelta).reduce((a, b) => a + b, 0);
+    expect(total).toBe(rssAfter(runs[2]) - runs[0].rss.before);
+    // Untrimmed, and reports older than the field: as read right after the cell.
+    const plain = makeReport({ rss: { before: 1e6, after: 3e6, peak: null } });
+    expect(rssAfter(plain)).toBe(3e6);
+    expect(rssDelta(plain)).toBe(2e6);
   });
 });

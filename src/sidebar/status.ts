@@ -5,6 +5,7 @@
  */
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { rssAfter } from '../badge';
 import { IKernelConfig, KernelConfig } from '../comm';
 import { isTracePolicy, TRACE_POLICIES } from '../config';
 import { skippedLine } from '../detailparts';
@@ -188,13 +189,13 @@ export class StatusView extends MemoryView {
       summary.textContent = limit
         ? trans.__(
             'Kernel memory: %1 of %2',
-            formatBytes(last.rss.after),
+            formatBytes(rssAfter(last)),
             formatBytes(limit)
           )
-        : trans.__('Kernel memory: %1', formatBytes(last.rss.after));
+        : trans.__('Kernel memory: %1', formatBytes(rssAfter(last)));
       this.node.appendChild(summary);
       if (limit) {
-        const share = Math.min(1, last.rss.after / limit);
+        const share = Math.min(1, rssAfter(last) / limit);
         const meter = document.createElement('div');
         meter.className = 'memdiag-Status-meter';
         meter.setAttribute('role', 'meter');
@@ -204,7 +205,7 @@ export class StatusView extends MemoryView {
         );
         meter.setAttribute('aria-valuemin', '0');
         meter.setAttribute('aria-valuemax', String(limit));
-        meter.setAttribute('aria-valuenow', String(last.rss.after));
+        meter.setAttribute('aria-valuenow', String(rssAfter(last)));
         const fill = document.createElement('div');
         fill.className = 'memdiag-Status-meterFill';
         fill.style.width = `${(share * 100).toFixed(1)}%`;

@@ -72,7 +72,8 @@ def after(ctx):
     """After the cell, gc given back: report["native"] = {"unexplained": bytes of RSS growth that Python-level memory
     (verdict.python_gross plus IPython's history of this run) does not explain, less what malloc_trim gave back; None
     when it cannot be judged here, "explained": those Python-level bytes, "trimmed": bytes malloc_trim(0) gave back,
-    None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes)), "refaulted":
+    None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes); report["rss"]
+    then gets "after_trim", the RSS read right after it), "refaulted":
     bytes of the growth that were pages the previous cell's trim gave back, touched again (refaulted_bytes; only when
     this run did not trim, and not 0), "skipped": why, when it cannot be judged}. report["imports"] = {"count",
     "modules": the first 20 names, "packages": [{"name": a top-level package, "modules": how many of its modules}]
@@ -102,7 +103,8 @@ def after(ctx):
     # 1.7 ms of trim and its body the page faults of 15 MB.
     if growth - explained - refaulted >= min(cfg.leak_bytes_per_run, cfg.native_bytes) and malloc_trim():
         already = report["traced"].get("overhead") or 0  # tracemalloc's tables, trimmed and discounted already
-        given_back = max(rss["after"] - already - recorder.rss_reader.rss(), 0)
+        rss["after_trim"] = recorder.rss_reader.rss()  # where the next cell starts from: its Δ RSS adds up
+        given_back = max(rss["after"] - already - rss["after_trim"], 0)
         # The trim's own reading is the whole truth: the pages it gave back include any touched again.
         section["trimmed"] = given_back
         section["unexplained"] = max(growth - given_back - explained, 0)
