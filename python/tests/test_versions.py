@@ -51,7 +51,9 @@ def test_the_kernel_runs_this_interpreter(shared_kernel):
 
 
 # -- the last error --------------------------------------------------------------------------------------------------
-RAISE = "def f():\n    big = bytearray(30_000_000)\n    raise ValueError('x')\nf()"
+# f is passed a global (16 MB): its frame holds it too, but the global's name keeps it; the chain keeps `big`.
+RAISE = ("shared_arg = bytearray(16_000_000)\n"
+         "def f(shared):\n    big = bytearray(30_000_000)\n    raise ValueError('x')\nf(shared_arg)")
 DEEPEST = ("import sys\ndef deepest(tb):\n    while tb.tb_next is not None:\n        tb = tb.tb_next\n"
            "    return tb.tb_frame")
 
@@ -81,6 +83,7 @@ def test_last_error_is_a_named_root_and_its_frame_names_the_local(kernel):
     frame, last = chain["chain"][-2:]
     assert frame["edge"] == ".tb_frame" and frame["label"].startswith("frame f (big 30 MB"), chain
     assert last["edge"] == ".f_locals['big']" and chain["type"] == "bytearray", chain
+    assert 30_000_000 <= chain["size"] < 31_000_000, chain  # not the global it was passed (46 MB)
 
     # %memdiag why on the local itself: the path is a Python expression that reaches it.
     out = k.execute("%memdiag why deepest(sys.last_traceback).f_locals['big']")["stdout"]

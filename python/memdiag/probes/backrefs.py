@@ -164,7 +164,11 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
         for tid, hit in by_name.items():
             if not _path_to_root(_by_id(targets, tid), parent, resolved):
                 resolved[tid] = hit
-        return _chains(targets, parent, resolved, roots, payloads, sizes, our_refs([targets, frontier], sizes))
+        # What a user's name holds is kept by that name, not by the chain: a failed call's frame holding the global X
+        # it was passed keeps its own local, not X too.
+        named = frozenset(map(id, dict.values(user_ns)))
+        return _chains(targets, parent, resolved, roots, payloads, sizes, our_refs([targets, frontier], sizes),
+                       named)
     finally:
         roots.release()
         parent.clear()
@@ -203,7 +207,7 @@ def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
     return None
 
 
-def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None):
+def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None, named=frozenset()):
     chains, keys = [], set()
     for target in targets:
         found = _path_to_root(target, parent, resolved)
@@ -214,7 +218,7 @@ def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None):
         # A root resolved with links (Out[3] -> its items) starts at the root object, not at the one resolved.
         chain = [{"label": (roots.root_label(root) if links else None) or label(root_obj), "edge": ""}] + list(links)
         chain += [{"label": label(obj), "edge": protocol.short(_edge(holder, obj), 60)} for obj, holder in path]
-        size = kept_size(target, sizes, ours)
+        size = kept_size(target, sizes, ours, old=named)
         base = array_base(target)
         payload = _payload(target, size) if base is None and payloads else None
         if base is not None:  # getsizeof(view) leaves out the memory a numpy view keeps alive
@@ -239,16 +243,18 @@ def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None):
 
 def _rank(chains, ours=None):
     """Chains as a user reads them, from [(entry, the target's holder when it is a list, dict, set or deque)]: the ones
-    that differ only in their last step (a DataFrame's blocks `[0]`, `[1]`) merged into one with a `count` and their
-    bytes summed (or the holder's retained size, when larger: the targets were a sample of its items); the roots that
-    keep the most first; chains that keep next to nothing of what the others keep (a function object beside a 40 MB
-    frame) left out."""
+    that differ only in their last step, an item of one container (a DataFrame's blocks `[0]`, `[1]`), merged into
+    one with a `count` and their bytes summed (or the holder's retained size, when larger: the targets were a sample
+    of its items); the roots that keep the most first; chains that keep next to nothing of what the others keep (a
+    function object beside a 40 MB frame) left out."""
     merged, holders = {}, {}
     for entry, holder in chains:
         chain = entry["chain"]
         key = (entry["root"], entry["type"], tuple((link["label"], link["edge"]) for link in chain[:-1]),
                chain[-1]["label"] if chain else "")
-        if key in merged and len(chain) > 1:
+        # Only items of one container (a list's [0], a blocks tuple's [1]): two locals of a frame are two answers.
+        if key in merged and len(chain) > 1 and chain[-1]["edge"].startswith("[") \
+                and merged[key]["chain"][-1]["edge"].startswith("["):
             merged[key]["size"] += entry["size"]
             merged[key]["count"] = merged[key].get("count", 1) + 1
         else:

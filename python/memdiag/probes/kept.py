@@ -46,7 +46,7 @@ SELF_REFS = 2  # an object with up to this many references to itself is looked a
 _SELF_EXCESS = frozenset(range(1, SELF_REFS + 1))
 
 
-def kept_size(obj, memo=None, ours=None, met=None):
+def kept_size(obj, memo=None, ours=None, met=None, old=frozenset()):
     """Bytes `obj` keeps alive on its own (int): census.held_size (with the cell's `memo`, see there) plus the weighted
     bytes of the tracked objects below it that nothing else holds (below). A pandas object's is its shallow
     memory_usage. Estimated from samples: exact for a container of up to 2 * SAMPLE items whose items are alike.
@@ -54,13 +54,16 @@ def kept_size(obj, memo=None, ours=None, met=None):
     cell named (its sample, not read again: a dict of 1M entries takes 60 ms); (obj, held bytes, bytes below).
     `ours`: our_refs of what memdiag itself holds meanwhile (the memo's entries, backref targets). `met`, a set when
     given, gets the ids of the objects counted (those read, not those a sample stands for): what the names probe
-    looks for the values of earlier names in (`holder = [rows]; del rows` moved rows, it did not free it)."""
+    looks for the values of earlier names in (`holder = [rows]; del rows` moved rows, it did not free it). `old`: ids
+    of untracked objects not counted (what the user's names hold, for a chain's size)."""
     if not gc.is_tracked(obj) or _is_pandas(type(obj)):
         return held_size(obj, memo)
     hit = memo.get(id(obj)) if memo is not None else None
-    if hit is None or hit[0] is not obj:  # held_size's reading, keeping the sample it read
+    # held_size's reading, with its sample; read again with `old` where the memo has only held_size's (cheap: a
+    # failed call's frame, counting the global it was passed), not where a container's reading is whole.
+    if hit is None or hit[0] is not obj or (old and len(hit) == 2):
         read = []
-        ledger = _Ledger()
+        ledger = _Ledger(old)
         held = sizeof(obj) + int(ledger.payload(obj, 1, {}, read=read))
         sample = read.pop()
         if met is not None:
@@ -71,18 +74,18 @@ def kept_size(obj, memo=None, ours=None, met=None):
         held, sample = hit[1], hit[2]
     else:
         return hit[1] + hit[2]
-    extra = below(obj, *sample, ours=ours, met=met)
-    if memo is not None:
+    extra = below(obj, *sample, ours=ours, met=met, old=old)
+    if memo is not None and not old:  # the askers without `old` (the names) must not read a chain's figure
         memo[id(obj)] = (obj, held, extra)
     return held + extra
 
 
-def below(obj, refs, each, ours=None, met=None):
+def below(obj, refs, each, ours=None, met=None, old=frozenset()):
     """Bytes (int) of the tracked objects below `obj` that only their holder refers to, down to LEVELS, with what they
     hold, from `refs` (a list: obj's referents as census.referents read them, each standing for `each`), which
     held_size counted the untracked ones of. `refs` must be the only list holding them (their refcounts are read),
-    with what memdiag holds besides (`ours`, our_refs). `met`: as kept_size's."""
-    ledger = _Ledger()
+    with what memdiag holds besides (`ours`, our_refs). `met`, `old`: as kept_size's."""
+    ledger = _Ledger(old)
     ledger.seen.add(id(obj))
     ledger.seen.update(map(id, itertools.filterfalse(gc.is_tracked, refs)))
     size = int(_levels([(each, _sole(refs, ours))], ledger, ours=ours))
