@@ -205,3 +205,18 @@ def test_a_rebinding_rerun_holds_what_it_bound_whatever_its_type(kernel):
         reports = k.rerun(code, 3)
         assert [r["verdict"]["kind"] for r in reports] == ["retains"] * 3, _explain(reports)
         assert max(r["verdict"]["bytes"] for r in reports) < 1.1 * min(r["verdict"]["bytes"] for r in reports)
+
+
+def test_a_traced_run_retains_none_of_the_cyclic_garbage_it_made(kernel):
+    """memdiag collects the cell's cyclic garbage before tracemalloc's snapshot: traced, a cell that only makes cycles
+    retained 6.9 MB of them (its allocation sites listed as kept) while the run kept nothing."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("class Node:\n    def __init__(self):\n        self.peer = None\n        self.blob = bytearray(20_000)")
+    code = "for _ in range(500):\n    a, b = Node(), Node()\n    a.peer, b.peer = b, a\ndel a, b"
+    [report] = k.rerun("%%memdiag\n" + code, 1)
+    assert report["mode"] == "deep" and report["traced"]["enabled"], report["mode"]
+    assert "cycles" in _labels(report), _explain([report])
+    assert report["gc"]["collected"] >= 1000, report["gc"]
+    assert report["traced"]["retained"] < 1_000_000, report["traced"]
+    assert all(site["size"] < 1_000_000 for site in report["traced"]["top"]), report["traced"]["top"]
