@@ -66,13 +66,28 @@ def newest_items(value, grown):
     """The `grown` most recently added items of a container (dicts and lru caches keep insertion order)."""
     tp = type(value)
     if tp is _LRU:
-        caches = [r for r in gc.get_referents(value) if type(r) is dict]
-        return list(itertools.islice(reversed(caches[0].values()), grown)) if caches else []
+        return _newest_results(value, grown)
     if isinstance(value, dict):
         return list(itertools.islice(reversed(value.values()), grown))
     if isinstance(value, (list, collections.deque)):
         return list(itertools.islice(reversed(value), grown))
     return []
+
+
+def _newest_results(cache, grown):
+    """The `grown` newest results an lru_cache keeps. Its entries (functools._lru_list_elem) show the gc nothing; the
+    cache itself lists, oldest first, each entry's key, result and type after its own type (CPython 3.10-3.13): the
+    results read from there are what the entries keep (5 kB each of a cache of bytes, where an entry is 56 B). Its
+    entries in order when the layout is not that one."""
+    refs = gc.get_referents(cache)
+    caches = [r for r in refs if type(r) is dict]
+    if not caches:
+        return []
+    count = len(caches[-1]) if len(caches) == 1 else len(caches[0])
+    block = refs[1:1 + 3 * count]
+    if len(block) == 3 * count and all(isinstance(kind, type) for kind in block[2::3]):
+        return block[1::3][::-1][:grown]
+    return list(itertools.islice(reversed(caches[0].values()), grown))
 
 
 # IPython's names met so far (_i5, _5: one or two more per cell, never the user's): skipped by one set lookup, not
