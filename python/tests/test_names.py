@@ -216,3 +216,18 @@ def test_an_lru_cache_a_cell_filled_adds_its_results(k):
     assert report["verdict"]["kind"] == "retains", report["verdict"]
     assert "cannot look into" not in report["verdict"]["reason"], report["verdict"]["reason"]
     k.execute("del tile")
+
+
+def test_a_new_column_grows_its_frame(k):
+    """`df['revenue'] = ...` keeps a new column in the same frame: the name is grown by the column's bytes (it was not
+    listed at all: a frame's growth was its row count)."""
+    k.execute("import numpy as np, pandas as pd\n"
+              "sales = pd.DataFrame({'units': np.arange(1_000_000), 'price': np.ones(1_000_000)})")
+    report = _report(k, "sales['revenue'] = sales.units * sales.price")
+    named = _named(report, "sales")
+    assert named["status"] == "grown", named
+    assert 7_900_000 <= named["delta"] <= 8_100_000, named
+    text = _report(k, "sales['label'] = sales.units.astype(str)")
+    truth = k.value("int(sales['label'].memory_usage(deep=True, index=False))")
+    assert 0.9 * truth <= _named(text, "sales")["delta"] <= 1.1 * truth, (_named(text, "sales"), truth)
+    k.execute("del sales")

@@ -12,7 +12,7 @@ import operator
 import types
 
 from .. import protocol
-from .census import _refcounts, limit_rows, pandas_size
+from .census import _is_a, _pandas_types, _refcounts, limit_rows, pandas_size
 from .kept import items_size, kept_size, our_refs
 
 TOP_N = 20
@@ -38,8 +38,8 @@ def is_ipython_name(name):
 
 
 def length(value):
-    """A cheap growth measure for known container types, by exact type (len(), an lru_cache's currsize), None for
-    anything else."""
+    """A cheap growth measure for known container types, by exact type (len(), an lru_cache's currsize, a DataFrame's
+    cells), None for anything else."""
     tp = type(value)
     if id(tp) in _SIZED_IDS:
         return len(value)
@@ -48,10 +48,19 @@ def length(value):
             return value.cache_info().currsize
         except Exception:  # noqa: BLE001
             return None
-    module = protocol.type_attr(tp, "__module__") or ""
-    if module.startswith("pandas.") and tp.__name__ in ("DataFrame", "Series"):
-        return len(value)
+    kinds = _pandas_types()
+    if kinds is not None:
+        if _is_a(tp, kinds[0]):
+            rows, columns = value.shape
+            return rows * columns  # its cells: a new column grows it as new rows do
+        if _is_a(tp, kinds[1]):
+            return len(value)
     return None
+
+
+def _is_frame(value):
+    kinds = _pandas_types()
+    return kinds is not None and _is_a(type(value), kinds[0])
 
 
 def cheap_size(value, memo=None, ours=None, met=None):
@@ -198,9 +207,13 @@ def after(ctx):
             # Sized before its newest items are listed: the list would hold them too, and they would not look the
             # container's own (its size lagged one run behind).
             size = cheap_size(value, ctx.sizes, ours)
-            items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
-            delta = items_size(items, ours) * (now - old[1]) // max(len(items), 1)
-            items.clear()
+            known = _SIZED_BEFORE.get(name)
+            if _is_frame(value):  # a new column (`df['x'] = ...`) or rows: what the frame's size grew by
+                delta = max(size - known[2], 0) if known is not None and known[0] == id(value) else 0
+            else:
+                items = newest_items(value, min(now - old[1], NEW_ITEMS_SIZED))
+                delta = items_size(items, ours) * (now - old[1]) // max(len(items), 1)
+                items.clear()
             rows.append({"name": name, "status": "grown", "type": protocol.type_name(value), "size": size,
                          "delta": delta, "added": now - old[1]})
             _SIZED_BEFORE[name] = (id(value), now, size, rows[-1]["type"])
