@@ -45,16 +45,26 @@ class _Watcher:
         self._wakes_at = None
         self._last_arm = 0.0
 
+    def start(self):
+        """Start the thread now if it is not running (it sleeps until armed): started by a cell's first arm, its
+        objects (the thread, its lock's deque, its excepthook closure) were that cell's survivors to the census."""
+        with self._cond:
+            self._start()
+
+    def _start(self):
+        if self._thread is None or not self._thread.is_alive():
+            self._wakes_at = None
+            self._thread = threading.Thread(target=self._run, name="memdiag-progress", daemon=True)
+            self._thread.start()
+            return True
+        return False
+
     def arm(self, progress, deadline):
         """Call progress._fire() at `deadline` (perf_counter seconds) unless disarmed before."""
         with self._cond:
             self._armed = (progress, deadline)
             self._last_arm = time.perf_counter()
-            if self._thread is None or not self._thread.is_alive():
-                self._wakes_at = None
-                self._thread = threading.Thread(target=self._run, name="memdiag-progress", daemon=True)
-                self._thread.start()
-            elif self._wakes_at is None or self._wakes_at > deadline:
+            if not self._start() and (self._wakes_at is None or self._wakes_at > deadline):
                 self._cond.notify()
 
     def disarm(self, progress):
@@ -89,6 +99,11 @@ class _Watcher:
 
 
 _WATCHER = _Watcher()
+
+
+def start():
+    """Start the timers' thread ahead of the first cell (session.load)."""
+    _WATCHER.start()
 
 
 class Progress:

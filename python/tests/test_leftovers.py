@@ -63,3 +63,16 @@ def test_what_runs_the_machinery_is_the_kernels():
         assert leftovers.runs_machinery(coroutine)
     finally:
         coroutine.close()
+
+
+def test_the_first_cell_after_loading_counts_nothing_memdiag_made(kernel):
+    """What memdiag made lazily on its first cell (ctypes classes for mallinfo2 and malloc_trim, its timers' thread)
+    and IPython's logger module, imported by a shell's first cell, are made at load: the first `cache = []` showed 50
+    objects of code, functions, classes and deques beside the user's list."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("cache = []", cell_id="first-after-load")
+    report = next(r for r in k.reports() if r["cell_id"] == "first-after-load")
+    types = {row["type"] for row in report["objects"]["growth"]}
+    assert not types & {"code", "function", "type", "cell", "_ctypes.PyCFuncPtrType", "StgDict", "_ctypes.StgDict",
+                        "collections.deque", "IPython.core.logger.Logger"}, report["objects"]["growth"]
