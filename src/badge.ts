@@ -72,6 +72,25 @@ export function keptPerRun(report: IReport): number | null {
   return typeof bytes === 'number' ? Math.max(0, bytes) : null;
 }
 
+/**
+ * Bytes one execution kept, from its start to its end: the kernel's `verdict.kept` (what Python accounts
+ * for, as far as the allocators kept it too: a rebinding re-run keeps about nothing, a leaking one what it
+ * leaks, as the verdict counts them). Older reports without it give what Python retained (`native.explained`,
+ * else traced.retained). Per run, so plotted per run and never summed into a level; null when not measured.
+ */
+export function keptByRun(report: IReport): number | null {
+  const kept = report.verdict.kept;
+  if (typeof kept === 'number' && Number.isFinite(kept)) {
+    return kept;
+  }
+  const explained = report.native?.explained;
+  if (typeof explained === 'number' && Number.isFinite(explained)) {
+    return explained;
+  }
+  const retained = report.traced?.enabled ? report.traced.retained : null;
+  return typeof retained === 'number' ? retained : null;
+}
+
 /** Bytes IPython's output cache (Out[n]) and history took for this run. */
 export function outputCache(report: IReport): number {
   return (report.ipython?.out ?? 0) + (report.ipython?.history ?? 0);

@@ -21,7 +21,9 @@ import {
   uniqueKeys,
   VEGA_LITE_SCHEMA
 } from './chartbase';
-import { rssAfter, rssDelta } from './badge';
+import { keptByRun, rssAfter, rssDelta } from './badge';
+
+export { keptByRun };
 import { formatBytes, formatCount, formatDelta } from './format';
 import {
   ILineIncrement,
@@ -34,25 +36,6 @@ import {
 
 export * from './chartbase';
 export * from './backreftree';
-
-/**
- * Bytes one execution kept, from its start to its end: the kernel's `verdict.kept` (what Python accounts
- * for, as far as the allocators kept it too: a rebinding re-run keeps about nothing, a leaking one what it
- * leaks, as the verdict counts them). Older reports without it give what Python retained (`native.explained`,
- * else traced.retained). Per run, so plotted per run and never summed into a level; null when not measured.
- */
-export function keptByRun(report: IReport): number | null {
-  const kept = report.verdict.kept;
-  if (typeof kept === 'number' && Number.isFinite(kept)) {
-    return kept;
-  }
-  const explained = report.native?.explained;
-  if (typeof explained === 'number' && Number.isFinite(explained)) {
-    return explained;
-  }
-  const retained = report.traced?.enabled ? report.traced.retained : null;
-  return typeof retained === 'number' ? retained : null;
-}
 
 /** What the timeline draws besides the executions. */
 export interface ITimelineOptions {

@@ -2,7 +2,7 @@
  * The one line "Check This Cell for Leaks" ends with: what each re-run kept and the verdict over the
  * runs. Pure module.
  */
-import { isLeak, keptPerRun } from './badge';
+import { isLeak, keptByRun, keptPerRun } from './badge';
 import { formatDelta } from './format';
 import { IReport } from './protocol';
 
@@ -26,10 +26,11 @@ export function leakSummary(
   if (!last) {
     return null;
   }
-  // The first run's figure is the cell's own first effect; what re-runs keep is what tells a leak.
+  // A cell's first run is its own first effect; what re-runs keep is what tells a leak. The check's first run is a
+  // re-run too when the cell ran before it. Each run's own figure (verdict.kept), not the verdict's average.
   const kept = reports
-    .slice(1)
-    .map(report => formatDelta(keptPerRun(report) ?? 0));
+    .filter(report => report.run >= 2)
+    .map(report => formatDelta(keptByRun(report) ?? keptPerRun(report) ?? 0));
   const leak = isLeak(last);
   const slope = keptPerRun(last);
   const verdict = leak

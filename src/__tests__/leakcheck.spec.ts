@@ -38,4 +38,20 @@ describe('leakSummary', () => {
     );
     expect(leakSummary('cell 1', 4, [])).toBeNull();
   });
+
+  it('counts every run of the check that was a re-run, each with its own figure', () => {
+    // The cell ran before the check: all four of the check's runs are re-runs. Each says what it kept itself
+    // (verdict.kept), not the verdict's average over the window.
+    const reports = [2_590_000, 2_600_000, 2_480_000, 2_500_000].map(
+      (kept, i) =>
+        makeReport({
+          run: 5 + i,
+          verdict: { ...leakVerdict(2_540_000), kept }
+        })
+    );
+    const summary = leakSummary('cell 10', 4, reports)!;
+    expect(summary.text).toBe(
+      'Leak check of cell 10, 4 runs: each re-run kept +2.59 MB, +2.6 MB, +2.48 MB, +2.5 MB: a leak of +2.54 MB/run.'
+    );
+  });
 });
