@@ -155,7 +155,10 @@ export function chartConfig(palette: IChartPalette): ChartSpec {
 export function bytesAxis(values: Iterable<number>): ChartSpec {
   const { unit, bytes } = byteUnit(values);
   return {
-    labelExpr: `format(datum.value / ${bytes}, '~r') + ' ${unit}'`
+    labelExpr: `format(datum.value / ${bytes}, '~r') + ' ${unit}'`,
+    // A narrow plot drops every other label rather than print "0 MB10 MB".
+    labelOverlap: true,
+    labelFlush: true
   };
 }
 

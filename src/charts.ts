@@ -523,7 +523,9 @@ function horizontalBars(
         type: 'nominal',
         title: yTitle,
         sort: { field: 'size', order: 'descending' },
-        axis: { labelLimit: 160 }
+        // At most about half the default sidebar's chart: the bars keep room for their axis (the tooltip has the
+        // whole name of a long pandas type).
+        axis: { labelLimit: 110 }
       },
       x: {
         field: 'size',

@@ -45,6 +45,23 @@ export function section(name: string, title: string): HTMLElement {
 }
 
 /** A table whose cells are text, or nodes built by the caller. */
+/**
+ * `text` with a line-break opportunity after each dot: a dotted type name wraps at its dots ("numpy.random." /
+ * "_generator.Generator") in a narrow sidebar, not inside a word ("numpy.rand" / "om._generat").
+ */
+export function dotted(text: string): HTMLSpanElement {
+  const span = document.createElement('span');
+  const parts = text.split('.');
+  parts.forEach((part, i) => {
+    if (i < parts.length - 1) {
+      span.append(`${part}.`, document.createElement('wbr'));
+    } else {
+      span.append(part);
+    }
+  });
+  return span;
+}
+
 export function table(
   caption: string,
   headers: string[],
@@ -334,7 +351,7 @@ export function variablesSection(
       [trans.__('Name'), trans.__('Type'), trans.__('Size'), trans.__('Δ')],
       variables.map(v => [
         nameCell(v, trans),
-        v.type,
+        dotted(v.type),
         formatBytes(v.size),
         typeof v.delta === 'number' ? formatDelta(v.delta) : '–'
       ])
@@ -485,7 +502,8 @@ export function chainList(
       typeof backref.count === 'number' && backref.count > 1
         ? ` ×${backref.count}`
         : '';
-    const item = el('li', undefined, chainText(backref) + count + size);
+    const item = el('li');
+    item.appendChild(dotted(chainText(backref) + count + size));
     if (backref.advice && !advised.has(backref.advice)) {
       advised.add(backref.advice);
       item.appendChild(el('div', 'memdiag-Detail-advice', backref.advice));
