@@ -103,3 +103,20 @@ def test_a_result_displayed_twice_names_both_outputs(kernel):
     roots = {c["root"]: c["size"] for c in second["backrefs"]}
     for report in (first, second):
         assert roots.get(f"Out[{report['execution_count']}]", 0) >= 24_000_000, second["backrefs"]
+
+
+def test_a_leak_through_a_rebound_name_is_charged_to_its_other_holder(kernel):
+    """Re-running `fig, ax = plt.subplots()` rebinds fig: the figures that pile up are pyplot's (Gcf), and the chain
+    starts there, with its fix; it started at `fig`, the newest figure, which the next run lets go of."""
+    pytest.importorskip("matplotlib")
+    k = kernel
+    k.execute("%load_ext memdiag\nimport matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+              "import numpy as np")
+    reports = k.rerun("fig, ax = plt.subplots()\nax.scatter(np.arange(400_000), np.arange(400_000));", 4)
+    last = reports[-1]
+    assert "leak" in last["verdict"]["flags"], [(r["verdict"]["kind"], r["verdict"]["reason"]) for r in reports]
+    roots = [chain["root"] for chain in last["backrefs"]]
+    assert roots and roots[0].startswith("matplotlib._pylab_helpers"), last["backrefs"]
+    assert "fig" not in roots, roots
+    assert "plt.close" in last["backrefs"][0]["advice"], last["backrefs"][0]
+    k.execute("plt.close('all')")

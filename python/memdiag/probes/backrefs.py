@@ -70,7 +70,7 @@ def _ours(ref):
     return type(ref) is types.FrameType and machinery.file_kind(ref.f_code.co_filename) == machinery.KIND_OWN
 
 
-def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True, sizes=None):
+def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True, sizes=None, rebound=frozenset()):
     """One chain per target, from a named root down to it: a list of {"type", "root", "chain": [{"label", "edge"}]}
     (targets with no chain found are left out). `budget_s`: seconds the heap walk may take.
 
@@ -79,12 +79,14 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
     With walk=False only identity roots are tried (no heap pass). `info` (a dict), when given, gets
     "truncated": True when the time budget ran out before every target had its chain. `payloads`: a chain goes on to
     the one untracked object that is most of its target's bytes (a frame's local); off for `why`, whose chains end at
-    the object asked about. `sizes`: the cell's memo of held sizes (census.held_size).
+    the object asked about. `sizes`: the cell's memo of held sizes (census.held_size). `rebound`: names the cell
+    rebinds; an object on the way that is one's value is searched further too, at any depth: the next run rebinds
+    the name, so what keeps a leaking re-run's objects is their other holder (pyplot's figures, not `fig`).
     """
     roots = Roots(shell)
     parent = {}  # id(child) -> [(referrer, edge), ...]: a few, since the first referrer found may lead nowhere
     resolved = {}  # id(obj) -> (root name, links under the root)
-    by_name = {}  # id(target) -> its user-name root, the fallback answer
+    by_name = {}  # id(obj) -> (its user-name root, obj): a target's, or a rebound name's value's; the fallback answer
     mine = {id(parent), id(resolved), id(targets), id(by_name)}
     deadline = time.perf_counter() + budget_s
     frontier = list(targets)
@@ -96,8 +98,10 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
             pending = []
             for obj in frontier:
                 hit = roots.resolve(obj)
-                if hit is not None and depth == 0 and not hit[1] and roots.is_user_name(hit[0]):
-                    by_name[id(obj)] = hit
+                if hit is not None and not hit[1] and roots.is_user_name(hit[0]) and (
+                        depth == 0 or hit[0] in rebound):
+                    entry = by_name[id(obj)] = (hit, obj)
+                    mine.add(id(entry))  # our tuple holds it: never a holder at the next level
                     pending.append(obj)
                 elif hit is not None:
                     resolved[id(obj)] = hit
@@ -161,9 +165,10 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
             del referrers, pending, wanted
         if info is not None and time.perf_counter() > deadline:
             info["truncated"] = any(_path_to_root(t, parent, resolved) is None for t in targets)
-        for tid, hit in by_name.items():
-            if not _path_to_root(_by_id(targets, tid), parent, resolved):
+        for tid, (hit, obj) in by_name.items():
+            if not _path_to_root(obj, parent, resolved):
                 resolved[tid] = hit
+        by_name.clear()
         # What a user's name holds is kept by that name, not by the chain: a failed call's frame holding the global X
         # it was passed keeps its own local, not X too.
         named = frozenset(map(id, dict.values(user_ns)))
@@ -184,10 +189,6 @@ def _referrers(pending, wanted):
         return [ref for ref in RAW.get_referrers(*args) if ref is not args]
     get_referents = gc.get_referents
     return [o for o in RAW.get_objects() if any(id(r) in wanted for r in get_referents(o))]
-
-
-def _by_id(objs, wanted):
-    return next(o for o in objs if id(o) == wanted)
 
 
 def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
@@ -329,7 +330,9 @@ def after(ctx):
         # holding a lot on every re-run gets its cheap, identity-only answer.
         walk = ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
         info = {}
-        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info, sizes=ctx.sizes)
+        rebound = frozenset(name for name, status, _ in ctx.names_changed if status == "rebound")
+        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info, sizes=ctx.sizes,
+                                        rebound=rebound if flags & {"leak", "native"} else frozenset())
         if info.get("truncated"):
             ctx.report["backrefs_truncated"] = True
     targets.clear()
