@@ -26,7 +26,8 @@ def for_root(root, chain=()):
         name = next((link["label"].split(" ", 1)[1] for link in chain
                      if isinstance(link, dict) and link.get("label", "").startswith("lru_cache ")), "the function")
         return f"The cache keeps every result: `{name}.cache_clear()` empties it; a `maxsize` bounds it."
-    if "matplotlib.figure.Figure" in labels or (root or "").startswith(("matplotlib.pyplot", "matplotlib._pylab")):
+    if ("matplotlib.figure.Figure" in labels or "matplotlib.axes." in labels
+            or (root or "").startswith(("matplotlib.pyplot", "matplotlib._pylab"))):
         return "pyplot keeps every figure it made: `plt.close(fig)` (or `plt.close('all')`) frees them."
     if (root or "").startswith("logging."):
         return ("The logging module keeps every logger ever named: reuse a few names (a per-job logger is a "

@@ -166,6 +166,12 @@ def not_frozen_reason(state):
     return "the gc was not frozen for this cell"
 
 
+def may_collect(state):
+    """True when memdiag may collect the young objects of a cell (a GcState): the gc is frozen for the cell (a
+    collection sees only what is younger), enabled by the user and not in the user's debug mode."""
+    return state.frozen and (state.enabled or state.held_off) and not state.debug and not gc.get_debug()
+
+
 def restore(ctx):
     """Give the gc back as the user left it. Idempotent; runs in a finally."""
     state = ctx.gc

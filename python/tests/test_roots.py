@@ -120,3 +120,13 @@ def test_a_leak_through_a_rebound_name_is_charged_to_its_other_holder(kernel):
     assert "fig" not in roots, roots
     assert "plt.close" in last["backrefs"][0]["advice"], last["backrefs"][0]
     k.execute("plt.close('all')")
+
+
+def test_pyplot_advice_for_a_chain_through_figures_or_axes():
+    """The fix for pyplot's open figures is said whether the chain starts at its figure registry, a figure or axes."""
+    from memdiag import advice
+
+    for root, label in (("matplotlib._pylab_helpers.Gcf.figs", "dict"), ("fig", "fig matplotlib.figure.Figure"),
+                        ("ax", "ax matplotlib.axes._axes.Axes")):
+        assert "plt.close" in advice.for_root(root, [{"label": label, "edge": ""}]), root
+    assert advice.for_root("rows", [{"label": "rows list", "edge": ""}]) is None

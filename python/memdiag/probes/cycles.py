@@ -40,7 +40,7 @@ def after(ctx):
         # without our freeze a collection would walk the user's whole heap
         section["skipped"] = gcguard.not_frozen_reason(state)
         return
-    if not state.enabled and not state.held_off or state.debug or gc.get_debug():
+    if not gcguard.may_collect(state):
         # the user turned the gc off or is debugging it: leave their garbage alone
         section["skipped"] = "the gc is disabled or in debug mode (the user's gc.disable() or gc.set_debug())"
         return
