@@ -85,7 +85,7 @@ export interface IRss {
    */
   after: number;
   /**
-   * RSS read right after memdiag's malloc_trim, only when it trimmed (native.trimmed): where the next cell starts from, so the frontend's RSS after and Δ RSS are this one and the runs' Δ RSS add up to the kernel's growth. Absent in older reports.
+   * RSS read right after memdiag's malloc_trim, only when it trimmed (native.trimmed, or a traced run, whose tracemalloc tables are given back): where the next cell starts from, so the frontend's RSS after and Δ RSS are this one and the runs' Δ RSS add up to the kernel's growth. Absent in older reports.
    */
   after_trim?: number;
   peak: number | null;

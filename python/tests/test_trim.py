@@ -102,3 +102,15 @@ def test_a_steady_native_leak_is_called_on_its_first_traced_rerun(kernel, report
     first_traced = next(r for r in reports if r["mode"] == "traced")
     assert first_traced["run"] == 3, [(r["run"], r["mode"]) for r in reports]
     assert first_traced["verdict"]["kind"] == "native", first_traced["verdict"]
+
+
+def test_a_traced_run_s_rss_after_is_read_after_its_trim(kernel, report_validator):
+    """A traced run gives tracemalloc's tables (and the run's free pages) back with its own malloc_trim: its RSS after
+    is read after that (rss.after_trim), so the next run does not start tens of MB lower than this one ended."""
+    reports = _runs(kernel, report_validator, "%%memdiag\n" + HOLES, 2)
+    for report in reports:
+        rss = report["rss"]
+        assert report["traced"]["enabled"] and "after_trim" in rss, rss
+        assert rss["after_trim"] < rss["after"], rss
+    gap = reports[1]["rss"]["before"] - reports[0]["rss"]["after_trim"]
+    assert abs(gap) <= 3 * MB, (gap, reports[0]["rss"], reports[1]["rss"])

@@ -73,7 +73,7 @@ def after(ctx):
     (verdict.python_gross plus IPython's history of this run) does not explain, less what malloc_trim gave back; None
     when it cannot be judged here, "explained": those Python-level bytes, "trimmed": bytes malloc_trim(0) gave back,
     None when it did not run (only for RSS growth of at least min(leak_bytes_per_run, native_bytes); report["rss"]
-    then gets "after_trim", the RSS read right after it), "refaulted":
+    then gets "after_trim", the RSS read right after it, as a traced run does after traced.after's trim), "refaulted":
     bytes of the growth that were pages the previous cell's trim gave back, touched again (refaulted_bytes; only when
     this run did not trim, and not 0), "skipped": why, when it cannot be judged}. report["imports"] = {"count",
     "modules": the first 20 names, "packages": [{"name": a top-level package, "modules": how many of its modules}]
@@ -110,8 +110,15 @@ def after(ctx):
         section["unexplained"] = max(growth - given_back - explained, 0)
         if given_back:
             recorder.last_trim = {"pid": os.getpid(), "bytes": given_back}
-    elif refaulted:
-        section["refaulted"] = refaulted
+    else:
+        if refaulted:
+            section["refaulted"] = refaulted
+        if report["traced"].get("enabled"):
+            # traced.after trimmed already (tracemalloc's tables, and the run's free pages with them): the next cell
+            # starts from there too.
+            settled = recorder.rss_reader.rss()
+            if settled < rss["after"]:
+                rss["after_trim"] = settled
     why = cannot_judge()
     if why:
         # Without a working malloc_trim, memory the allocator keeps looks exactly like a native leak: say so, and
