@@ -422,3 +422,22 @@ def test_sizing_a_frame_builds_nothing_on_it(k):
         assert abs(report["verdict"]["kept"]) < MB and "gave back" not in report["verdict"]["reason"], report["verdict"]
         assert report["verdict"]["kind"] == "retains", report["verdict"]
     k.execute("del ranged")
+
+
+@pytest.mark.parametrize("code", [
+    "pd.Series([{'k': i, 'v': [i] * 5} for i in range(100_000)])",
+    "np.array([(i, i * 2) for i in range(200_000)] + [None], dtype=object)",
+])
+def test_a_column_of_containers_is_sized_alike_by_the_name_and_the_census(k, code):
+    """A Series of dicts was 1.6 MB in its name's row (its pointers) beside 61.6 MB counted by the census; an object
+    array of tuples 29 MB as a name and 12.8 MB in the census's bound values. Both read the items one level down."""
+    pytest.importorskip("pandas")
+    k.execute("import pandas as pd")
+    name = f"column_{new_id()[:8]}"
+    report = _report(k, f"{name} = {code}")
+    [named] = [v for v in report["variables"] if v["name"] == name]
+    census = report["objects"]["size"] + report["objects"].get("bound", {}).get("size", 0)
+    assert census > 10 * MB, report["objects"]
+    assert 0.9 * census <= named["size"] <= 1.1 * census, (named, report["objects"])
+    assert 0.9 * census <= report["verdict"]["bytes"] <= 1.1 * census, report["verdict"]
+    k.execute(f"del {name}")

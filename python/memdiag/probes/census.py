@@ -220,11 +220,12 @@ def _pandas_bytes(obj):
 
 
 def _object_bytes(array):
-    """Bytes of the Python objects (strings, mostly) that a pandas column's values hold: an ndarray of dtype object,
-    or the one inside a python-backed string or object extension array (`_ndarray`), estimated from a sample of its
-    items (object_items), an item the sample meets several times counted once (a column of four region names is four
-    strings, not 300,000). 0 for numbers, dates, categoricals (their categories are in the shallow figure) and Arrow
-    strings (in nbytes already). What pandas' deep=True adds, without reading every row."""
+    """Bytes of the Python objects (strings, mostly; dicts and what they hold one level down) that a pandas column's
+    values hold: an ndarray of dtype object, or the one inside a python-backed string or object extension array
+    (`_ndarray`), estimated from a sample of its items (object_items), an item the sample meets several times
+    counted once (a column of four region names is four strings, not 300,000). 0 for numbers, dates, categoricals
+    (their categories are in the shallow figure) and Arrow strings (in nbytes already). What pandas' deep=True adds,
+    without reading every row."""
     ndarray = _ndarray_type()
     if array is None or ndarray is None:
         return 0
@@ -236,8 +237,9 @@ def _object_bytes(array):
     if sample is None:
         return 0
     items, each = sample
-    return int(_Ledger().add_many(list(itertools.filterfalse(gc.is_tracked, items)), each, {}, depth=0,
-                                  big_alone=False))
+    # Every item, tracked or not (a column of dicts is its dicts, as pandas counts them), and what a dict or tuple
+    # among them holds one level down.
+    return int(_Ledger().add_many(items, each, {}, depth=1, big_alone=False))
 
 
 def pandas_size(obj):
@@ -479,8 +481,10 @@ class _Ledger:
             items = object_items(obj)
             if items is not None:  # an array of Python objects: its strings, sampled (tracked items are survivors)
                 values, each = items
+                # Read as a list's items are: a tuple among them one level down (an array of 200k tuples of numbers
+                # read 12.8 MB here and 29.3 MB as the name's size).
                 total += self.add_many(list(itertools.filterfalse(gc.is_tracked, values)), weight * each, into,
-                                       depth - 1, big_alone=False)
+                                       depth, big_alone=False)
         return total
 
     def add_many(self, objs, weight, into, depth=1, big_alone=True):
