@@ -130,3 +130,16 @@ def test_pyplot_advice_for_a_chain_through_figures_or_axes():
                         ("ax", "ax matplotlib.axes._axes.Axes")):
         assert "plt.close" in advice.for_root(root, [{"label": label, "edge": ""}]), root
     assert advice.for_root("rows", [{"label": "rows list", "edge": ""}]) is None
+
+
+def test_a_value_a_name_and_out_both_hold_is_answered_by_both(kernel):
+    """A cell ending in the frame it bound: Out[n] and the name both keep it. The chains named Out[n] alone, whose
+    fix (`;`, `%reset -f out`) frees nothing while the name holds it."""
+    pytest.importorskip("pandas")
+    k = kernel
+    k.execute("%load_ext memdiag\nimport numpy as np, pandas as pd")
+    cell = new_id()
+    k.execute("shown = pd.DataFrame({'x': np.ones(3_000_000)})\nshown", cell_id=cell)
+    report = next(r for r in k.reports() if r["cell_id"] == cell)
+    roots = [chain["root"] for chain in report["backrefs"]]
+    assert "shown" in roots and any(root.startswith("Out[") for root in roots), report["backrefs"]

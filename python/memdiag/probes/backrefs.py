@@ -165,15 +165,21 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
             del referrers, pending, wanted
         if info is not None and time.perf_counter() > deadline:
             info["truncated"] = any(_path_to_root(t, parent, resolved) is None for t in targets)
+        # A target a user's name holds and something else too (a cell ending in the frame it bound: Out[n]) is
+        # answered by both: `%reset -f out` alone would free nothing.
+        also = {}
+        target_ids = set(map(id, targets))
         for tid, (hit, obj) in by_name.items():
             if not _path_to_root(obj, parent, resolved):
                 resolved[tid] = hit
+            elif tid in target_ids:
+                also[tid] = hit[0]
         by_name.clear()
         # What a user's name holds is kept by that name, not by the chain: a failed call's frame holding the global X
         # it was passed keeps its own local, not X too.
         named = frozenset(map(id, dict.values(user_ns)))
         return _chains(targets, parent, resolved, roots, payloads, sizes, our_refs([targets, frontier], sizes),
-                       named)
+                       named, also)
     finally:
         roots.release()
         parent.clear()
@@ -208,9 +214,14 @@ def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
     return None
 
 
-def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None, named=frozenset()):
+def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None, named=frozenset(), also=None):
     chains, keys = [], set()
     for target in targets:
+        name = (also or {}).get(id(target))
+        if name is not None:  # its own name, beside the other holder found below
+            entry = {"type": protocol.type_name(target), "root": protocol.short(name, 80),
+                     "chain": [{"label": label(target), "edge": ""}], "size": kept_size(target, sizes, ours)}
+            chains.append((entry, None))
         found = _path_to_root(target, parent, resolved)
         if found is None:
             continue
