@@ -100,9 +100,13 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
                 hit = roots.resolve(obj)
                 if hit is not None and not hit[1] and roots.is_user_name(hit[0]) and (
                         depth == 0 or hit[0] in rebound):
+                    other = roots.other(obj)
                     entry = by_name[id(obj)] = (hit, obj)
                     mine.add(id(entry))  # our tuple holds it: never a holder at the next level
-                    pending.append(obj)
+                    if other is not None:  # another root holds it by identity (pyplot's figures): no search
+                        resolved[id(obj)] = other
+                    else:
+                        pending.append(obj)
                 elif hit is not None:
                     resolved[id(obj)] = hit
                 else:

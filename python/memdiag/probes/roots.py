@@ -141,6 +141,7 @@ class Roots:
 
     def __init__(self, shell):
         self.named = {}  # id(obj) -> (root name, [links below the root object])
+        self.others = {}  # id(obj) -> (root name, links): a second root of an object a user's name holds (other())
         _, machinery = _module_namespaces()
         # id(dict) -> (dict, prefix, sep): namespaces that are roots themselves (container_root); modules' globals and
         # their classes' namespaces, then the user's namespace and Out, whose names are their own roots.
@@ -168,6 +169,7 @@ class Roots:
                 self._descend(value, name)
         self._last_error()
         self._history(getattr(shell, "history_manager", None))
+        self._pyplot_figures()
 
     def _last_error(self):
         """The last error and what its traceback keeps alive: the exception, each traceback, frame and local.
@@ -240,6 +242,35 @@ class Roots:
             self.named[id(obj)] = (name, [])
             self._keep.append(obj)
 
+    def _pyplot_figures(self):
+        """The figures pyplot keeps open (matplotlib._pylab_helpers.Gcf.figs: figure number -> manager -> canvas ->
+        figure), by identity, as another root of a figure a user's name holds too (other()): re-running
+        `fig, ax = plt.subplots()` piles figures up there, which a heap search reached through ten levels or not at
+        all. Only when pyplot was imported; its managers' plain attributes are read."""
+        helpers = sys.modules.get("matplotlib._pylab_helpers")
+        figs = getattr(getattr(helpers, "Gcf", None), "figs", None)
+        if not isinstance(figs, dict):
+            return
+        root = "matplotlib._pylab_helpers.Gcf.figs"
+        self._root_objs.setdefault(root, figs)
+        for number, manager in list(figs.items())[:DESCEND_ITEMS]:
+            canvas = getattr(manager, "canvas", None)
+            figure = getattr(canvas, "figure", None)
+            if figure is None:
+                continue
+            links = [{"label": label(manager), "edge": f"[{protocol.key_repr(number)}]"},
+                     {"label": label(canvas), "edge": ".canvas"}, {"label": label(figure), "edge": ".figure"}]
+            if id(figure) in self.named:
+                self.others[id(figure)] = (root, links)
+            else:
+                self.named[id(figure)] = (root, links)
+            self._keep.append(figure)
+
+    def other(self, obj):
+        """(root name, links) of another root that holds obj beside the user's name it resolves to (pyplot's figure
+        registry for a figure bound to `fig`), or None."""
+        return self.others.get(id(obj))
+
     def _descend(self, value, name):
         """Map the items of untracked containers (and lru caches) under a root value, so they resolve by identity."""
         inner = []
@@ -310,6 +341,7 @@ class Roots:
         """Drop every object and name held (the search is over)."""
         self._root_objs.clear()
         self.named.clear()
+        self.others.clear()
         self.machinery.clear()
         self.containers.clear()
         self._keep.clear()
