@@ -386,8 +386,8 @@ def decide(report, previous_runs, cfg):
         flags.append("retains")
         reasons["retains"] = (f"the cell still holds about {format_bytes(held)} after it ended (allocators' in-use "
                               f"memory after malloc_trim), of which Python-level accounting sees "
-                              f"{format_bytes(retained)}: the rest is in C-level containers memdiag cannot look into "
-                              "(an lru_cache's entries, a C extension's buffers)")
+                              f"{format_bytes(retained)}: the rest is in memory memdiag cannot look into "
+                              "(a C extension's buffers and containers)")
 
     kind = next((k for k in SEVERITY if k in flags), "ok")
     if kind == "ok":
