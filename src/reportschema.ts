@@ -66,6 +66,10 @@ export interface IReport {
    */
   raised?: boolean;
   /**
+   * The exception was a KeyboardInterrupt (the user stopped the cell); only when true. Absent in older reports.
+   */
+  interrupted?: boolean;
+  /**
    * User names the cell bound anew, rebound, grew in place or deleted, the biggest change first (a deleted name only when memdiag sized its value on an earlier run).
    */
   variables?: IVariable[];
@@ -866,6 +870,7 @@ export const REPORT_SCHEMA: ISchema = {
     source_hash: { type: 'string' },
     mode: { enum: ['default', 'traced', 'deep'] },
     raised: { type: 'boolean' },
+    interrupted: { type: 'boolean' },
     variables: {
       type: 'array',
       items: {

@@ -265,6 +265,8 @@ class Recorder:
             "mode": "deep" if ctx.deep else ("traced" if ctx.trace else "default"),
             "raised": bool(getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)),
         })
+        if isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt):
+            report["interrupted"] = True
         self._stage(ctx, "verdict")
         ctx.attempt("verdict", self._decide)
         if ctx.deep or any(f not in clusterverdict.FLAGS.values() for f in report["verdict"]["flags"]):

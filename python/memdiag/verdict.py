@@ -403,7 +403,11 @@ def decide(report, previous_runs, cfg):
         others = [k for k in flags if k != kind]
         if others:
             reason += "; also " + ", ".join(others)
-    if report.get("raised") and report.get("run", 1) >= 2:
+    if report.get("interrupted"):
+        # Stopped by the user, not failed: its memory is whatever it had made (a loop's global list), not an error's.
+        reason += ("; this run was interrupted, so it counts toward no leak" if report.get("run", 1) >= 2
+                   else "; this run was interrupted")
+    elif report.get("raised") and report.get("run", 1) >= 2:
         reason += ("; this run raised: what its error keeps is replaced by the next error (earlier errors' frames "
                    "wait, as cyclic garbage, for the next full collection), so a failing re-run counts toward no leak")
     elif was_leak and "leak" not in flags and current is not None:

@@ -44,6 +44,8 @@ def test_interrupted_cell_leaves_gc_and_tracemalloc_as_found(kernel, prefix):
     report = next(r for r in k.reports() if r["cell_id"] == cell)
     assert report["raised"] and report["traced"]["enabled"] and not report["errors"]
     assert report["mode"] == ("deep" if prefix else "traced")
+    # Said as what it was: stopped by the user, not an error whose frames keep memory.
+    assert report["interrupted"] is True and "interrupted" in report["verdict"]["reason"], report["verdict"]
     # the kernel goes on recording
     k.execute("after = 1", cell_id="after-interrupt")
     assert k.reports()[-1]["cell_id"] == "after-interrupt"
