@@ -84,6 +84,9 @@ def test_last_error_is_a_named_root_and_its_frame_names_the_local(kernel):
     assert frame["edge"] == ".tb_frame" and frame["label"].startswith("frame f (big 30 MB"), chain
     assert last["edge"] == ".f_locals['big']" and chain["type"] == "bytearray", chain
     assert 30_000_000 <= chain["size"] < 31_000_000, chain  # not the global it was passed (46 MB)
+    # The other local is an answer of its own, not summed into big's nor dropped for having the same type.
+    ends = {c["chain"][-1]["edge"]: c["size"] for c in frames}
+    assert 16_000_000 <= ends.get(".f_locals['shared']", 0) < 17_000_000, ends
 
     # %memdiag why on the local itself: the path is a Python expression that reaches it.
     out = k.execute("%memdiag why deepest(sys.last_traceback).f_locals['big']")["stdout"]

@@ -268,9 +268,12 @@ def _rank(chains, ours=None):
         chain = entry["chain"]
         key = (entry["root"], entry["type"], tuple((link["label"], link["edge"]) for link in chain[:-1]),
                chain[-1]["label"] if chain else "")
-        # Only items of one container (a list's [0], a blocks tuple's [1]): two locals of a frame are two answers.
-        if key in merged and len(chain) > 1 and chain[-1]["edge"].startswith("[") \
-                and merged[key]["chain"][-1]["edge"].startswith("["):
+        # Only items of one container (a list's [0], a blocks tuple's [1]) merge: two locals of a frame are two
+        # answers, each under its own key.
+        mergeable = len(chain) > 1 and chain[-1]["edge"].startswith("[")
+        if not mergeable:
+            key += (chain[-1]["edge"] if chain else "",)
+        if key in merged and mergeable:
             merged[key]["size"] += entry["size"]
             merged[key]["count"] = merged[key].get("count", 1) + 1
         else:
