@@ -276,8 +276,8 @@ def own_size(obj):
 
 
 def sizeof(obj):
-    """Cheap, honest size in bytes: getsizeof (pandas: shallow memory_usage), plus what getsizeof leaves out: the base
-    buffer of a numpy view, an instance's attribute values array (3.11+, probes/instances.py); 0 when the object's
+    """Cheap, honest size in bytes: getsizeof (pandas: memory_usage, pandas_size), plus what getsizeof leaves out: the
+    base buffer of a numpy view, an instance's attribute values array (3.11+, probes/instances.py); 0 when the object's
     own __sizeof__ raises. An array over memory numpy does not own (np.frombuffer of a bytearray) is its header only
     here: the bytearray has its own name more often than not, and the names probe would count it twice
     (retained_size, for `why`, and the census add it, once)."""

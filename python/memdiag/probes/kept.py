@@ -12,7 +12,8 @@ something else holds too, an older list's rows or a class, is not this value's t
 holds. A level is read from a sample of at most SAMPLE of its objects (spread evenly, each standing for its share of
 the level), and their referents are read in one gc.get_referents call, so the cost is bounded whatever the value
 holds: a few hundred objects a level. Their own bytes and the untracked payload they hold are counted, each object
-once (census._Ledger). pandas objects count their shallow memory_usage and are not followed (their blocks are in it).
+once (census._Ledger). pandas objects count their memory_usage (census.pandas_size) and are not followed (their blocks
+are in it).
 A refcount leaves out what memdiag itself holds meanwhile (our_refs: the census's memo, the backref candidates) and
 an object's references to itself (`self.me = self`).
 """
@@ -95,11 +96,11 @@ def below(obj, refs, each, ours=None, met=None, old=frozenset()):
 
 
 def retained_size(obj, ours=None):
-    """Bytes obj keeps alive, as `%memdiag why` tells it: a pandas object's shallow memory_usage (its blocks and
-    index); a numpy array's header and the buffer it views (its base's, or the bytearray or bytes np.frombuffer read);
-    a container's getsizeof plus its untracked payload (bytes, str, arrays with their buffers, each once), sampled
-    like the census (REFERENTS_SAMPLED items, scaled up), and the tracked objects below it nothing else holds
-    (kept_size's levels; `ours`: our_refs)."""
+    """Bytes obj keeps alive, as `%memdiag why` tells it: a pandas object's memory_usage (census.pandas_size: its
+    blocks and index); a numpy array's header and the buffer it views (its base's, or the bytearray or bytes
+    np.frombuffer read); a container's getsizeof plus its untracked payload (bytes, str, arrays with their buffers,
+    each once), sampled like the census (REFERENTS_SAMPLED items, scaled up), and the tracked objects below it nothing
+    else holds (kept_size's levels; `ours`: our_refs)."""
     size = pandas_size(obj)
     if size is not None:
         return size

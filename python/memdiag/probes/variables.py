@@ -64,9 +64,10 @@ def _is_frame(value):
 
 
 def cheap_size(value, memo=None, ours=None, met=None):
-    """Bytes: a pandas object's shallow memory_usage, otherwise kept.kept_size (getsizeof; a numpy view with its base
-    buffer; the untracked payload; the tracked objects below it nothing else holds, sampled; `memo`: the cell's, see
-    census.held_size; `ours`: kept.our_refs; `met`: a set for the ids of the objects read, see kept_size)."""
+    """Bytes: a pandas object's memory_usage (census.pandas_size), otherwise kept.kept_size (getsizeof; a numpy view
+    with its base buffer; the untracked payload; the tracked objects below it nothing else holds, sampled; `memo`:
+    the cell's, see census.held_size; `ours`: kept.our_refs; `met`: a set for the ids of the objects read, see
+    kept_size)."""
     size = pandas_size(value)
     return size if size is not None else kept_size(value, memo, ours, met)
 
