@@ -12,6 +12,7 @@ import {
 } from '../charts';
 import { IBackref, IReport } from '../protocol';
 import { formatDelta } from '../format';
+import { rssDelta } from '../badge';
 import { makeReport, loadExample } from './fixtures';
 import {
   EXECUTION_PADDING,
@@ -109,7 +110,7 @@ describe('timelineSpec', () => {
       cell: `[${leak.execution_count}]`,
       run: leak.run,
       verdict: 'leak',
-      deltaText: formatDelta(leak.rss.after - leak.rss.before)
+      deltaText: formatDelta(rssDelta(leak))
     });
     expect(rows[2]).toMatchObject({
       cell: '[3]',

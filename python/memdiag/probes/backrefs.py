@@ -176,7 +176,7 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
         for tid, (hit, obj) in by_name.items():
             if not _path_to_root(obj, parent, resolved):
                 resolved[tid] = hit
-            elif tid in target_ids:
+            elif tid in target_ids and hit[0] not in rebound:  # a rebound name lets go of it on the next run
                 also[tid] = hit[0]
         by_name.clear()
         # What a user's name holds is kept by that name, not by the chain: a failed call's frame holding the global X
@@ -221,11 +221,6 @@ def _path_to_root(obj, parent, resolved, depth=0, visiting=None):
 def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None, named=frozenset(), also=None):
     chains, keys = [], set()
     for target in targets:
-        name = (also or {}).get(id(target))
-        if name is not None:  # its own name, beside the other holder found below
-            entry = {"type": protocol.type_name(target), "root": protocol.short(name, 80),
-                     "chain": [{"label": label(target), "edge": ""}], "size": kept_size(target, sizes, ours)}
-            chains.append((entry, None))
         found = _path_to_root(target, parent, resolved)
         if found is None:
             continue
@@ -254,6 +249,10 @@ def _chains(targets, parent, resolved, roots, payloads, sizes=None, ours=None, n
                 entry["advice"] = tip
             holder = path[-1][1] if path else None
             chains.append((entry, holder if id(type(holder)) in _CONTAINERS else None))
+            name = (also or {}).get(id(target))
+            if name is not None:  # its own name too, after the other holder (a tie in size keeps this order)
+                chains.append(({"type": entry["type"], "root": protocol.short(name, 80),
+                                "chain": [{"label": label(target), "edge": ""}], "size": size}, None))
     return _rank(chains, ours)
 
 
