@@ -48,14 +48,11 @@ def length(value):
             return value.cache_info().currsize
         except Exception:  # noqa: BLE001
             return None
+    if _is_frame(value):
+        rows, columns = value.shape
+        return rows * columns  # its cells: a new column grows it as new rows do
     kinds = _pandas_types()
-    if kinds is not None:
-        if _is_a(tp, kinds[0]):
-            rows, columns = value.shape
-            return rows * columns  # its cells: a new column grows it as new rows do
-        if _is_a(tp, kinds[1]):
-            return len(value)
-    return None
+    return len(value) if kinds is not None and _is_a(tp, kinds[1]) else None
 
 
 def _is_frame(value):
@@ -93,7 +90,7 @@ def _newest_results(cache, grown):
     caches = [r for r in refs if type(r) is dict]
     if not caches:
         return []
-    count = len(caches[-1]) if len(caches) == 1 else len(caches[0])
+    count = len(caches[0])  # the cache's dict comes before the wrapper's own __dict__
     block = refs[1:1 + 3 * count]
     if len(block) == 3 * count and all(isinstance(kind, type) for kind in block[2::3]):
         return block[1::3][::-1][:grown]
