@@ -22,8 +22,6 @@ import {
   VEGA_LITE_SCHEMA
 } from './chartbase';
 import { keptByRun, rssAfter, rssDelta } from './badge';
-
-export { keptByRun };
 import { formatBytes, formatCount, formatDelta } from './format';
 import {
   ILineIncrement,

@@ -5,14 +5,13 @@ import {
   FALLBACK_PALETTE,
   growthSpec,
   linesSpec,
-  keptByRun,
   sampleExecutions,
   sitesSpec,
   timelineSpec
 } from '../charts';
 import { IBackref, IReport } from '../protocol';
 import { formatDelta } from '../format';
-import { rssDelta } from '../badge';
+import { keptByRun, rssDelta } from '../badge';
 import { makeReport, loadExample } from './fixtures';
 import {
   EXECUTION_PADDING,

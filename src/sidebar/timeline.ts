@@ -1,15 +1,11 @@
 /**
- * The sidebar's timeline: RSS after, peak and Python-level memory per execution, points coloured by
+ * The sidebar's timeline: RSS after, peak and what each run kept, per execution, points coloured by
  * verdict. A click on a point selects that execution and reveals its cell.
  */
 import { Message } from '@lumino/messaging';
 
-import {
-  ChartSpec,
-  keptByRun,
-  sampleExecutions,
-  timelineSpec
-} from '../charts';
+import { keptByRun } from '../badge';
+import { ChartSpec, sampleExecutions, timelineSpec } from '../charts';
 import { withWorkersPanel } from '../clusterchart';
 import { chartText } from '../detail';
 import { IReport } from '../protocol';
