@@ -1102,12 +1102,14 @@ def _census(ctx, objs):
     _leave_out(census, _own_sections(ctx))
     # What the kernel holds right now (IPython's event arguments and history records, memdiag's progress records) is
     # not the cell's either: found from where it is held (probes/leftovers.py).
-    roots = ctx.progress.records() if ctx.progress is not None else []
-    if ctx.result is not None:
-        # Among the types' survivors when the sample holds them all (_leave_out_held takes out no others).
-        whole = [census.whole(id(tp)) or () for tp in leftovers.EVENT_TYPES]
-        roots += leftovers.event_call(ctx.recorder.shell, ctx.result, itertools.chain.from_iterable(whole))
-    _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
+    # Where the counts are exact (_leave_out_held): among 100,000 survivors and more, the kernel's few are lost.
+    if census.exact:
+        roots = ctx.progress.records() if ctx.progress is not None else []
+        if ctx.result is not None:
+            # Among the types' survivors when the sample holds them all (_leave_out_held takes out no others).
+            whole = [census.whole(id(tp)) or () for tp in leftovers.EVENT_TYPES]
+            roots += leftovers.event_call(ctx.recorder.shell, ctx.result, itertools.chain.from_iterable(whole))
+        _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
     old, bound, fresh, tracked = _bound_values(ctx)
     ctx.older_values = _older_values(tracked, census.objs)
     tracked.clear()

@@ -63,32 +63,40 @@ def event_call(shell, result, survivors):
 
 def held(shell, extra=()):
     """{id: object} of what the kernel holds now (see the module's header): the roots and, through containers only,
-    what they refer to, LEVELS deep. `extra`: more roots (memdiag's own records, the hook's argument tuple)."""
+    what they refer to, LEVELS deep, of the objects the gc tracks (the census's survivors are all tracked). `extra`:
+    more roots (memdiag's own records, the hook's argument tuple)."""
     roots = []
+    found = {}
     cache = getattr(linecache, "cache", None)
     if isinstance(cache, dict):
+        # An entry ((size, mtime, lines, name), or a lazy one's (getline,)) and what it holds, not each line: strings
+        # are never survivors, and a library file a traceback or a warning read has thousands.
         for entry in itertools.islice(reversed(cache.values()), LINECACHE_NEWEST):
-            roots.append(entry)
+            found[id(entry)] = entry
+            if type(entry) is tuple:
+                found.update((id(item), item) for item in entry if gc.is_tracked(item))
     history = getattr(shell, "history_manager", None)
     for name in ("db_input_cache", "db_output_cache"):
         value = getattr(history, name, None) if history is not None else None
         if type(value) is list:
             roots.append(value)
     roots.extend(extra)
-    found = {id(root): root for root in roots}
-    level = gc.get_referents(*roots)
+    found.update((id(root), root) for root in roots)
+    # Only what the gc tracks can be a survivor: an untracked referent is passed over at C speed.
+    level = list(filter(gc.is_tracked, gc.get_referents(*roots)))
     del roots
     for depth in range(LEVELS + 1):
         deeper = []
         for obj in level:
-            if id(obj) in found:
+            key = id(obj)
+            if key in found:
                 continue
-            found[id(obj)] = obj
+            found[key] = obj
             if depth < LEVELS and id(type(obj)) in _CONTAINER_IDS:
                 deeper.append(obj)
         if not deeper:
             break
-        level = gc.get_referents(*deeper)
+        level = list(filter(gc.is_tracked, gc.get_referents(*deeper)))
     return found
 
 
