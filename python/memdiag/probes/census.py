@@ -699,11 +699,21 @@ def _tally_runs(kinds):
     return counts
 
 
+_POSITIONS = {}  # (length, stride): _positions' list, for the re-runs of a cell (the same survivors, the same spread)
+_POSITIONS_KEPT = 32
+
+
 def _positions(length, stride):
     """One index in each whole stride of range(length), at a fixed pseudo-random offset within it (at most
-    len(_OFFSETS) of them): an iterator, computed at C speed."""
-    offsets = map(operator.mod, _OFFSETS, itertools.repeat(stride))
-    return map(operator.add, range(0, length - stride + 1, stride), offsets)
+    len(_OFFSETS) of them): a list, computed at C speed, kept for the next call with the same length and stride."""
+    key = (length, stride)
+    found = _POSITIONS.get(key)
+    if found is None:
+        if len(_POSITIONS) >= _POSITIONS_KEPT:
+            _POSITIONS.clear()
+        offsets = map(operator.mod, _OFFSETS, itertools.repeat(stride))
+        found = _POSITIONS[key] = list(map(operator.add, range(0, length - stride + 1, stride), offsets))
+    return found
 
 
 def _spread(seq, total):
