@@ -47,7 +47,7 @@ class CellContext:
         # magics.py (--lines): the highest RSS mark read before the line profiler reset it (bytes)
         "peak_floor",
         # native.py: len(sys.modules) before the cell (what it imported is not its retention); the modules an import
-        # cell imported, [] for any other cell (None until read: native.imported)
+        # cell imported, () for any other cell (None until read: native.imported)
         "modules_before", "imported",
         # variables.py: {name: (id, length)} before the cell, {name: bytes} of the values only their name held (sized
         # on an earlier run); (name, status, items added) of changed names after it; ids of the values whose bytes a

@@ -55,7 +55,7 @@ def before(ctx):
 
 
 def imported(ctx):
-    """The names of the modules the cell imported (a list, in import order) when it is an import cell, else []: it
+    """The names of the modules the cell imported (a tuple, in import order) when it is an import cell, else (): it
     imported modules and has an import statement (a groupby that pulls in two pandas modules lazily is not one, and
     its memory is its own), or imported MANY_IMPORTS without one. What the kernel imports for itself while running a
     cell (IPython.core.logger on the first one) does not count. Read once, the first time it is asked (the census
@@ -63,8 +63,10 @@ def imported(ctx):
     if ctx.imported is None:
         added = len(sys.modules) - (ctx.modules_before if ctx.modules_before is not None else len(sys.modules))
         names = [n for n in list(sys.modules)[-added:] if not is_machinery_module(n)] if added > 0 else []
-        ctx.imported = names if names and (_IMPORT_STATEMENT.search(ctx.raw_cell or "") or
-                                           len(names) >= MANY_IMPORTS) else []
+        # A tuple, () for any other cell: made after the gc was frozen, a new empty list kept on ctx was one of the
+        # census's survivors, a `list` row on every cell.
+        ctx.imported = tuple(names) if names and (_IMPORT_STATEMENT.search(ctx.raw_cell or "") or
+                                                  len(names) >= MANY_IMPORTS) else ()
     return ctx.imported
 
 
