@@ -12,21 +12,35 @@ two. The census (_leave_out_held) takes out those found here:
 - generators and coroutines that run the machinery's code, and methods bound to the machinery's objects
   (runs_machinery): the `with` blocks and waits of the kernel's threads.
 
+- what the kernel's other threads are working on (thread_locals): the locals of the innermost THREAD_FRAMES frames
+  of each thread the kernel started (ipykernel's IOPub and control threads, IPython's history thread), which only
+  their running frames hold. ipykernel 7's threads wait in `selectors.select`, whose `ready = []` is made after the
+  freeze on every cell: a `list` row under every cell, before.
+
+And before the census of a cell that ended within a few milliseconds of its start, the kernel's threads are given
+half a millisecond to finish sending its first messages (settle): a thread caught halfway through left one such cell
+in four a few tuples, lists and bound methods, held only by its C stack.
+
 From the roots, held() goes down through tuples, lists, dicts, sets and their iterators only, LEVELS deep: an instance
-or a bound method is not looked into (its __self__ may be the user's). Still counted: a kernel thread caught halfway
-through its work (IPython's history thread inserting the cell into its database, ipykernel's IOPub thread sending a
-message), whose objects only its running frames hold: a few, a few hundred bytes.
+or a bound method is not looked into (its __self__ may be the user's). The user's own threads are not looked at:
+what they hold is the user's.
 """
 import gc
 import itertools
 import linecache
 import operator
+import sys
+import threading
+import time
 import types
 
 from .. import machinery
 
 LEVELS = 3  # containers followed below a root, at most
 LINECACHE_NEWEST = 4  # linecache entries looked at, newest first (one per cell; a traceback adds its files')
+THREAD_FRAMES = 3  # a kernel thread's innermost frames whose locals are its work in progress (select, the loop's turn)
+SHORT_CELL_S = 0.005  # a cell shorter than this (seconds) may end before the kernel's threads are done with its start
+SETTLE_S = 0.0005  # and they are given this long (seconds) before its census
 _CONTAINERS = (tuple, list, dict, set, frozenset, type(iter(())), type(iter([])), type(iter({})),
                type(iter({}.values())), type(iter({}.items())), type(iter(set())))
 _CONTAINER_IDS = frozenset(map(id, _CONTAINERS))
@@ -61,6 +75,56 @@ def event_call(shell, result, survivors):
     return found
 
 
+def _kernel_threads():
+    """[innermost frame] of every other thread the kernel started: those whose outermost frame that is not
+    `threading`'s own (Thread.run, _bootstrap) runs the kernel's or memdiag's code. Read from sys._current_frames();
+    [] where it fails."""
+    try:
+        frames = sys._current_frames()
+    except Exception:  # noqa: BLE001 - an interpreter without it
+        return []
+    # This thread's own frame first out: kept in a local, it would make this frame a reference cycle that holds, until
+    # the next collection, the census's frames and every list held() built (a 30 MB bytearray a cell had let go of).
+    frames.pop(threading.get_ident(), None)
+    kind = machinery.file_kinds()
+    threads = []
+    for innermost in frames.values():
+        stack, frame = [], innermost
+        while frame is not None:
+            stack.append(frame)
+            frame = frame.f_back
+        for frame in reversed(stack):
+            filename = frame.f_code.co_filename
+            if filename != threading.__file__:
+                if kind(filename) in (machinery.KIND_KERNEL, machinery.KIND_OWN):
+                    threads.append(innermost)
+                break
+    return threads
+
+
+def settle(shell, cell_s):
+    """Before the census of a cell that ran for `cell_s` seconds in `shell`: when it ran for less than SHORT_CELL_S in
+    a kernel (ipykernel's shell has a `kernel`), give the kernel's threads SETTLE_S seconds, the GIL released, to
+    finish the work the cell's start gave them: ipykernel's IOPub thread sends the cell's status and input messages,
+    and the tuples, lists and bound methods on its C stack were 5-7 survivors of one such cell in four (none in 78
+    with the wait). A longer cell leaves them time enough on its own; a terminal IPython has no such thread."""
+    if cell_s < SHORT_CELL_S and getattr(shell, "kernel", None) is not None:
+        time.sleep(SETTLE_S)
+
+
+def thread_locals():
+    """[values] of the locals of the innermost THREAD_FRAMES frames of every other thread the kernel started (see the
+    module's header), the gc-tracked ones only."""
+    values = []
+    for frame in _kernel_threads():
+        for _ in range(THREAD_FRAMES):
+            if frame is None:
+                break
+            values.extend(filter(gc.is_tracked, frame.f_locals.values()))
+            frame = frame.f_back
+    return values
+
+
 def held(shell, extra=()):
     """{id: object} of what the kernel holds now (see the module's header): the roots and, through containers only,
     what they refer to, LEVELS deep, of the objects the gc tracks (the census's survivors are all tracked). `extra`:
@@ -81,6 +145,7 @@ def held(shell, extra=()):
         if type(value) is list:
             roots.append(value)
     roots.extend(extra)
+    roots.extend(thread_locals())
     found.update((id(root), root) for root in roots)
     # Only what the gc tracks can be a survivor: an untracked referent is passed over at C speed.
     level = list(filter(gc.is_tracked, gc.get_referents(*roots)))
