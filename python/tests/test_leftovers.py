@@ -91,6 +91,38 @@ def test_linecache_entries_are_the_kernels_without_reading_their_lines(monkeypat
     assert not any(id(line) in found for line in lines)
 
 
+def test_a_kernel_threads_locals_are_held_and_reading_them_makes_no_garbage():
+    """What a kernel thread's innermost frames hold is the kernel's (thread_locals); and reading the threads' frames
+    leaves no reference cycle: this thread's own frame, kept in sys._current_frames()'s dict, once made the census's
+    frames cyclic garbage that held a 30 MB bytearray a re-run had let go of until the next collection."""
+    import gc
+
+    from tornado.platform.asyncio import AsyncIOLoop
+
+    from memdiag.probes import leftovers
+
+    io_loop = AsyncIOLoop(make_current=False)  # ipykernel's threads run tornado's loops: the kernel's code outermost
+    loop = io_loop.asyncio_loop
+    started = threading.Event()
+    io_loop.add_callback(started.set)
+    thread = threading.Thread(target=io_loop.start, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(10)
+        gc.collect()
+        gc.disable()
+        try:
+            assert any(value is loop for value in leftovers.thread_locals())
+            assert id(loop) in leftovers.held(None)
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
+    finally:
+        io_loop.add_callback(io_loop.stop)
+        thread.join(10)
+        io_loop.close()
+
+
 def test_the_first_cell_after_loading_counts_nothing_memdiag_made(kernel):
     """What memdiag made lazily on its first cell (ctypes classes for mallinfo2 and malloc_trim, its timers' thread)
     and IPython's logger module, imported by a shell's first cell, are made at load: the first `cache = []` showed 50
