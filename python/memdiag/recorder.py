@@ -227,6 +227,7 @@ class Recorder:
             # The cell had ended: the interrupt stops our work only; keep what was measured.
             report = self._partial(ctx, result, "interrupted: memdiag's post-cell work was cut short")
         finally:
+            census.end_pass()  # begun by the census: nothing read of the user's objects outlives the pass
             ctx.progress.stop()
             self._release(ctx)
         self.history.add_report(report)

@@ -413,6 +413,22 @@ def test_the_strings_of_text_columns_are_counted(k, report_validator, case):
     k.execute(f"del {name}")
 
 
+def test_a_frame_read_by_a_pass_is_let_go_when_the_pass_ends(k):
+    """The census, the backref targets and the names probe read a frame's text column once a pass (census._SAMPLES,
+    13 reads of 4 arrays down to 4): nothing of it is kept past the pass, so a frame deleted in the next cell is freed
+    by the `del` itself, and re-runs read the same figures."""
+    pytest.importorskip("pandas")
+    k.execute("import pandas as pd, weakref")
+    cell = new_id()
+    for _ in range(2):
+        k.execute("notes = pd.DataFrame({'s': [f'note {i}' for i in range(300_000)]}).astype(object)\n"
+                  "notes_ref = weakref.ref(notes)", cell_id=cell)
+    k.execute("del notes\nfreed_by_del = notes_ref() is None")
+    assert k.value("freed_by_del"), "a pass kept the frame"
+    sizes = [[v["size"] for v in r["variables"] if v["name"] == "notes"] for r in k.reports() if r["cell_id"] == cell]
+    assert sizes[0] and sizes[0] == sizes[1] and sizes[0][0] > 15 * MB, sizes
+
+
 def test_sizing_a_frame_builds_nothing_on_it(k):
     """A RangeIndex's values are built (and cached on it: 24 MB for 3M rows) when asked for: memdiag never asks, so a
     re-run that rebinds a frame keeps nothing and gives nothing back."""
