@@ -126,11 +126,11 @@ def referents(obj, limit=REFERENTS_SAMPLED):
     return list(sample), len(obj) / len(sample) if sample else 1.0
 
 
-# object_items' samples and pandas_size's figures during one post-cell pass (begin_pass to end_pass): {(id(array),
-# limit): (array, items, weight)} and {(id(pandas object), None): (object, bytes)}, each object kept so that its id is
-# not reused. The census, the ranking of backref targets and the names probe each read a text column's strings (13
-# samples of 512 a re-run of the bench's pandas cell, 1.5 ms, for 4 arrays); emptied when the pass ends: memdiag keeps
-# nothing of the user's between cells.
+# object_items' samples and pandas_size's figures during one post-cell pass (begin_pass to end_pass, _once):
+# {(id(array), limit): (array, (items, weight))} and {(id(pandas object), None): (object, bytes)}, each object kept so
+# that its id is not reused. The census, the ranking of backref targets and the names probe each read a text column's
+# strings (13 samples of 512 a re-run of the bench's pandas cell, 1.5 ms, for 4 arrays); emptied when the pass ends:
+# memdiag keeps nothing of the user's between cells.
 _SAMPLES = {}
 _SAMPLING = [False]
 
@@ -155,16 +155,24 @@ def object_items(obj, limit=REFERENTS_SAMPLED):
     this a Series of 500,000 strings was its 4 MB of pointers, not its 34.5 MB. Read through numpy's own descriptors
     (flat, tolist): no user code, no copy of the array. Within a post-cell pass, an array is sampled once (_SAMPLES);
     each caller gets its own list."""
+    sample = _once(obj, limit, _object_items, limit)
+    return None if sample is None else (list(sample[0]), sample[1])
+
+
+def _once(obj, tag, read, *args):
+    """read(obj, *args), kept for the rest of a post-cell pass under (id(obj), tag) with obj itself (its id is then not
+    reused): each reader of a text column or a frame in one pass gets the same figures; read afresh outside a pass.
+    None (not an object array) is not kept: most objects asked about are not."""
     if not _SAMPLING[0]:
-        return _object_items(obj, limit)
-    key = (id(obj), limit)
+        return read(obj, *args)
+    key = (id(obj), tag)
     found = _SAMPLES.get(key)
-    if found is None or found[0] is not obj:
-        sample = _object_items(obj, limit)
-        if sample is None:
-            return None
-        found = _SAMPLES[key] = (obj, *sample)
-    return list(found[1]), found[2]
+    if found is not None and found[0] is obj:
+        return found[1]
+    value = read(obj, *args)
+    if value is not None:
+        _SAMPLES[key] = (obj, value)
+    return value
 
 
 def _object_items(obj, limit):
@@ -205,13 +213,18 @@ def _picked(ndarray, flat, size, count):
     return ndarray.tolist(flat[starts + np.resize(_OFFSET_ARRAY[0], len(starts)) % stride])
 
 
+def _all_str(items):
+    """True when every one of `items` (a list) is exactly a str, read at C speed."""
+    return all(map(operator.is_, map(type, items), itertools.repeat(str)))
+
+
 def _items_wanted(items, size):
     """How many of an object array's `size` items a sample needs for their total bytes to be within OBJECT_ERROR
     (relative standard error), judged from the sample `items` when every one is a str (sized by getsizeof at C speed):
     (their sizes' coefficient of variation / OBJECT_ERROR)**2, at most OBJECT_SAMPLE_MAX and `size`. len(items) when
     that is enough or the items are not all strings (a column of dicts or tuples is read as before)."""
     n = len(items)
-    if n < 2 or n >= size or not all(map(operator.is_, map(type, items), itertools.repeat(str))):
+    if n < 2 or n >= size or not _all_str(items):
         return n
     sizes = sizes_of(items, str)
     mean = sum(sizes) / n
@@ -318,7 +331,7 @@ def _object_bytes(array):
     if sample is None:
         return 0
     items, each = sample
-    if all(map(operator.is_, map(type, items), itertools.repeat(str))) and len(set(map(id, items))) == len(items):
+    if _all_str(items) and len(set(map(id, items))) == len(items):
         # Distinct strings (free text, ids): what the ledger would count, without its bookkeeping per item.
         return int(sum(sizes_of(items, str)) * each)
     # Every item, tracked or not (a column of dicts is its dicts, as pandas counts them), and what a dict or tuple
@@ -336,20 +349,12 @@ def pandas_size(obj):
     tp = type(obj)
     try:
         if issubclass(tp, kinds[0]):
-            measure = _frame_bytes
-        elif issubclass(tp, kinds[1:]):
-            measure = _pandas_bytes
-        else:
-            return None
-        if not _SAMPLING[0]:
-            return measure(obj)
-        key = (id(obj), None)
-        found = _SAMPLES.get(key)
-        if found is None or found[0] is not obj:
-            found = _SAMPLES[key] = (obj, measure(obj))
-        return found[1]
+            return _once(obj, None, _frame_bytes)
+        if issubclass(tp, kinds[1:]):
+            return _once(obj, None, _pandas_bytes)
     except Exception:  # noqa: BLE001 - a broken subclass: fall back to getsizeof
         return None
+    return None
 
 
 def own_size(obj):

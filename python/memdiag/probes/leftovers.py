@@ -89,16 +89,13 @@ def _kernel_threads():
     kind = machinery.file_kinds()
     threads = []
     for innermost in frames.values():
-        stack, frame = [], innermost
+        outermost, frame = None, innermost
         while frame is not None:
-            stack.append(frame)
+            if frame.f_code.co_filename != threading.__file__:
+                outermost = frame.f_code.co_filename
             frame = frame.f_back
-        for frame in reversed(stack):
-            filename = frame.f_code.co_filename
-            if filename != threading.__file__:
-                if kind(filename) in (machinery.KIND_KERNEL, machinery.KIND_OWN):
-                    threads.append(innermost)
-                break
+        if kind(outermost) in (machinery.KIND_KERNEL, machinery.KIND_OWN):
+            threads.append(innermost)
     return threads
 
 
