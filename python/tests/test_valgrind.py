@@ -17,7 +17,10 @@ raise RuntimeError("after the leak")"""
 
 
 @needs_valgrind
-def test_ctypes_malloc_without_free_is_definitely_lost(shared_kernel, report_validator):
+def test_ctypes_malloc_without_free_is_a_lost_record(shared_kernel, report_validator):
+    """memcheck calls the block definitely lost, or possibly lost when a stale copy of its address survives somewhere
+    in the process (the same test run from /work/main, not from /tmp/clean1, on 3.11): a record with its stack either
+    way, and its bytes in that kind's total."""
     k = shared_kernel
     k.execute("valgrind_marker = 'kernel'")
     out = k.execute(LEAK, cell_id="vg-leak")
@@ -30,14 +33,15 @@ def test_ctypes_malloc_without_free_is_definitely_lost(shared_kernel, report_val
     section = report["valgrind"]
     assert section["exit_code"] == 1 and "allocated" in section["output"] and "after the leak" in out["stdout"] + \
         section["output"]
-    assert section["definitely_lost"] >= 123456
     record = next(r for r in section["records"] if r["bytes"] == 123456)
-    assert record["blocks"] == 1 and record["kind"] == "definitely"
+    assert record["blocks"] == 1 and record["kind"] in ("definitely", "possibly")
+    assert section[f"{record['kind']}_lost"] >= 123456, section
     assert record["stack"][0].startswith("malloc") and any("ffi_call" in f or "_ctypes" in f for f in record["stack"])
     # the interpreter's own start-up and shutdown are not records of the cell
-    others = [r for r in section["records"] if r["kind"] == "definitely" and r["bytes"] != 123456]
+    others = [r for r in section["records"] if r["kind"] in ("definitely", "possibly") and r is not record]
     assert not others, others
-    assert "valgrind: definitely lost" in displays[-1]["data"]["text/plain"]
+    text = displays[-1]["data"]["text/plain"]
+    assert "valgrind: definitely lost" in text and f"({record['kind']})" in text, text
     # the cell did not run in the kernel
     assert k.value("'kept' in globals()") is False
 
