@@ -37,6 +37,21 @@ def test_last_error_root_comes_with_its_fix(kernel):
     assert 30_000_000 <= chain["size"] < 31_000_000, chain
 
 
+def test_a_rerun_that_keeps_holding_is_answered_by_identity(kernel):
+    """Re-run, the failing cell keeps its 30 MB local again (the first traceback is let go): no leak, so no heap walk.
+    The census's survivors that a root names by identity (the traceback's local) still get their chain."""
+    k = kernel
+    k.execute("%load_ext memdiag")
+    k.execute("def clean():\n    tmp = bytearray(30_000_000)\n    raise ValueError('bad row')")
+    cell = new_id()
+    for _ in range(3):
+        k.execute("clean()", cell_id=cell, allow_error=True)
+    report = [r for r in k.reports() if r["cell_id"] == cell][-1]
+    assert report["run"] == 3 and report["verdict"]["kind"] == "retains", report["verdict"]
+    chain = next(c for c in report["backrefs"] if c["root"].startswith("sys.last_"))
+    assert chain["chain"][-1]["edge"] == ".f_locals['tmp']" and 30_000_000 <= chain["size"] < 31_000_000, chain
+
+
 def test_logger_registry_root_and_advice(kernel):
     k = kernel
     k.execute("%load_ext memdiag")

@@ -70,7 +70,8 @@ def _ours(ref):
     return type(ref) is types.FrameType and machinery.file_kind(ref.f_code.co_filename) == machinery.KIND_OWN
 
 
-def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True, sizes=None, rebound=frozenset()):
+def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=True, sizes=None, rebound=frozenset(),
+           roots=None):
     """One chain per target, from a named root down to it: a list of {"type", "root", "chain": [{"label", "edge"}]}
     (targets with no chain found are left out). `budget_s`: seconds the heap walk may take.
 
@@ -82,8 +83,9 @@ def search(shell, targets, budget_s=BUDGET_S, walk=True, info=None, payloads=Tru
     the object asked about. `sizes`: the cell's memo of held sizes (census.held_size). `rebound`: names the cell
     rebinds; an object on the way that is one's value is searched further too, at any depth: the next run rebinds
     the name, so what keeps a leaking re-run's objects is their other holder (pyplot's figures, not `fig`).
+    `roots`: the Roots(shell) to use when the caller made them already; released when the search ends, as its own.
     """
-    roots = Roots(shell)
+    roots = Roots(shell) if roots is None else roots
     parent = {}  # id(child) -> [(referrer, edge), ...]: a few, since the first referrer found may lead nowhere
     resolved = {}  # id(obj) -> (root name, links under the root)
     by_name = {}  # id(obj) -> (its user-name root, obj): a target's, or a rebound name's value's; the fallback answer
@@ -291,8 +293,9 @@ def _rank(chains, ours=None):
     return ranked
 
 
-def _targets(ctx):
-    """What the cell retained: values of new names, the newest items of grown containers, the biggest new objects."""
+def _targets(ctx, roots=None):
+    """What the cell retained: values of new names, the newest items of grown containers, the biggest new objects
+    (with `roots`, a Roots for a search by identity alone: only those it names)."""
     ns = ctx.recorder.shell.user_ns
     from .variables import newest_items
 
@@ -312,7 +315,7 @@ def _targets(ctx):
         if status != "grown" and leak and picked:
             continue  # a rebound name holds this run's new value, not what the earlier runs leaked
         picked.extend(newest_items(value, max(added, 1)) if status == "grown" else [value])
-    extra = rank_targets(ctx)  # the census's biggest survivors
+    extra = rank_targets(ctx, None if roots is None else roots.resolve)  # the census's biggest survivors
     picked.extend(extra)
     extra.clear()
     unique, ids = [], set()
@@ -338,18 +341,25 @@ def after(ctx):
     survivors the census kept, at most MAX_TARGETS. The heap is walked, within BUDGET_S seconds (DEEP_BUDGET_S deep),
     for leaks, cycles, native memory, traced runs (deep ones but `--lines` alone) and a cell's first run; otherwise
     roots by identity only."""
-    targets = _targets(ctx)
-    if targets:
-        budget = DEEP_BUDGET_S if ctx.deep else BUDGET_S
-        flags = set(ctx.report["verdict"]["flags"])
-        # A heap pass per level is paid for leaks, cycles, native memory, traced runs (every deep run but `--lines`
-        # without --trace, which keeps to the cell's own speed) and a cell's first run; a cell that merely keeps
-        # holding a lot on every re-run gets its cheap, identity-only answer.
-        walk = ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
-        info = {}
-        rebound = frozenset(name for name, status, _ in ctx.names_changed if status == "rebound")
-        ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info, sizes=ctx.sizes,
-                                        rebound=rebound if flags & {"leak", "native"} else frozenset())
-        if info.get("truncated"):
-            ctx.report["backrefs_truncated"] = True
-    targets.clear()
+    flags = set(ctx.report["verdict"]["flags"])
+    # A heap pass per level is paid for leaks, cycles, native memory, traced runs (every deep run but `--lines`
+    # without --trace, which keeps to the cell's own speed) and a cell's first run; a cell that merely keeps holding a
+    # lot on every re-run gets its cheap, identity-only answer, for which the roots are found first.
+    walk = ctx.trace or ctx.run == 1 or bool(flags & {"leak", "cycles", "native"})
+    roots = None if walk else Roots(ctx.recorder.shell)
+    try:
+        targets = _targets(ctx, roots)
+        if targets:
+            budget = DEEP_BUDGET_S if ctx.deep else BUDGET_S
+            info = {}
+            rebound = frozenset(name for name, status, _ in ctx.names_changed if status == "rebound")
+            given, roots = roots, None  # the search releases them, whatever happens
+            ctx.report["backrefs"] = search(ctx.recorder.shell, targets, budget, walk, info, sizes=ctx.sizes,
+                                            rebound=rebound if flags & {"leak", "native"} else frozenset(),
+                                            roots=given)
+            if info.get("truncated"):
+                ctx.report["backrefs_truncated"] = True
+        targets.clear()
+    finally:
+        if roots is not None:
+            roots.release()
