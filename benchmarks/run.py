@@ -462,6 +462,9 @@ slows an allocation-heavy cell many times over.
 In a kernel (not here: these cells run in IPython's shell, as ipykernel runs them, without its threads), a cell
 that ends within 5 ms of its start waits 0.5 ms more before its census: ipykernel's IOPub thread is then still
 sending the cell's first messages, and what it holds at that moment would be counted as the cell's.
+Here and in a kernel, a census of fewer than 2,000 objects (the two-line cell's) waits for IPython's history thread
+to finish writing the cell to its sqlite file (3-5 ms on this machine, the commit's fsync; at most 20 ms): what that
+thread holds mid-write would be rows of the cell's own. Bigger cells count those few objects among thousands.
 Figures in milliseconds are this machine's: they scale with its speed (the bare cells' times, in brackets below, tell
 one machine from another); the slowdowns and the ratios against the peers carry over.
 

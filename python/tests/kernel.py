@@ -23,12 +23,13 @@ def kernel_env():
 
 
 class Kernel:
-    def __init__(self, km=None):
-        """A new kernel, or (km given) a second client of a running kernel, as a console attached to a notebook's."""
+    def __init__(self, km=None, history=":memory:"):
+        """A new kernel, or (km given) a second client of a running kernel, as a console attached to a notebook's.
+        `history`: IPython's history file; in memory (no history thread) unless a path is given, as users have it."""
         self.owner = km is None
         if self.owner:
             km = KernelManager(kernel_name="python3")
-            km.start_kernel(env=kernel_env(), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            km.start_kernel(env=kernel_env(), extra_arguments=[f"--HistoryManager.hist_file={history}"])
         self.km = km
         if self.owner:
             self.kc = km.client()

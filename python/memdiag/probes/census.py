@@ -1195,8 +1195,14 @@ def after(ctx):
     if not ctx.deep and native.imported(ctx):
         ctx.report["objects"] = {"new": len(RAW.get_objects()), "growth": [], "imports": True}
         return
-    leftovers.settle(ctx.recorder.shell, time.perf_counter() - ctx.t_start)
-    _census(ctx, RAW.get_objects())
+    shell = ctx.recorder.shell
+    leftovers.settle(shell, time.perf_counter() - ctx.t_start)
+    objs = RAW.get_objects()
+    if len(objs) < leftovers.FEW_SURVIVORS and leftovers.history_writing(shell):
+        del objs  # the list would keep what the history thread is writing alive after it is done
+        leftovers.wait_for_history(shell)
+        objs = RAW.get_objects()
+    _census(ctx, objs)
 
 
 def _census(ctx, objs):

@@ -21,6 +21,14 @@ And before the census of a cell that ended within a few milliseconds of its star
 half a millisecond to finish sending its first messages (settle): a thread caught halfway through left one such cell
 in four a few tuples, lists and bound methods, held only by its C stack.
 
+IPython writes each cell's input to its history file (sqlite, on disk) from a thread of its own, woken as the cell
+starts; a write takes 3-5 ms here, most of it the commit's fsync, with the GIL released. A census that comes while it
+is writing counts what its stack holds: the `with` blocks' bound `__exit__` of the lock and the connection, a cursor,
+the rows' tuples and strings (a two-line cell showed a `builtin_function_or_method` row in 32 runs of 38, a
+`sqlite3.Cursor` in 6, with the history on disk as every user has it; the tests' in-memory history has no thread). A
+census of fewer than FEW_SURVIVORS objects, where these would be rows of their own, waits for that write to end
+(wait_for_history, at most HISTORY_WAIT_S); a bigger one counts them among thousands, below any row.
+
 From the roots, held() goes down through tuples, lists, dicts, sets and their iterators only, LEVELS deep: an instance
 or a bound method is not looked into (its __self__ may be the user's). The user's own threads are not looked at:
 what they hold is the user's.
@@ -34,17 +42,21 @@ import threading
 import time
 import types
 
-from .. import machinery
+from .. import machinery, protocol
 
 LEVELS = 3  # containers followed below a root, at most
 LINECACHE_NEWEST = 4  # linecache entries looked at, newest first (one per cell; a traceback adds its files')
 THREAD_FRAMES = 3  # a kernel thread's innermost frames whose locals are its work in progress (select, the loop's turn)
 SHORT_CELL_S = 0.005  # a cell shorter than this (seconds) may end before the kernel's threads are done with its start
 SETTLE_S = 0.0005  # and they are given this long (seconds) before its census
+FEW_SURVIVORS = 2_000  # a census of fewer survivors waits for IPython's history thread to end its write
+HISTORY_WAIT_S = 0.02  # at most this long (seconds); then the census goes on
+HISTORY_POLL_S = 0.0002  # how often (seconds) the write is looked at, the GIL released in between
 _CONTAINERS = (tuple, list, dict, set, frozenset, type(iter(())), type(iter([])), type(iter({})),
                type(iter({}.values())), type(iter({}.items())), type(iter(set())))
 _CONTAINER_IDS = frozenset(map(id, _CONTAINERS))
 _LIST_ITERATOR = type(iter([]))
+_LOCK = type(threading.Lock())
 _CODE_OF = {types.GeneratorType: "gi_code", types.CoroutineType: "cr_code", types.AsyncGeneratorType: "ag_code"}
 _BOUND = (types.MethodType, types.BuiltinMethodType)
 # The types of what events.trigger makes to call the hooks: the argument tuple, the callback list's copy, its iterator.
@@ -109,6 +121,35 @@ def settle(shell, cell_s):
         time.sleep(SETTLE_S)
 
 
+def history_writing(shell):
+    """True while IPython's history thread (HistorySavingThread) of `shell` has a write to do (its save_flag set) or
+    is doing one (it holds the history manager's input or output cache lock). Reads no frame: sys._current_frames()
+    would make frame objects of the other threads' stacks, new survivors of the cell."""
+    history = getattr(shell, "history_manager", None)
+    thread = getattr(history, "save_thread", None)
+    if not isinstance(thread, threading.Thread) or not thread.is_alive():
+        return False
+    flag = getattr(history, "save_flag", None)
+    if isinstance(flag, threading.Event) and flag.is_set():
+        return True
+    for name in ("db_input_cache_lock", "db_output_cache_lock"):
+        lock = getattr(history, name, None)
+        if type(lock) is _LOCK and lock.locked():
+            return True
+    return False
+
+
+def wait_for_history(shell):
+    """Sleep, the GIL released, while history_writing(shell), for at most HISTORY_WAIT_S seconds, then once more
+    (HISTORY_POLL_S: the thread lets go of the write's last objects after its locks). Returns the seconds waited."""
+    start = time.perf_counter()
+    deadline = start + HISTORY_WAIT_S
+    while history_writing(shell) and time.perf_counter() < deadline:
+        time.sleep(HISTORY_POLL_S)
+    time.sleep(HISTORY_POLL_S)
+    return time.perf_counter() - start
+
+
 def thread_locals():
     """[values] of the locals of the innermost THREAD_FRAMES frames of every other thread the kernel started (see the
     module's header), the gc-tracked ones only."""
@@ -141,6 +182,12 @@ def held(shell, extra=()):
         value = getattr(history, name, None) if history is not None else None
         if type(value) is list:
             roots.append(value)
+    # The history's sqlite connections (the manager's and its thread's): each keeps a weak reference to every cursor
+    # it made in a list of its own, dead ones included until it prunes them.
+    for owner in (history, getattr(history, "save_thread", None)):
+        db = getattr(owner, "db", None) if owner is not None else None
+        if db is not None and protocol.type_attr(type(db), "__module__") == "sqlite3":
+            roots.append(db)
     roots.extend(extra)
     roots.extend(thread_locals())
     found.update((id(root), root) for root in roots)
