@@ -24,20 +24,35 @@ def message(cell_id, execution_count, stage, text, elapsed_s):
             "stage": stage if stage in STAGES else "other", "text": text, "elapsed_s": round(elapsed_s, 3)}
 
 
+# A lock's own acquire and release, called unbound: the timer thread's waits make no object the gc tracks. Condition
+# .wait(timeout) makes a tuple of its arguments and `with` a bound __exit__, which sat on the thread's stack while a
+# cell's census ran: a `tuple` row (True and the timeout as its payload) under every cell that came after a pause of
+# LINGER_S; a bound method (`lock.acquire(timeout=...)` on 3.10) would be another.
+_LOCK_TYPE = type(threading.Lock())
+_acquire = _LOCK_TYPE.acquire
+_release = _LOCK_TYPE.release
+
+
 class _Watcher:
     """One daemon thread for every cell's timer: arming it per cell costs a lock, not a thread start (~0.3 ms, and
     more on a loaded machine), and most often not a wake-up either.
 
-    Waking the thread (notify) cost about 0.13 ms of memdiag's time per cell: the woken thread takes the GIL from the
-    cell's own thread in the middle of memdiag's post-cell work (measured on `make bench`'s allocation-heavy cell at
-    5M objects, alternating in one process).
+    Waking the thread cost about 0.13 ms of memdiag's time per cell: the woken thread takes the GIL from the cell's
+    own thread in the middle of memdiag's post-cell work (measured on `make bench`'s allocation-heavy cell at 5M
+    objects, alternating in one process).
     So while cells keep coming the thread does not sleep until woken: it looks every POLL_S seconds, and an arm is
     only noted, to be seen at the next look, which comes before the arm's deadline. LINGER_S seconds after the last
     arm it sleeps until woken again: an idle kernel has no thread waking up.
+
+    Two plain locks, no Condition: `_state` guards the fields; `_bell`, held while no one has rung, is what the thread
+    sleeps on (acquire with a timeout) and what _ring releases. A ring before the thread sleeps is kept until it
+    does.
     """
 
     def __init__(self):
-        self._cond = threading.Condition()
+        self._state = threading.Lock()
+        self._bell = threading.Lock()
+        _acquire(self._bell)
         self._armed = None  # (progress, deadline on perf_counter)
         self._thread = None
         # When the thread's present sleep ends (perf_counter seconds), None while it sleeps until woken. An arm
@@ -48,7 +63,7 @@ class _Watcher:
     def start(self):
         """Start the thread now if it is not running (it sleeps until armed): started by a cell's first arm, its
         objects (the thread, its lock's deque, its excepthook closure) were that cell's survivors to the census."""
-        with self._cond:
+        with self._state:
             self._start()
 
     def _start(self):
@@ -59,17 +74,22 @@ class _Watcher:
             return True
         return False
 
+    def _ring(self):
+        """Under _state: wake the thread (or have its next sleep end at once)."""
+        if self._bell.locked():
+            _release(self._bell)
+
     def arm(self, progress, deadline):
         """Call progress._fire() at `deadline` (perf_counter seconds) unless disarmed before."""
-        with self._cond:
+        with self._state:
             self._armed = (progress, deadline)
             self._last_arm = time.perf_counter()
             if not self._start() and (self._wakes_at is None or self._wakes_at > deadline):
-                self._cond.notify()
+                self._ring()
 
     def disarm(self, progress):
         """Forget `progress` if it is the one armed."""
-        with self._cond:
+        with self._state:
             if self._armed is not None and self._armed[0] is progress:
                 self._armed = None
 
@@ -77,25 +97,29 @@ class _Watcher:
         """(progress, deadline) armed now, or None."""
         return self._armed
 
-    def _sleep(self, seconds):
-        """Under the lock: sleep `seconds` (None: until notified), saying until when."""
-        self._wakes_at = None if seconds is None else time.perf_counter() + seconds
-        self._cond.wait(seconds)
-
     def _run(self):
+        state, bell = self._state, self._bell
         while True:
-            with self._cond:
+            due = None
+            _acquire(state)
+            try:
                 now = time.perf_counter()
                 if self._armed is None:
-                    self._sleep(POLL_S if now - self._last_arm < LINGER_S else None)
-                    continue
-                progress, deadline = self._armed
-                if deadline > now:
-                    self._sleep(deadline - now)
-                    continue  # re-read: disarmed, re-armed or due
-                self._armed = None
-                self._wakes_at = now  # awake: an arm while it fires is seen when it loops
-            progress._fire()
+                    sleep = POLL_S if now - self._last_arm < LINGER_S else None
+                elif self._armed[1] > now:
+                    sleep = self._armed[1] - now  # then re-read: disarmed, re-armed or due
+                else:
+                    due, self._armed = self._armed[0], None
+                    sleep = 0.0
+                # Until when it sleeps (None: until rung); awake while it fires: an arm meanwhile is seen as it loops.
+                self._wakes_at = None if sleep is None else now + sleep
+            finally:
+                _release(state)
+            if due is not None:
+                due._fire()
+                due = None
+            else:
+                _acquire(bell, timeout=-1 if sleep is None else sleep)
 
 
 _WATCHER = _Watcher()

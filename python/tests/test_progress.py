@@ -109,8 +109,8 @@ def test_the_timer_thread_looks_while_cells_come_and_sleeps_until_woken_when_idl
     monkeypatch.setattr(progress, "LINGER_S", 0.5)
     watcher = progress._Watcher()
     notifies = []
-    real_notify = watcher._cond.notify
-    monkeypatch.setattr(watcher._cond, "notify", lambda n=1: (notifies.append(n), real_notify(n)))
+    real_ring = watcher._ring
+    monkeypatch.setattr(watcher, "_ring", lambda: (notifies.append(1), real_ring()))
 
     class Cell:
         def __init__(self):

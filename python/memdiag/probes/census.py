@@ -1197,8 +1197,11 @@ def after(ctx):
         return
     shell = ctx.recorder.shell
     leftovers.settle(shell, time.perf_counter() - ctx.t_start)
+    # Asked before and after the listing: a write that ends in between (the thread had only the GIL to wait for)
+    # left its objects in the list, which keeps them alive.
+    writing = leftovers.history_writing(shell)
     objs = RAW.get_objects()
-    if len(objs) < leftovers.FEW_SURVIVORS and leftovers.history_writing(shell):
+    if len(objs) < leftovers.FEW_SURVIVORS and (writing or leftovers.history_writing(shell)):
         del objs  # the list would keep what the history thread is writing alive after it is done
         leftovers.wait_for_history(shell)
         objs = RAW.get_objects()
