@@ -1197,13 +1197,16 @@ def after(ctx):
         return
     shell = ctx.recorder.shell
     leftovers.settle(shell, time.perf_counter() - ctx.t_start)
-    # Asked before and after the listing: a write that ends in between (the thread had only the GIL to wait for)
-    # left its objects in the list, which keeps them alive.
+    leftovers.join_stream_buffers()
+    # A few survivors: the kernel's threads finish first what the cell gave them (IPython's history write, ipykernel's
+    # messages). Asked before and after the listing: a write that ends in between (the thread had only the GIL to
+    # wait for) left its objects in the list, which keeps them alive.
     writing = leftovers.history_writing(shell)
     objs = RAW.get_objects()
-    if len(objs) < leftovers.FEW_SURVIVORS and (writing or leftovers.history_writing(shell)):
-        del objs  # the list would keep what the history thread is writing alive after it is done
-        leftovers.wait_for_history(shell)
+    if len(objs) < leftovers.FEW_SURVIVORS and (writing or leftovers.history_writing(shell)
+                                                 or leftovers.iopub_thread() is not None):
+        del objs  # the list would keep what those threads hold alive after they are done
+        leftovers.wait_for_kernel_threads(shell)
         objs = RAW.get_objects()
     _census(ctx, objs)
 
@@ -1232,7 +1235,9 @@ def _census(ctx, objs):
             # Among the types' survivors when the sample holds them all (_leave_out_held takes out no others).
             whole = [census.whole(id(tp)) or () for tp in leftovers.EVENT_TYPES]
             roots += leftovers.event_call(ctx.recorder.shell, ctx.result, itertools.chain.from_iterable(whole))
-        _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots))
+        # The survivors the sample holds whole, through which the kernel's output records are followed.
+        sampled = {id(obj) for tid in census.groups for obj in census.whole(tid) or ()}
+        _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots, sampled))
     old, bound, fresh, tracked = _bound_values(ctx)
     ctx.older_values = _older_values(tracked, census.objs)
     tracked.clear()

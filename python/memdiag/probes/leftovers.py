@@ -26,14 +26,30 @@ starts; a write takes 3-5 ms here, most of it the commit's fsync, with the GIL r
 is writing counts what its stack holds: the `with` blocks' bound `__exit__` of the lock and the connection, a cursor,
 the rows' tuples and strings (a two-line cell showed a `builtin_function_or_method` row in 32 runs of 38, a
 `sqlite3.Cursor` in 6, with the history on disk as every user has it; the tests' in-memory history has no thread). A
-census of fewer than FEW_SURVIVORS objects, where these would be rows of their own, waits for that write to end
-(wait_for_history, at most HISTORY_WAIT_S); a bigger one counts them among thousands, below any row.
+census of fewer than FEW_SURVIVORS objects, where these would be rows of their own, waits for that write to end, and
+in a kernel for the IOPub thread to send what the cell queued (wait_for_kernel_threads, at most HISTORY_WAIT_S each:
+a message in flight is its frames in a closure on that thread's stack alone); a bigger one counts them among
+thousands, below any row.
 
 From the roots, held() goes down through tuples, lists, dicts, sets and their iterators only, LEVELS deep: an instance
 or a bound method is not looked into (its __self__ may be the user's). The user's own threads are not looked at:
 what they hold is the user's.
+
+- the kernel's records of what the cell printed or displayed (output_records): IPython 9 keeps every output in
+  `HistoryManager.outputs[n]` (a HistoryOutput, its bundle dict, the printed pieces' list), ipykernel 7 buffers a
+  stream's text in a StringIO keyed by a frozenset of the request's header items, and the flush it schedules waits in
+  the IOPub thread's event loop (a TimerHandle, its Context, a partial, bound methods). A cell that printed one line
+  had 34 such survivors, rows of str, tuple, list, dict, frozenset, partial and StringIO under every print. As it
+  displays, ipykernel sets the request's parent header in ContextVars: the context's new mapping (HAMT nodes), the
+  variables and header dicts were rows under every plot (context_records). These
+  roots are walked through any of the cell's survivors (`new`), of whatever type: they hold only the kernel's. A
+  StringIO keeps the pieces written to it in a list no referrer shows until it is read: the buffers are read before
+  the census (join_stream_buffers).
 """
+import collections
+import contextvars
 import gc
+import io
 import itertools
 import linecache
 import operator
@@ -45,12 +61,19 @@ import types
 from .. import machinery, protocol
 
 LEVELS = 3  # containers followed below a root, at most
+# The ContextVars of ipykernel (the request's parent header, by channel and for output and display) and decimal's
+# (a Context made in each copy of the context a request runs in): what they hold is the kernel's.
+KERNEL_CONTEXT_VARS = frozenset({"parent_header", "shell_parent", "shell_parent_ident", "decimal_context"})
+_HAMT_NODES = frozenset({"hamt", "hamt_bitmap_node", "hamt_array_node", "hamt_collision_node"})
+# Below the output records, at most: a message waiting to be sent is a closure's cell's argument tuple's list of frames.
+RECORD_LEVELS = 6
 LINECACHE_NEWEST = 4  # linecache entries looked at, newest first (one per cell; a traceback adds its files')
 THREAD_FRAMES = 3  # a kernel thread's innermost frames whose locals are its work in progress (select, the loop's turn)
 SHORT_CELL_S = 0.005  # a cell shorter than this (seconds) may end before the kernel's threads are done with its start
 SETTLE_S = 0.0005  # and they are given this long (seconds) before its census
 FEW_SURVIVORS = 2_000  # a census of fewer survivors waits for IPython's history thread to end its write
 HISTORY_WAIT_S = 0.02  # at most this long (seconds); then the census goes on
+OUTPUTS_NEWEST = 4  # IPython's output records looked at, newest first (one list per cell that printed or displayed)
 HISTORY_POLL_S = 0.0002  # how often (seconds) the write is looked at, the GIL released in between
 _CONTAINERS = (tuple, list, dict, set, frozenset, type(iter(())), type(iter([])), type(iter({})),
                type(iter({}.values())), type(iter({}.items())), type(iter(set())))
@@ -111,6 +134,21 @@ def _kernel_threads():
     return threads
 
 
+def join_stream_buffers():
+    """Have the kernel's output streams' buffers (io.StringIO, see output_records) join what the cell printed into
+    their own text: on 3.10 and 3.11 a StringIO written to twice or more keeps the pieces in a list of its own, which no
+    gc referrer shows, until it is read: a `list` row, with the pieces as `str`, under every cell that printed (a
+    print writes its text and its newline apart). read(0) at the end where writes leave it reads nothing and turns
+    the list into the StringIO's text (getvalue keeps a list of one joined string); 3.12 keeps no list."""
+    for stream in (sys.stdout, sys.stderr):
+        if not machinery.is_machinery_type(type(stream)):
+            continue
+        buffers = getattr(stream, "_buffers", None)  # ipykernel 7: {frozenset(header items): StringIO}; 6: _buffer
+        for buffer in list(dict.values(buffers)) if isinstance(buffers, dict) else [getattr(stream, "_buffer", None)]:
+            if type(buffer) is io.StringIO:
+                buffer.read(0)
+
+
 def settle(shell, cell_s):
     """Before the census of a cell that ran for `cell_s` seconds in `shell`: when it ran for less than SHORT_CELL_S in
     a kernel (ipykernel's shell has a `kernel`), give the kernel's threads SETTLE_S seconds, the GIL released, to
@@ -139,13 +177,36 @@ def history_writing(shell):
     return False
 
 
-def wait_for_history(shell):
-    """Sleep, the GIL released, while history_writing(shell), for at most HISTORY_WAIT_S seconds, then once more
-    (HISTORY_POLL_S: the thread lets go of the write's last objects after its locks). Returns the seconds waited."""
+def iopub_thread():
+    """ipykernel's IOPub thread (its IOPubThread, which sends every message the cell's output makes), found through
+    sys.stdout when that is the kernel's stream; None elsewhere."""
+    stream = sys.stdout
+    if not machinery.is_machinery_type(type(stream)):
+        return None
+    thread = getattr(stream, "pub_thread", None)
+    return thread if callable(getattr(thread, "schedule", None)) else None
+
+
+def wait_for_kernel_threads(shell):
+    """Before the census of a few survivors, let the kernel's threads finish what the cell gave them: sleep, the GIL
+    released, while history_writing(shell), for at most HISTORY_WAIT_S seconds; then, in a kernel, have the IOPub
+    thread run a lock's release after what is queued (it runs its events in order: the message it is sending when
+    asked, popped from its queue and held by its stack alone, is sent by then), for at most HISTORY_WAIT_S seconds;
+    then sleep HISTORY_POLL_S more (a thread lets go of its last objects after its locks). Returns the seconds
+    waited."""
     start = time.perf_counter()
     deadline = start + HISTORY_WAIT_S
     while history_writing(shell) and time.perf_counter() < deadline:
         time.sleep(HISTORY_POLL_S)
+    pub = iopub_thread()
+    if pub is not None:
+        done = threading.Lock()
+        done.acquire()
+        try:
+            pub.schedule(done.release)
+            done.acquire(timeout=HISTORY_WAIT_S)
+        except Exception:  # noqa: BLE001 - a closed or odd IOPub thread: the census goes on
+            pass
     time.sleep(HISTORY_POLL_S)
     return time.perf_counter() - start
 
@@ -163,10 +224,62 @@ def thread_locals():
     return values
 
 
-def held(shell, extra=()):
+def context_records():
+    """[objects] of the context the cell runs in that are the kernel's: its mapping's nodes (a HAMT, replaced by every
+    ContextVar.set) and the variables in KERNEL_CONTEXT_VARS with their values. ipykernel runs each request in a
+    copy of a context and sets the request's parent header in ContextVars as it displays: the nodes, the variables,
+    the header dicts (and decimal's context, made afresh in each copy) were rows under every plot. A variable the cell
+    set by another name, and its value, stay the cell's."""
+    context = contextvars.copy_context()
+    found = []
+    level = [obj for obj in gc.get_referents(context) if type(obj).__name__ in _HAMT_NODES]
+    while level:
+        found.extend(level)
+        level = [obj for obj in gc.get_referents(*level) if type(obj).__name__ in _HAMT_NODES]
+    for var, value in context.items():
+        if var.name in KERNEL_CONTEXT_VARS:
+            found.append(var)
+            found.append(value)
+    return found
+
+
+def output_records(shell):
+    """[roots] of the kernel's records of the cell's output (see the module's header): the current context's
+    (context_records), the OUTPUTS_NEWEST newest entries of IPython's HistoryManager.outputs, and for sys.stdout and
+    sys.stderr when they are the kernel's streams,
+    their buffers and the IOPub event loop's scheduled and ready callbacks. [] outside a kernel. Private attributes are
+    read with getattr and checked by type: a version without them gives fewer roots, never an error."""
+    roots = context_records()
+    outputs = getattr(getattr(shell, "history_manager", None), "outputs", None)
+    if isinstance(outputs, dict):
+        roots.extend(itertools.islice(reversed(dict.values(outputs)), OUTPUTS_NEWEST))
+    loops = []
+    for stream in (sys.stdout, sys.stderr):
+        if not machinery.is_machinery_type(type(stream)):  # redirected by the user: theirs
+            continue
+        for name in ("_buffers", "_buffer"):  # ipykernel 7: {frozenset(header items): StringIO}; 6: a StringIO
+            value = getattr(stream, name, None)
+            if value is not None and gc.is_tracked(value):
+                roots.append(value)
+        # What the cell asked the IOPub thread to send and it has not yet sent: closures holding a message's frames.
+        events = getattr(getattr(stream, "pub_thread", None), "_events", None)
+        if type(events) is collections.deque and all(events is not root for root in roots):
+            roots.append(events)
+        loop = getattr(getattr(stream, "_io_loop", None), "asyncio_loop", None)
+        if loop is not None and all(loop is not seen for seen in loops):
+            loops.append(loop)
+            for name in ("_scheduled", "_ready"):
+                queue = getattr(loop, name, None)
+                if type(queue) is list or type(queue) is collections.deque:
+                    roots.append(queue)
+    return roots
+
+
+def held(shell, extra=(), new=frozenset()):
     """{id: object} of what the kernel holds now (see the module's header): the roots and, through containers only,
     what they refer to, LEVELS deep, of the objects the gc tracks (the census's survivors are all tracked). `extra`:
-    more roots (memdiag's own records, the hook's argument tuple)."""
+    more roots (memdiag's own records, the hook's argument tuple). `new`: ids of the cell's survivors through which
+    the output records (output_records) are walked whatever their type."""
     roots = []
     found = {}
     cache = getattr(linecache, "cache", None)
@@ -190,23 +303,32 @@ def held(shell, extra=()):
             roots.append(db)
     roots.extend(extra)
     roots.extend(thread_locals())
+    _walk(roots, found, frozenset(), LEVELS)
+    del roots
+    _walk(output_records(shell), found, new, RECORD_LEVELS)
+    return found
+
+
+def _walk(roots, found, through, levels):
+    """Add `roots` to `found` ({id: object}) and, `levels` deep, the tracked objects they refer to through containers
+    and through the objects whose ids are in `through` (also those an earlier walk found without going below them)."""
     found.update((id(root), root) for root in roots)
+    seen = set(map(id, roots))
     # Only what the gc tracks can be a survivor: an untracked referent is passed over at C speed.
     level = list(filter(gc.is_tracked, gc.get_referents(*roots)))
-    del roots
-    for depth in range(LEVELS + 1):
+    for depth in range(levels + 1):
         deeper = []
         for obj in level:
             key = id(obj)
-            if key in found:
+            if key in seen:
                 continue
+            seen.add(key)
             found[key] = obj
-            if depth < LEVELS and id(type(obj)) in _CONTAINER_IDS:
+            if depth < levels and (id(type(obj)) in _CONTAINER_IDS or key in through):
                 deeper.append(obj)
         if not deeper:
             break
         level = list(filter(gc.is_tracked, gc.get_referents(*deeper)))
-    return found
 
 
 def runs_machinery(obj, kind=None):
