@@ -42,6 +42,8 @@ class CellContext:
     __slots__ = (
         "recorder", "key", "cell_id", "raw_cell", "deep", "trace", "run", "previous_runs", "report", "errors",
         "overhead", "t_start", "gc",
+        # recorder.py: the history's entry for this run (census.py leaves it out: memdiag's own)
+        "run_start",
         # rss.py, heap.py: counters read just before the cell starts
         "rss_before", "peak_marker", "heap_before", "blocks_before", "blocks_carried",
         # magics.py (--lines): the highest RSS mark read before the line profiler reset it (bytes)
@@ -135,6 +137,9 @@ class CellContext:
         self.cluster_tracing = False
         self.cluster_errors = []
         self.cluster_cost = 0.0
+        # The history's entry for this run ({"rss", "heap", "blocks", "cluster"}): made before the freeze, but tracked
+        # by the gc only once the cluster's readings (a dict) go in, after it: memdiag's own, never a survivor.
+        self.run_start = None
 
     def attempt(self, name, step):
         """Run one probe step; a failure becomes a line of the report, never an exception in the user's cell."""
@@ -161,3 +166,4 @@ class CellContext:
         self.memray_capture = None
         self.cluster_client = None
         self.cluster_before = None
+        self.run_start = None

@@ -200,6 +200,7 @@ class Recorder:
                 return
             start.update(rss=ctx.rss_before, heap=ctx.heap_before, blocks=ctx.blocks_before,
                          cluster=ctx.cluster_marks)
+            ctx.run_start = start
             self._ctx = ctx
         if ctx.trace:  # tracemalloc slows the cell itself: say so from its start
             ctx.progress.announce("tracing", "memdiag: diagnosing this cell in depth…" if deep

@@ -1242,13 +1242,17 @@ def _census(ctx, objs):
     # Where the counts are exact (_leave_out_held): among 100,000 survivors and more, the kernel's few are lost.
     if census.exact:
         roots = ctx.progress.records() if ctx.progress is not None else []
+        if ctx.run_start is not None:  # the history's entry for this run, tracked since it got the cluster's readings
+            roots.append(ctx.run_start)
         if ctx.result is not None:
             # Among the types' survivors when the sample holds them all (_leave_out_held takes out no others).
             whole = [census.whole(id(tp)) or () for tp in leftovers.EVENT_TYPES]
             roots += leftovers.event_call(ctx.recorder.shell, ctx.result, itertools.chain.from_iterable(whole))
         # The survivors the sample holds whole, through which the kernel's output records are followed.
         sampled = {id(obj) for tid in census.groups for obj in census.whole(tid) or ()}
-        _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots, sampled))
+        # A Dask client's event loop reschedules its heartbeats while the cell runs: distributed's, not the cell's.
+        loop = getattr(getattr(ctx.cluster_client, "loop", None), "asyncio_loop", None)
+        _leave_out_held(census, leftovers.held(ctx.recorder.shell, roots, sampled, [loop] if loop else []))
     old, bound, fresh, tracked = _bound_values(ctx)
     ctx.older_values = _older_values(tracked, census.objs)
     tracked.clear()

@@ -243,17 +243,18 @@ def context_records():
     return found
 
 
-def output_records(shell):
+def output_records(shell, loops=()):
     """[roots] of the kernel's records of the cell's output (see the module's header): the current context's
-    (context_records), the OUTPUTS_NEWEST newest entries of IPython's HistoryManager.outputs, and for sys.stdout and
-    sys.stderr when they are the kernel's streams,
-    their buffers and the IOPub event loop's scheduled and ready callbacks. [] outside a kernel. Private attributes are
-    read with getattr and checked by type: a version without them gives fewer roots, never an error."""
+    (context_records), the OUTPUTS_NEWEST newest entries of IPython's HistoryManager.outputs; for sys.stdout and
+    sys.stderr when they are the kernel's streams, their buffers, the IOPub thread's queue and its event loop's
+    callbacks (loop_queues); and the callbacks of the event `loops` given (a Dask client's: its periodic heartbeats,
+    rescheduled while the cell ran). [] outside a kernel but for those. Private attributes are read with getattr and
+    checked by type: a version without them gives fewer roots, never an error."""
     roots = context_records()
     outputs = getattr(getattr(shell, "history_manager", None), "outputs", None)
     if isinstance(outputs, dict):
         roots.extend(itertools.islice(reversed(dict.values(outputs)), OUTPUTS_NEWEST))
-    loops = []
+    loops = list(loops)
     for stream in (sys.stdout, sys.stderr):
         if not machinery.is_machinery_type(type(stream)):  # redirected by the user: theirs
             continue
@@ -265,21 +266,27 @@ def output_records(shell):
         events = getattr(getattr(stream, "pub_thread", None), "_events", None)
         if type(events) is collections.deque and all(events is not root for root in roots):
             roots.append(events)
-        loop = getattr(getattr(stream, "_io_loop", None), "asyncio_loop", None)
-        if loop is not None and all(loop is not seen for seen in loops):
-            loops.append(loop)
-            for name in ("_scheduled", "_ready"):
-                queue = getattr(loop, name, None)
-                if type(queue) is list or type(queue) is collections.deque:
-                    roots.append(queue)
+        loops.append(getattr(getattr(stream, "_io_loop", None), "asyncio_loop", None))
+    done = []
+    for loop in loops:
+        if loop is not None and all(loop is not seen for seen in done):
+            done.append(loop)
+            roots.extend(loop_queues(loop))
     return roots
 
 
-def held(shell, extra=(), new=frozenset()):
+def loop_queues(loop):
+    """[the scheduled and the ready callbacks] of an asyncio event loop (its `_scheduled` list and `_ready` deque),
+    where it has them."""
+    queues = (getattr(loop, "_scheduled", None), getattr(loop, "_ready", None))
+    return [q for q in queues if type(q) is list or type(q) is collections.deque]
+
+
+def held(shell, extra=(), new=frozenset(), loops=()):
     """{id: object} of what the kernel holds now (see the module's header): the roots and, through containers only,
     what they refer to, LEVELS deep, of the objects the gc tracks (the census's survivors are all tracked). `extra`:
     more roots (memdiag's own records, the hook's argument tuple). `new`: ids of the cell's survivors through which
-    the output records (output_records) are walked whatever their type."""
+    the output records (output_records, with the event `loops`' callbacks) are walked whatever their type."""
     roots = []
     found = {}
     cache = getattr(linecache, "cache", None)
@@ -305,7 +312,7 @@ def held(shell, extra=(), new=frozenset()):
     roots.extend(thread_locals())
     _walk(roots, found, frozenset(), LEVELS)
     del roots
-    _walk(output_records(shell), found, new, RECORD_LEVELS)
+    _walk(output_records(shell, loops), found, new, RECORD_LEVELS)
     return found
 
 
