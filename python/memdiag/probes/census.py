@@ -1035,8 +1035,9 @@ def _leave_out(census, own):
 
 
 def _leave_out_held(census, held):
-    """Take the kernel's objects `held` ({id: object}, leftovers.held), and the generators and bound methods that run
-    its code (leftovers.runs_machinery), out of the census where it counted them: of a type whose every survivor is in
+    """Take the kernel's objects `held` ({id: object}, leftovers.held), the generators and bound methods that run
+    its code (leftovers.runs_machinery) and the methods bound to what it holds (leftovers.bound_to), out of the census
+    where it counted them: of a type whose every survivor is in
     the sample (exact counts, the sample as long as the count), those in it. A type the sample holds only part of keeps
     its count: its few kernel objects are lost among the cell's many."""
     if not census.exact:
@@ -1047,8 +1048,8 @@ def _leave_out_held(census, held):
         if group is None:
             continue
         associated = tid in leftovers.ASSOCIATED
-        kept = [obj for obj in group
-                if id(obj) not in held and not (associated and leftovers.runs_machinery(obj, kind))]
+        kept = [obj for obj in group if id(obj) not in held and not (
+            associated and (leftovers.runs_machinery(obj, kind) or leftovers.bound_to(obj, held)))]
         if len(kept) == len(group):
             continue
         if kept:

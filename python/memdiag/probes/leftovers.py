@@ -48,11 +48,13 @@ what they hold is the user's.
 """
 import collections
 import contextvars
+import functools
 import gc
 import io
 import itertools
 import linecache
 import operator
+import os
 import sys
 import threading
 import time
@@ -64,6 +66,7 @@ LEVELS = 3  # containers followed below a root, at most
 # The ContextVars of ipykernel (the request's parent header, by channel and for output and display) and decimal's
 # (a Context made in each copy of the context a request runs in): what they hold is the kernel's.
 KERNEL_CONTEXT_VARS = frozenset({"parent_header", "shell_parent", "shell_parent_ident", "decimal_context"})
+_BASE_EVENTS = os.path.join("asyncio", "base_events.py")
 _HAMT_NODES = frozenset({"hamt", "hamt_bitmap_node", "hamt_array_node", "hamt_collision_node"})
 # Below the output records, at most: a message waiting to be sent is a closure's cell's argument tuple's list of frames.
 RECORD_LEVELS = 6
@@ -247,9 +250,11 @@ def output_records(shell, loops=()):
     """[roots] of the kernel's records of the cell's output (see the module's header): the current context's
     (context_records), the OUTPUTS_NEWEST newest entries of IPython's HistoryManager.outputs; for sys.stdout and
     sys.stderr when they are the kernel's streams, their buffers, the IOPub thread's queue and its event loop's
-    callbacks (loop_queues); and the callbacks of the event `loops` given (a Dask client's: its periodic heartbeats,
-    rescheduled while the cell ran). [] outside a kernel but for those. Private attributes are read with getattr and
-    checked by type: a version without them gives fewer roots, never an error."""
+    callbacks (loop_queues); the callbacks of the event `loops` given (a Dask client's: its periodic heartbeats,
+    rescheduled while the cell ran); and those of the running loop that run the kernel's code, the one it runs now
+    included (an async cell left `Task.task_wakeup` of the task that ran it, with its argument tuples, on every run).
+    Private attributes are read with getattr and checked by type: a version without them gives fewer roots, never an
+    error."""
     roots = context_records()
     outputs = getattr(getattr(shell, "history_manager", None), "outputs", None)
     if isinstance(outputs, dict):
@@ -272,7 +277,51 @@ def output_records(shell, loops=()):
         if loop is not None and all(loop is not seen for seen in done):
             done.append(loop)
             roots.extend(loop_queues(loop))
+    # The loop the cell itself ran in (ipykernel's): only the callbacks that run the kernel's code (waking the task
+    # that ran the cell, the interrupt handler's clean-up); a task of the user's, and what it holds, stay the user's.
+    asyncio = sys.modules.get("asyncio")
+    running = getattr(asyncio, "_get_running_loop", None)
+    loop = running() if callable(running) else None
+    if loop is not None and all(loop is not seen for seen in done):
+        kind = machinery.file_kinds()
+        task_type = getattr(asyncio, "Task", None)
+        handles = [handle for queue in loop_queues(loop) for handle in list(queue)]
+        running_handle = _running_handle()
+        if running_handle is not None:
+            handles.append(running_handle)
+        roots.extend(handle for handle in handles if _runs_kernel_code(handle, task_type, kind))
     return roots
+
+
+def _running_handle():
+    """The asyncio Handle this thread's event loop is running now (the `handle` local of BaseEventLoop._run_once
+    below this frame: popped from the loop's queue, held by that frame alone), or None."""
+    frame = sys._getframe(1)
+    try:
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == "_run_once" and code.co_filename.endswith(_BASE_EVENTS):
+                return frame.f_locals.get("handle")
+            frame = frame.f_back
+        return None
+    finally:
+        del frame  # a frame kept in a local of its own callee's frame would be a reference cycle
+
+
+def _runs_kernel_code(handle, task_type, kind):
+    """True for an asyncio Handle whose callback runs the kernel's or memdiag's code: a function of theirs, or a
+    step of a task whose coroutine is theirs. Read through types, never an attribute of the user's objects."""
+    callback = getattr(handle, "_callback", None)
+    while type(callback) is functools.partial:  # add_done_callback(partial(...)): the function it calls
+        callback = callback.func
+    target = getattr(callback, "__self__", None)
+    if isinstance(task_type, type) and issubclass(type(target), task_type):
+        code = getattr(target.get_coro(), "cr_code", None)
+    elif type(callback) is types.FunctionType:
+        code = callback.__code__
+    else:
+        return False
+    return code is not None and kind(code.co_filename) in (machinery.KIND_OWN, machinery.KIND_KERNEL)
 
 
 def loop_queues(loop):
@@ -350,6 +399,13 @@ def runs_machinery(obj, kind=None):
     if tp is _BOUND[0] or tp is _BOUND[1]:
         return machinery.is_machinery_type(type(obj.__self__))
     return False
+
+
+def bound_to(obj, held):
+    """True for a method bound to one of the objects `held` ({id: object}, held()): what the kernel holds runs it
+    (a running handle's Context.run, made as the loop calls it and held by the loop's stack alone)."""
+    tp = type(obj)
+    return (tp is _BOUND[0] or tp is _BOUND[1]) and id(obj.__self__) in held
 
 
 # Types whose objects runs_machinery decides one by one (by id).
