@@ -1034,10 +1034,13 @@ def _leave_out(census, own):
                 census.types.pop(tid, None)
 
 
+_TUPLE_ID = id(tuple)
+
+
 def _leave_out_held(census, held):
     """Take the kernel's objects `held` ({id: object}, leftovers.held), the generators and bound methods that run
-    its code (leftovers.runs_machinery) and the methods bound to what it holds (leftovers.bound_to), out of the census
-    where it counted them: of a type whose every survivor is in
+    its code (leftovers.runs_machinery), the methods bound to what it holds (leftovers.bound_to) and the tuples made of
+    it (leftovers.made_of), out of the census where it counted them: of a type whose every survivor is in
     the sample (exact counts, the sample as long as the count), those in it. A type the sample holds only part of keeps
     its count: its few kernel objects are lost among the cell's many."""
     if not census.exact:
@@ -1049,7 +1052,8 @@ def _leave_out_held(census, held):
             continue
         associated = tid in leftovers.ASSOCIATED
         kept = [obj for obj in group if id(obj) not in held and not (
-            associated and (leftovers.runs_machinery(obj, kind) or leftovers.bound_to(obj, held)))]
+            associated and (leftovers.runs_machinery(obj, kind) or leftovers.bound_to(obj, held))) and not (
+            tid == _TUPLE_ID and leftovers.made_of(obj, held))]
         if len(kept) == len(group):
             continue
         if kept:

@@ -408,5 +408,11 @@ def bound_to(obj, held):
     return (tp is _BOUND[0] or tp is _BOUND[1]) and id(obj.__self__) in held
 
 
+def made_of(obj, held):
+    """True for a tuple whose items are all among the objects `held` ({id: object}): the arguments a call on the
+    kernel's stack unpacked (a running handle's `Context.run(callback, *args)`), held by that stack alone."""
+    return type(obj) is tuple and len(obj) > 0 and all(id(item) in held for item in obj)
+
+
 # Types whose objects runs_machinery decides one by one (by id).
 ASSOCIATED = frozenset(map(id, (*_CODE_OF, *_BOUND)))
