@@ -149,6 +149,39 @@ def test_what_runs_the_machinery_is_the_kernels():
         coroutine.close()
 
 
+def test_a_loops_callbacks_are_the_kernels_only_when_they_run_its_code():
+    """Of the loop a cell ran in, only the handles whose callback is the kernel's code are roots: a task of the user's
+    stays the user's, and a callable object of the user's is not even asked for an attribute (no user code runs)."""
+    from memdiag import machinery
+    from memdiag.probes import leftovers
+
+    asked = []
+
+    class Callback:
+        def __getattr__(self, name):
+            asked.append(name)
+            raise AttributeError(name)
+
+        def __call__(self):
+            pass
+
+    async def users():
+        pass
+
+    loop = asyncio.new_event_loop()
+    try:
+        kind = machinery.file_kinds()
+        task = loop.create_task(users())
+        handles = [loop.call_soon(Callback()), loop.call_soon(task.cancel), loop.call_soon(leftovers.settle, None, 1.0),
+                   loop.call_soon(print)]
+        found = [leftovers._runs_kernel_code(h, asyncio.Task, kind) for h in handles]
+        assert found == [False, False, True, False], found
+        assert asked == []
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+
+
 def test_linecache_entries_are_the_kernels_without_reading_their_lines(monkeypatch):
     """The newest linecache entries and what they hold are the kernel's (a cell's lines, a library file a traceback
     read); their lines are strings, never survivors, and are not looked at one by one (7,000 of them: 0.1 ms a cell)."""

@@ -41,10 +41,11 @@ what they hold is the user's.
   the IOPub thread's event loop (a TimerHandle, its Context, a partial, bound methods). A cell that printed one line
   had 34 such survivors, rows of str, tuple, list, dict, frozenset, partial and StringIO under every print. As it
   displays, ipykernel sets the request's parent header in ContextVars: the context's new mapping (HAMT nodes), the
-  variables and header dicts were rows under every plot (context_records). These
-  roots are walked through any of the cell's survivors (`new`), of whatever type: they hold only the kernel's. A
-  StringIO keeps the pieces written to it in a list no referrer shows until it is read: the buffers are read before
-  the census (join_stream_buffers).
+  variables and header dicts were rows under every plot (context_records). The queues of the event loops the
+  kernel runs (the IOPub thread's, a Dask client's) and, of the loop the cell ran in, the callbacks that run the
+  kernel's code (an async cell's). These roots are walked through any of the cell's survivors (`new`), of whatever
+  type: they hold only the kernel's. A StringIO keeps the pieces written to it in a list no referrer shows until it is
+  read: the buffers are read before the census (join_stream_buffers).
 """
 import collections
 import contextvars
@@ -74,8 +75,8 @@ LINECACHE_NEWEST = 4  # linecache entries looked at, newest first (one per cell;
 THREAD_FRAMES = 3  # a kernel thread's innermost frames whose locals are its work in progress (select, the loop's turn)
 SHORT_CELL_S = 0.005  # a cell shorter than this (seconds) may end before the kernel's threads are done with its start
 SETTLE_S = 0.0005  # and they are given this long (seconds) before its census
-FEW_SURVIVORS = 2_000  # a census of fewer survivors waits for IPython's history thread to end its write
-HISTORY_WAIT_S = 0.02  # at most this long (seconds); then the census goes on
+FEW_SURVIVORS = 2_000  # a census of fewer survivors waits for the kernel's threads (history write, IOPub queue)
+HISTORY_WAIT_S = 0.02  # at most this long (seconds) for each; then the census goes on
 OUTPUTS_NEWEST = 4  # IPython's output records looked at, newest first (one list per cell that printed or displayed)
 HISTORY_POLL_S = 0.0002  # how often (seconds) the write is looked at, the GIL released in between
 _CONTAINERS = (tuple, list, dict, set, frozenset, type(iter(())), type(iter([])), type(iter({})),
@@ -314,7 +315,8 @@ def _runs_kernel_code(handle, task_type, kind):
     callback = getattr(handle, "_callback", None)
     while type(callback) is functools.partial:  # add_done_callback(partial(...)): the function it calls
         callback = callback.func
-    target = getattr(callback, "__self__", None)
+    bound = type(callback) is _BOUND[0] or type(callback) is _BOUND[1]  # a callable of the user's: not asked
+    target = callback.__self__ if bound else None
     if isinstance(task_type, type) and issubclass(type(target), task_type):
         code = getattr(target.get_coro(), "cr_code", None)
     elif type(callback) is types.FunctionType:
