@@ -88,12 +88,15 @@ def test_a_plot_leaves_none_of_the_kernels_messages(shared_kernel):
     """A plot shown inline: ipykernel sets the request's parent header in ContextVars as it displays (a new mapping of
     the context: HAMT nodes, the variables, header dicts with their datetime), and the PNG's message waits on the
     IOPub thread; 14 survivors in rows of ContextVar, str, dict, hamt, decimal.Context and datetime under every plot.
-    What is left is matplotlib_inline's own list of figures to draw, made anew by each show."""
+    What is left is matplotlib's own: matplotlib_inline's list of figures to draw, made anew by each show, and on
+    matplotlib 3.10 the font properties its caches keep of every plot (28 FontProperties, their dicts and tuples)."""
     shared_kernel.execute("import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
                           "import matplotlib.pyplot as plt")
     reports = _runs(shared_kernel, "plt.plot([1, 2, 3]); plt.show()", runs=5)[1:]
     rows = [{row["type"] for row in r["objects"]["growth"]} for r in reports]
-    clean = [r for r in rows if r <= {"list"}]
+    kernels = {"_contextvars.ContextVar", "_contextvars.Context", "hamt", "hamt_bitmap_node", "decimal.Context",
+               "datetime.datetime", "bytes", "cell", "code", "function", "functools.partial"}
+    clean = [r for r in rows if not r & kernels]
     assert len(clean) >= len(reports) - 1, rows
 
 
