@@ -463,8 +463,9 @@ In a kernel (not here: these cells run in IPython's shell, as ipykernel runs the
 that ends within 5 ms of its start waits 0.5 ms more before its census: ipykernel's IOPub thread is then still
 sending the cell's first messages, and what it holds at that moment would be counted as the cell's.
 Here and in a kernel, a census of fewer than 2,000 objects (the two-line cell's) waits for IPython's history thread
-to finish writing the cell to its sqlite file (3-5 ms on this machine, the commit's fsync; at most 20 ms): what that
-thread holds mid-write would be rows of the cell's own. Bigger cells count those few objects among thousands.
+to finish writing the cell to its sqlite file (3-5 ms on this machine, the commit's fsync; at most 20 ms), and in a
+kernel for the IOPub thread to send what the cell queued: what those threads hold mid-work would be rows of the cell's
+own. Bigger cells count those few objects among thousands and do not wait.
 Figures in milliseconds are this machine's: they scale with its speed (the bare cells' times, in brackets below, tell
 one machine from another); the slowdowns and the ratios against the peers carry over.
 
