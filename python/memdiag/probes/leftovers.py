@@ -138,19 +138,29 @@ def _kernel_threads():
     return threads
 
 
+def _kernel_streams():
+    """[sys.stdout, sys.stderr] where they are the kernel's streams (ipykernel's OutStream), not one the user put in
+    their place (what a redirect holds is theirs)."""
+    return [stream for stream in (sys.stdout, sys.stderr) if machinery.is_machinery_type(type(stream))]
+
+
+def _stream_buffers(stream):
+    """The StringIO buffers of a kernel stream: ipykernel 7's `_buffers` ({frozenset(header items): StringIO}), or
+    ipykernel 6's `_buffer`."""
+    buffers = getattr(stream, "_buffers", None)
+    found = list(dict.values(buffers)) if isinstance(buffers, dict) else [getattr(stream, "_buffer", None)]
+    return [buffer for buffer in found if type(buffer) is io.StringIO]
+
+
 def join_stream_buffers():
     """Have the kernel's output streams' buffers (io.StringIO, see output_records) join what the cell printed into
     their own text: on 3.10 and 3.11 a StringIO written to twice or more keeps the pieces in a list of its own, which no
     gc referrer shows, until it is read: a `list` row, with the pieces as `str`, under every cell that printed (a
     print writes its text and its newline apart). read(0) at the end where writes leave it reads nothing and turns
     the list into the StringIO's text (getvalue keeps a list of one joined string); 3.12 keeps no list."""
-    for stream in (sys.stdout, sys.stderr):
-        if not machinery.is_machinery_type(type(stream)):
-            continue
-        buffers = getattr(stream, "_buffers", None)  # ipykernel 7: {frozenset(header items): StringIO}; 6: _buffer
-        for buffer in list(dict.values(buffers)) if isinstance(buffers, dict) else [getattr(stream, "_buffer", None)]:
-            if type(buffer) is io.StringIO:
-                buffer.read(0)
+    for stream in _kernel_streams():
+        for buffer in _stream_buffers(stream):
+            buffer.read(0)
 
 
 def settle(shell, cell_s):
@@ -184,10 +194,8 @@ def history_writing(shell):
 def iopub_thread():
     """ipykernel's IOPub thread (its IOPubThread, which sends every message the cell's output makes), found through
     sys.stdout when that is the kernel's stream; None elsewhere."""
-    stream = sys.stdout
-    if not machinery.is_machinery_type(type(stream)):
-        return None
-    thread = getattr(stream, "pub_thread", None)
+    streams = [stream for stream in _kernel_streams() if stream is sys.stdout]
+    thread = getattr(streams[0], "pub_thread", None) if streams else None
     return thread if callable(getattr(thread, "schedule", None)) else None
 
 
@@ -261,13 +269,12 @@ def output_records(shell, loops=()):
     if isinstance(outputs, dict):
         roots.extend(itertools.islice(reversed(dict.values(outputs)), OUTPUTS_NEWEST))
     loops = list(loops)
-    for stream in (sys.stdout, sys.stderr):
-        if not machinery.is_machinery_type(type(stream)):  # redirected by the user: theirs
-            continue
-        for name in ("_buffers", "_buffer"):  # ipykernel 7: {frozenset(header items): StringIO}; 6: a StringIO
-            value = getattr(stream, name, None)
-            if value is not None and gc.is_tracked(value):
-                roots.append(value)
+    for stream in _kernel_streams():
+        # ipykernel 7's buffers are keyed by frozensets of the request's header items: the dict is a root too.
+        buffers = getattr(stream, "_buffers", None)
+        if isinstance(buffers, dict):
+            roots.append(buffers)
+        roots.extend(_stream_buffers(stream))
         # What the cell asked the IOPub thread to send and it has not yet sent: closures holding a message's frames.
         events = getattr(getattr(stream, "pub_thread", None), "_events", None)
         if type(events) is collections.deque and all(events is not root for root in roots):
