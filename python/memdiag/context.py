@@ -18,8 +18,8 @@ def _message(exc):
 class GcState:
     """How the cell found the gc and what memdiag changed, so that everything is given back as found (gcguard)."""
 
-    __slots__ = ("may_freeze", "enabled", "debug", "user_frozen", "collected_before", "frozen", "held_off",
-                 "report_before", "thawed_by")
+    __slots__ = ("may_freeze", "enabled", "debug", "user_frozen", "collected_before", "collections_before", "frozen",
+                 "held_off", "report_before", "thawed_by")
 
     def __init__(self):
         self.may_freeze = True  # False for a cell whose heap-wide magics must see the whole heap
@@ -27,6 +27,7 @@ class GcState:
         self.debug = 0  # gc.get_debug() before the cell
         self.user_frozen = False  # the user's own gc.freeze() holds (the census is then skipped)
         self.collected_before = None  # objects the collector had freed when the cell started (gcguard.collected)
+        self.collections_before = None  # collections of each generation run when the cell started (gcguard)
         self.frozen = False  # memdiag froze the gc before the cell and has not unfrozen it yet
         self.held_off = False  # deep mode disabled automatic collections during the cell
         self.report_before = {}  # {section: id(value)} of the report when the gc was frozen (census._own_sections)
