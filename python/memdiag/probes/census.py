@@ -498,6 +498,9 @@ def _owner_of(exporter, nbytes, depth):
 _PLAIN = frozenset(map(id, (int, float, complex, str, bytes, bytearray, bool, range, slice, type(None),
                             CodeType)))
 _SIZED = frozenset(map(id, (list, tuple, dict, set, frozenset)))
+# The interpreter's singletons (None, True and False, Ellipsis, NotImplemented): held by a cell's objects, never made
+# by it, never its payload (a `NoneType 1 (16 B)` row under a tuple that held None).
+_SINGLETONS = frozenset(map(id, (type(None), bool, type(Ellipsis), type(NotImplemented))))
 _BUILTIN = _PLAIN | _SIZED  # exact builtin types: getsizeof is their whole own size
 
 
@@ -571,6 +574,8 @@ class _Ledger:
         """Count one untracked object (its own size), the buffer it views and, for an untracked dict or tuple, its
         values one level down; returns the weighted bytes added (0 when already counted)."""
         oid = id(obj)
+        if id(type(obj)) in _SINGLETONS:
+            return 0
         if oid in self.seen or oid in self.old:
             self.skipped += 1
             return 0
@@ -620,8 +625,8 @@ class _Ledger:
         total = 0
         for group in _by_type(values):
             tp = type(group[0])
-            if issubclass(tp, type):
-                continue  # a static type held as a value (`{"kind": int}`): the interpreter's, not payload
+            if issubclass(tp, type) or id(tp) in _SINGLETONS:
+                continue  # a static type held as a value (`{"kind": int}`), None, a bool: the interpreter's
             if id(tp) in _PLAIN:
                 sizes = sizes_of(group, tp)
             elif (tp is tuple or tp is dict) and depth > 0:
